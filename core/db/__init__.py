@@ -1,0 +1,1 @@
+"""Storage: the engine's database access, identical on SQLite and PostgreSQL."""

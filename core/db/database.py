@@ -1,0 +1,146 @@
+"""The database handle: engines tuned per backend, and transactions that survive contention.
+
+SQLite (the embedded default) allows one writer at a time. Write transactions
+start with `BEGIN IMMEDIATE`, so a transaction never discovers half-way that it
+cannot upgrade its read lock (the "database is locked" deadlock), and writers of
+one process queue on an asyncio lock instead of spinning in SQLite's busy
+handler. PostgreSQL runs writers in parallel; a deadlock or serialization
+failure there reruns the whole transaction. Callers only ever see domain errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# PostgreSQL SQLSTATEs after which rerunning the transaction is the cure.
+_PG_RETRYABLE = {"40001", "40P01", "55P03"}
+_WRITE_OPTION = "frontdesk_write"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _PG_RETRYABLE:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(orig)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (the driver would issue a deferred one).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for a `sqlite+aiosqlite` or `postgresql+asyncpg` URL.
+
+    Parameters are hidden from error messages: they may hold patient data.
+    """
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = create_async_engine(url, hide_parameters=True, pool_size=pool_size)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def insert_or_skip(session: AsyncSession, model: type[Any], *unique: str) -> Any:
+    """`INSERT ... ON CONFLICT (unique) DO NOTHING` for the session's backend.
+
+    The atomic way to create what must exist at most once; add `.values()` and
+    `.returning()` to learn which rows went in.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=list(unique))
+
+
+class Database:
+    """Read and write transactions over one engine; the unit of work of every service."""
+
+    def __init__(self, engine: AsyncEngine, *, attempts: int = 8) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._attempts = attempts
+        self._writer: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @classmethod
+    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
+        return cls(create_engine(url, pool_size=pool_size))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only snapshot; on SQLite it never waits for writers (WAL)."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def _write_session(self) -> AsyncIterator[AsyncSession]:
+        gate: AbstractAsyncContextManager[Any] = self._writer or nullcontext()
+        async with gate, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_WRITE_OPTION: True})
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one write transaction, rerun whole if the database asks for it.
+
+        A domain error raised by `work` rolls the transaction back and propagates.
+        """
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_random_exponential(multiplier=0.01, max=0.5),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with self._write_session() as session:
+                    return await work(session)
+        raise AssertionError("unreachable: tenacity re-raises the last error")

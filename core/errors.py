@@ -1,0 +1,66 @@
+"""Domain errors with stable codes: each face translates them once (chat text, TwiML, HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error the engine raises on purpose; `code` never changes."""
+
+    code: ClassVar[str] = "domain_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class SlotTaken(DomainError):
+    code = "slot_taken"
+
+
+class OutsideAvailability(DomainError):
+    code = "outside_availability"
+
+
+class RestrictionViolated(DomainError):
+    """A service restriction (sex, age, referral) rules the patient out; `reason` says which."""
+
+    code = "restriction_violated"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class HoldExpired(DomainError):
+    code = "hold_expired"
+
+
+class PeselInvalid(DomainError):
+    code = "pesel_invalid"
+
+
+class PhoneInvalid(DomainError):
+    code = "phone_invalid"
+
+
+class EmailInvalid(DomainError):
+    code = "email_invalid"
+
+
+class ScheduleInvalid(DomainError):
+    code = "schedule_invalid"
+
+
+class OfferGone(DomainError):
+    code = "offer_gone"

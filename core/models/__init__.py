@@ -1,0 +1,43 @@
+"""Every table of the engine; importing this package fills `SQLModel.metadata`."""
+
+from core.models.booking import Booking, BookingChange, Hold, Occupancy, OutboxEvent
+from core.models.clinic import (
+    Branch,
+    Clinic,
+    Doctor,
+    DoctorLanguage,
+    DoctorService,
+    DoctorSpecialty,
+    Room,
+    Service,
+    Specialty,
+)
+from core.models.patient import Contact, Patient
+from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
+from core.models.waitlist import WaitlistEntry, WaitlistOffer
+
+__all__ = [
+    "Absence",
+    "Booking",
+    "BookingChange",
+    "Branch",
+    "Clinic",
+    "Contact",
+    "Doctor",
+    "DoctorLanguage",
+    "DoctorService",
+    "DoctorSpecialty",
+    "Hold",
+    "Occupancy",
+    "OutboxEvent",
+    "Patient",
+    "Room",
+    "ScheduleBreak",
+    "ScheduleConflict",
+    "ScheduleTemplate",
+    "Service",
+    "Slot",
+    "Specialty",
+    "WaitlistEntry",
+    "WaitlistOffer",
+]

@@ -1,0 +1,276 @@
+"""Free-slot search: the earliest times that a channel may offer for a service or doctor.
+
+The query walks the slot index forward from the asked time and stops once it
+has enough: it never reads past bookings, so it does not slow down as the
+clinic's history grows. Multi-slot visits and partial overlaps are settled on
+the batch in Python with one indexed read of the occupancy cells.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, Select, and_, exists, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.clock import Clock
+from core.db.database import Database
+from core.errors import InvalidInput, NotFound
+from core.models import (
+    Branch,
+    Doctor,
+    DoctorLanguage,
+    DoctorService,
+    DoctorSpecialty,
+    Occupancy,
+    Patient,
+    Service,
+    Slot,
+)
+from core.occupancy import DOCTOR, ROOM, live, taken_cells
+from core.restrictions import check_restrictions
+from core.slots import cells, covering_run
+from core.vocab import Availability, Channel
+
+DEFAULT_HORIZON = timedelta(days=90)
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    """What a patient or the desk asks for; every filter is optional but the channel."""
+
+    channel: Channel
+    service_id: int | None = None
+    specialty_id: int | None = None
+    doctor_id: int | None = None
+    branch_id: int | None = None
+    language: str | None = None
+    start: datetime | None = None  # default: now
+    end: datetime | None = None  # default: start + 90 days
+    time_from: time | None = None  # local time of day at the branch
+    time_to: time | None = None
+    patient_id: int | None = None  # to honour the service's restrictions
+    limit: int = 5
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    doctor_id: int
+    branch_id: int
+    room_id: int | None
+    service_id: int | None
+    start_at: datetime
+    end_at: datetime
+    timezone: str
+
+    def local_start(self) -> datetime:
+        return self.start_at.astimezone(ZoneInfo(self.timezone))
+
+
+class SlotSearch:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def find(self, query: SlotQuery) -> list[FreeSlot]:
+        """Free slots matching the query, earliest first, at most `query.limit`."""
+        if not 1 <= query.limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+        async with self.db.read() as session:
+            return await find_free(session, query, self.clock.now())
+
+    async def doctor_day(
+        self, doctor_id: int, day: date, channel: Channel, service_id: int | None = None
+    ) -> list[FreeSlot]:
+        """A doctor's free slots on one local day of the branch they work at."""
+        async with self.db.read() as session:
+            zones = {
+                tz
+                for (tz,) in (
+                    await session.execute(
+                        select(col(Branch.timezone))
+                        .join(Slot, col(Slot.branch_id) == col(Branch.id))
+                        .where(col(Slot.doctor_id) == doctor_id)
+                        .distinct()
+                    )
+                ).all()
+            } or {"UTC"}
+            tz = ZoneInfo(sorted(zones)[0])
+            start = datetime.combine(day, time(), tzinfo=tz)
+            query = SlotQuery(
+                channel=channel,
+                doctor_id=doctor_id,
+                service_id=service_id,
+                start=start,
+                end=start + timedelta(days=1),
+                limit=MAX_LIMIT,
+            )
+            return await find_free(session, query, self.clock.now())
+
+
+def _candidates(
+    query: SlotQuery,
+    after: tuple[datetime, int] | None,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> Select[Slot, str]:
+    stmt = (
+        select(Slot, col(Branch.timezone))
+        .join(Branch, col(Branch.id) == col(Slot.branch_id))
+        .join(Doctor, col(Doctor.id) == col(Slot.doctor_id))
+        .where(
+            col(Slot.start_at) >= start,
+            col(Slot.start_at) < end,
+            col(Doctor.active).is_(True),
+            # Prune slots whose first cell is taken; later cells are checked per batch.
+            ~exists().where(
+                col(Occupancy.resource_kind) == DOCTOR,
+                col(Occupancy.resource_id) == col(Slot.doctor_id),
+                col(Occupancy.cell_at) == col(Slot.start_at),
+                live(now),
+            ),
+        )
+        .order_by(col(Slot.start_at), col(Slot.doctor_id))
+    )
+    if after is not None:  # keyset paging: many doctors may start at one instant
+        stmt = stmt.where(tuple_(col(Slot.start_at), col(Slot.doctor_id)) > tuple_(*after))
+    bits = Availability.for_channel(query.channel)
+    if bits:
+        stmt = stmt.where(col(Slot.availability).op("&")(int(bits)) != 0)
+    if query.doctor_id is not None:
+        stmt = stmt.where(col(Slot.doctor_id) == query.doctor_id)
+    if query.branch_id is not None:
+        stmt = stmt.where(col(Slot.branch_id) == query.branch_id)
+    if query.service_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                col(DoctorService.doctor_id) == col(Slot.doctor_id),
+                col(DoctorService.service_id) == query.service_id,
+            )
+        )
+    if query.specialty_id is not None:
+        stmt = stmt.where(
+            exists().where(
+                col(DoctorSpecialty.doctor_id) == col(Slot.doctor_id),
+                col(DoctorSpecialty.specialty_id) == query.specialty_id,
+            )
+        )
+    if query.language is not None:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    col(DoctorLanguage.doctor_id) == col(Slot.doctor_id),
+                    col(DoctorLanguage.language) == query.language,
+                )
+            )
+        )
+    return stmt
+
+
+async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> list[FreeSlot]:
+    """The search itself, inside the caller's transaction (holds and bookings reuse it)."""
+    duration: timedelta | None = None
+    if query.service_id is not None:
+        service = await session.get(Service, query.service_id)
+        if service is None or not service.active:
+            raise NotFound("no such service")
+        duration = timedelta(minutes=service.duration_minutes)
+        if query.patient_id is not None:
+            patient = await session.get(Patient, query.patient_id)
+            if patient is None:
+                raise NotFound("no such patient")
+            check_restrictions(service, patient, (query.start or now).date())
+
+    start = max(query.start or now, now)
+    end = query.end or start + DEFAULT_HORIZON
+    bits = int(Availability.for_channel(query.channel))
+    found: list[FreeSlot] = []
+    after: tuple[datetime, int] | None = None
+    batch = max(query.limit * 4, 50)
+    while len(found) < query.limit:
+        rows = (
+            await session.execute(_candidates(query, after, start, end, now).limit(batch))
+        ).all()
+        if not rows:
+            break
+        found.extend(await _settle(session, rows, duration, query, bits, now))
+        if len(rows) < batch:
+            break
+        last = rows[-1][0]
+        after = (last.start_at, last.doctor_id)
+    return found[: query.limit]
+
+
+async def _settle(
+    session: AsyncSession,
+    rows: Sequence[Row[Slot, str]],
+    duration: timedelta | None,
+    query: SlotQuery,
+    bits: int,
+    now: datetime,
+) -> list[FreeSlot]:
+    """Keep the candidates whose whole visit fits in free, visible, contiguous slots."""
+    spans = {
+        id(slot): (slot.start_at, slot.start_at + (duration or (slot.end_at - slot.start_at)))
+        for slot, _tz in rows
+    }
+    window_start = min(s for s, _ in spans.values())
+    window_end = max(e for _, e in spans.values())
+    doctors = {slot.doctor_id for slot, _ in rows}
+    rooms = {slot.room_id for slot, _ in rows if slot.room_id is not None}
+    taken_doctor = await taken_cells(session, DOCTOR, doctors, window_start, window_end, now)
+    taken_room = await taken_cells(session, ROOM, rooms, window_start, window_end, now)
+
+    # Visits longer than their first slot need the following slots of the same doctor.
+    following: dict[int, list[Slot]] = defaultdict(list)
+    if any(e > slot.end_at for slot, _ in rows for s, e in [spans[id(slot)]]):
+        more = await session.execute(
+            select(Slot).where(
+                col(Slot.doctor_id).in_(doctors),
+                col(Slot.start_at) >= window_start,
+                col(Slot.start_at) < window_end,
+            )
+        )
+        for slot in more.scalars():
+            following[slot.doctor_id].append(slot)
+
+    free: list[FreeSlot] = []
+    for slot, tz in rows:
+        start, end = spans[id(slot)]
+        if not _in_time_window(start, tz, query):
+            continue
+        if end > slot.end_at and covering_run(following[slot.doctor_id], start, end, bits) is None:
+            continue
+        grid = cells(start, end)
+        if any((slot.doctor_id, c) in taken_doctor for c in grid):
+            continue
+        if slot.room_id is not None and any((slot.room_id, c) in taken_room for c in grid):
+            continue
+        free.append(
+            FreeSlot(
+                doctor_id=slot.doctor_id,
+                branch_id=slot.branch_id,
+                room_id=slot.room_id,
+                service_id=query.service_id,
+                start_at=start,
+                end_at=end,
+                timezone=tz,
+            )
+        )
+    return free
+
+
+def _in_time_window(start: datetime, tz: str, query: SlotQuery) -> bool:
+    if query.time_from is None and query.time_to is None:
+        return True
+    local = start.astimezone(ZoneInfo(tz)).time()
+    if query.time_from is not None and local < query.time_from:
+        return False
+    return query.time_to is None or local < query.time_to

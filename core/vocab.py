@@ -1,0 +1,142 @@
+"""The engine's vocabulary: channels, availability, statuses and who acts."""
+
+from __future__ import annotations
+
+from enum import IntFlag, StrEnum
+
+
+class Channel(StrEnum):
+    """Where a request comes from: a patient's channel, the desk, a partner or the engine."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    VOICE = "voice"
+    WEB = "web"
+    STAFF = "staff"
+    ZNANYLEKARZ = "znanylekarz"
+    LUXMED = "luxmed"
+    ONDOC = "ondoc"
+    SYSTEM = "system"
+
+
+class Availability(IntFlag):
+    """Who may see and book a slot (seed 000: clinic only, partner only, both).
+
+    Stored as an integer bitmask so a search filters with one `&` in SQL.
+    The desk and the engine itself see every slot.
+    """
+
+    NONE = 0
+    TELEGRAM = 1
+    WHATSAPP = 2
+    VOICE = 4
+    WEB = 8
+    ZNANYLEKARZ = 16
+    LUXMED = 32
+    ONDOC = 64
+
+    CLINIC = TELEGRAM | WHATSAPP | VOICE | WEB
+    PARTNERS = ZNANYLEKARZ | LUXMED | ONDOC
+    ALL = CLINIC | PARTNERS
+
+    @classmethod
+    def for_channel(cls, channel: Channel) -> Availability:
+        """The bit a channel needs on a slot; the desk and the system need none."""
+        if channel in (Channel.STAFF, Channel.SYSTEM):
+            return cls.NONE
+        return cls[channel.name]
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    ARRIVED = "arrived"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    @property
+    def active(self) -> bool:
+        """An active booking occupies its doctor's and room's time."""
+        return self not in (BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
+
+
+# Which status may follow which; cancelling and restoring have their own operations.
+STATUS_FLOW: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.BOOKED: frozenset(
+        {BookingStatus.CONFIRMED, BookingStatus.ARRIVED, BookingStatus.NO_SHOW}
+    ),
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.ARRIVED, BookingStatus.NO_SHOW}),
+    BookingStatus.ARRIVED: frozenset({BookingStatus.IN_PROGRESS, BookingStatus.COMPLETED}),
+    BookingStatus.IN_PROGRESS: frozenset({BookingStatus.COMPLETED}),
+    BookingStatus.COMPLETED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.NO_SHOW: frozenset(),
+}
+
+
+class CommunicationStatus(StrEnum):
+    """What the patient has been told about a booking (seed 002's mailing statuses)."""
+
+    NONE = "none"
+    CONFIRMATION_SENT = "confirmation_sent"
+    REMINDER_SENT = "reminder_sent"
+    CONFIRMED_BY_PATIENT = "confirmed_by_patient"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+class Sex(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+
+
+class ServiceMode(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+class ContactKind(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+class ActorKind(StrEnum):
+    """Who made a change, for the booking's history."""
+
+    PATIENT = "patient"
+    STAFF = "staff"
+    PARTNER = "partner"
+    SYSTEM = "system"
+
+
+class WaitlistStatus(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    BOOKED = "booked"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class OfferStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    GONE = "gone"
+    EXPIRED = "expired"
+
+
+class EventKind(StrEnum):
+    """Domain events written to the outbox in the same transaction as the change."""
+
+    BOOKED = "booking.booked"
+    MOVED = "booking.moved"
+    CANCELLED = "booking.cancelled"
+    RESTORED = "booking.restored"
+    STATUS_CHANGED = "booking.status_changed"
+    SLOT_FREED = "slot.freed"
+    WAITLIST_OFFERED = "waitlist.offered"
+    WAITLIST_OFFER_GONE = "waitlist.offer_gone"
+    SCHEDULE_CONFLICT = "schedule.conflict"

@@ -1,0 +1,89 @@
+"""Fixtures: a fresh database per test on SQLite and, when TEST_DATABASE_URL is set,
+on PostgreSQL; each run creates its own databases from the migrations and drops them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import core.models  # noqa: F401
+from core.clock import FrozenClock
+from core.db.database import Database, create_engine
+from core.db.migrate import upgrade
+
+# A Tuesday morning in Warsaw's winter time.
+NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+async def _pg_execute(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for statement in statements:
+            await conn.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this run's own on the PostgreSQL of TEST_DATABASE_URL, migrated."""
+    admin = _pg_admin_url()
+    if admin is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the PostgreSQL tests: set TEST_DATABASE_URL")
+        pytest.skip("TEST_DATABASE_URL not set")
+    name = f"frontdesk_test_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_execute(admin, f'CREATE DATABASE "{name}"'))
+    except OSError as exc:  # unreachable server: fail, never skip
+        pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    asyncio.run(_pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "frontdesk.db"
+        shutil.copy(template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    asyncio.run(_pg_execute(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database.from_url(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
