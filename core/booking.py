@@ -19,10 +19,11 @@ from core.db.database import Database
 from core.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
 from core.journal import emit, record_change
 from core.models import Booking, BookingChange, Hold, Patient
-from core.occupancy import claim, release_booking, release_hold
+from core.occupancy import claim, release_booking
 from core.placement import (
     Placement,
     VisitRequest,
+    drop_hold,
     load_service,
     local_day,
     locate,
@@ -115,10 +116,31 @@ class BookingService:
             ).scalar_one_or_none()
             if hold is not None:
                 assert hold.id is not None
-                await release_hold(session, hold.id)
-                await session.delete(hold)
+                await drop_hold(session, hold.id)
 
         await self.db.write(work)
+
+    async def sweep_holds(self) -> int:
+        """Delete holds that expired (their cells already count as free); how many."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> int:
+            expired = list(
+                (
+                    await session.execute(
+                        select(Hold).where(
+                            col(Hold.expires_at) <= now,
+                            col(Hold.channel) != Channel.SYSTEM,  # the waiting list's own
+                        )
+                    )
+                ).scalars()
+            )
+            for hold in expired:
+                assert hold.id is not None
+                await drop_hold(session, hold.id)
+            return len(expired)
+
+        return await self.db.write(work)
 
     # -- book, move, cancel, restore -----------------------------------------
 

@@ -8,7 +8,7 @@ to the channel cover the whole visit, and the occupancy cells are free.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,6 +74,7 @@ async def locate(
     )
     if offered.first() is None:
         raise OutsideAvailability("the doctor does not perform this service", reason="service")
+    start_at = start_at.astimezone(UTC)
     end_at = start_at + timedelta(minutes=service.duration_minutes)
     slots = (
         await session.execute(
@@ -131,8 +132,13 @@ async def redeem_hold(session: AsyncSession, token: str, placement: Placement) -
     ):
         raise HoldExpired("the hold is for another time", reason="mismatch")
     assert hold.id is not None
-    await release_hold(session, hold.id)
-    await session.execute(delete(Hold).where(col(Hold.id) == hold.id))
+    await drop_hold(session, hold.id)
+
+
+async def drop_hold(session: AsyncSession, hold_id: int) -> None:
+    """Remove a hold and its cells; harmless if another transaction removed it first."""
+    await release_hold(session, hold_id)
+    await session.execute(delete(Hold).where(col(Hold.id) == hold_id))
 
 
 async def place_booking(

@@ -276,21 +276,33 @@ class ScheduleService:
     async def _bookings_over(
         self, session: AsyncSession, slots: list[Slot]
     ) -> dict[int | None, set[int]]:
-        """Which of these slots have a booked cell, and by which bookings."""
-        found: dict[int | None, set[int]] = defaultdict(set)
-        for slot in slots:
-            rows = await session.execute(
-                select(col(Occupancy.booking_id))
-                .where(
-                    col(Occupancy.resource_kind) == DOCTOR,
-                    col(Occupancy.resource_id) == slot.doctor_id,
-                    col(Occupancy.cell_at) >= slot.start_at,
-                    col(Occupancy.cell_at) < slot.end_at,
-                    col(Occupancy.booking_id).is_not(None),
-                )
-                .distinct()
+        """Which of these slots have a booked cell, and by which bookings (one query)."""
+        if not slots:
+            return {}
+        rows = await session.execute(
+            select(
+                col(Occupancy.resource_id), col(Occupancy.cell_at), col(Occupancy.booking_id)
+            ).where(
+                col(Occupancy.resource_kind) == DOCTOR,
+                col(Occupancy.resource_id).in_({s.doctor_id for s in slots}),
+                col(Occupancy.cell_at) >= min(s.start_at for s in slots),
+                col(Occupancy.cell_at) < max(s.end_at for s in slots),
+                col(Occupancy.booking_id).is_not(None),
             )
-            found[slot.id].update(b for (b,) in rows.all() if b is not None)
+        )
+        booked_cells: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        for doctor_id, cell_at, booking_id in rows.all():
+            if booking_id is not None:
+                booked_cells[doctor_id].append((cell_at, booking_id))
+        found: dict[int | None, set[int]] = {}
+        for slot in slots:
+            inside = {
+                booking_id
+                for cell_at, booking_id in booked_cells[slot.doctor_id]
+                if slot.start_at <= cell_at < slot.end_at
+            }
+            if inside:
+                found[slot.id] = inside
         return found
 
     async def _report_conflict(

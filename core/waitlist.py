@@ -42,8 +42,15 @@ from core.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from core.occupancy import claim, release_hold
-from core.placement import Placement, VisitRequest, is_free, load_service, place_booking
+from core.occupancy import claim
+from core.placement import (
+    Placement,
+    VisitRequest,
+    drop_hold,
+    is_free,
+    load_service,
+    place_booking,
+)
 from core.restrictions import check_restrictions
 from core.slots import covering_run
 from core.vocab import ActorKind, Availability, Channel, EventKind, OfferStatus, WaitlistStatus
@@ -370,9 +377,7 @@ class WaitlistService:
         if hold is None:
             return
         assert hold.id is not None
-        await release_hold(session, hold.id)
-        await session.delete(hold)
-        await session.flush()
+        await drop_hold(session, hold.id)
         freed = Placement(hold.doctor_id, hold.branch_id, hold.room_id, hold.start_at, hold.end_at)
         await offer_freed_time(session, freed, hold.service_id, now, self.policy)
 

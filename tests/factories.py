@@ -35,29 +35,85 @@ async def small_clinic(db: Database, clock: Clock, days: int = 14) -> SmallClini
         w = StructureWriter(session)
         clinic = await w.clinic("Przychodnia Testowa")
         branch = await w.branch(
-            clinic, "Mokotów", address="ul. Puławska 1", city="Warszawa", phone="+48 22 100 00 00",
+            clinic,
+            "Mokotów",
+            address="ul. Puławska 1",
+            city="Warszawa",
+            phone="+48 22 100 00 00",
             opening_hours={d: [("08:00", "18:00")] for d in range(5)},
         )
         room = await w.room(branch, "Gabinet 1")
         internal = await w.specialty("internal", "Choroby wewnętrzne")
         paediatrics = await w.specialty("paediatrics", "Pediatria")
-        consult = await w.service(clinic, "CONS", "Konsultacja", minutes=15, price="150.00",
-                                  specialty=internal)
-        long_consult = await w.service(clinic, "CONS-L", "Konsultacja rozszerzona", minutes=30,
-                                       price="250.00", specialty=internal)
-        child = await w.service(clinic, "PED", "Wizyta pediatryczna", minutes=20, price="180.00",
-                                specialty=paediatrics, max_age=17)
-        usg = await w.service(clinic, "USG", "USG piersi", minutes=15, price="200.00",
-                              specialty=internal, sex=Sex.FEMALE, referral_required=True)
-        internist = await w.doctor(clinic, "Anna", "Kowalska", specialties=[internal],
-                                   languages=["pl", "en"], services=[consult, long_consult, usg])
-        paediatrician = await w.doctor(clinic, "Piotr", "Nowak", specialties=[paediatrics],
-                                       languages=["pl", "uk"], services=[child])
-        await w.template(internist, branch, weekdays=range(5), start="08:00", end="12:00",
-                         slot_minutes=15, valid_from=today, room=room)
-        await w.template(paediatrician, branch, weekdays=range(5), start="09:00", end="11:00",
-                         slot_minutes=20, valid_from=today, availability=Availability.CLINIC)
-        return SmallClinic(branch, room, internist, paediatrician, consult, long_consult, child, usg)
+        consult = await w.service(
+            clinic, "CONS", "Konsultacja", minutes=15, price="150.00", specialty=internal
+        )
+        long_consult = await w.service(
+            clinic,
+            "CONS-L",
+            "Konsultacja rozszerzona",
+            minutes=30,
+            price="250.00",
+            specialty=internal,
+        )
+        child = await w.service(
+            clinic,
+            "PED",
+            "Wizyta pediatryczna",
+            minutes=20,
+            price="180.00",
+            specialty=paediatrics,
+            max_age=17,
+        )
+        usg = await w.service(
+            clinic,
+            "USG",
+            "USG piersi",
+            minutes=15,
+            price="200.00",
+            specialty=internal,
+            sex=Sex.FEMALE,
+            referral_required=True,
+        )
+        internist = await w.doctor(
+            clinic,
+            "Anna",
+            "Kowalska",
+            specialties=[internal],
+            languages=["pl", "en"],
+            services=[consult, long_consult, usg],
+        )
+        paediatrician = await w.doctor(
+            clinic,
+            "Piotr",
+            "Nowak",
+            specialties=[paediatrics],
+            languages=["pl", "uk"],
+            services=[child],
+        )
+        await w.template(
+            internist,
+            branch,
+            weekdays=range(5),
+            start="08:00",
+            end="12:00",
+            slot_minutes=15,
+            valid_from=today,
+            room=room,
+        )
+        await w.template(
+            paediatrician,
+            branch,
+            weekdays=range(5),
+            start="09:00",
+            end="11:00",
+            slot_minutes=20,
+            valid_from=today,
+            availability=Availability.CLINIC,
+        )
+        return SmallClinic(
+            branch, room, internist, paediatrician, consult, long_consult, child, usg
+        )
 
     built = await db.write(work)
     await ScheduleService(db, clock).regenerate(today, today + timedelta(days=days))
@@ -67,7 +123,10 @@ async def small_clinic(db: Database, clock: Clock, days: int = 14) -> SmallClini
 async def adult(db: Database, clock: Clock, n: int = 1, sex: Sex = Sex.FEMALE) -> int:
     patient = await PatientService(db, clock).register(
         PatientDraft(
-            first_name="Ewa", last_name=f"Testowa{n}", birth_date=date(1980, 5, n), sex=sex,
+            first_name="Ewa",
+            last_name=f"Testowa{n}",
+            birth_date=date(1980, 5, n),
+            sex=sex,
             contacts={ContactKind.PHONE: f"+48 501 000 {n:03d}"},
         )
     )

@@ -1,0 +1,136 @@
+"""Free-slot search: earliest first, every filter, whole visits only, the channel's view."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.actors import Actor
+from core.booking import BookingService
+from core.errors import InvalidInput, RestrictionViolated
+from core.placement import VisitRequest
+from core.schedule import ScheduleService
+from core.search import SlotQuery, SlotSearch
+from core.structure import StructureWriter
+from core.vocab import Channel
+from tests.factories import adult, child, small_clinic
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def _local(slot):
+    return slot.start_at.astimezone(WARSAW)
+
+
+async def test_earliest_first_and_never_in_the_past(db, clock):
+    c = await small_clinic(db, clock)
+    clock.advance(timedelta(hours=1, minutes=7))  # 09:07 in Warsaw on a working Tuesday
+    found = await SlotSearch(db, clock).find(
+        SlotQuery(channel=Channel.TELEGRAM, service_id=c.consult.id, limit=5)
+    )
+    starts = [f.start_at for f in found]
+    assert starts == sorted(starts)
+    assert starts[0] >= clock.now()
+    assert _local(found[0]).time() == time(9, 15)
+    assert all(f.doctor_id == c.internist.id for f in found)
+
+
+async def test_filters_by_specialty_language_doctor_and_branch(db, clock):
+    c = await small_clinic(db, clock)
+    search = SlotSearch(db, clock)
+    by_specialty = await search.find(
+        SlotQuery(channel=Channel.TELEGRAM, specialty_id=c.child_visit.specialty_id, limit=10)
+    )
+    assert {f.doctor_id for f in by_specialty} == {c.paediatrician.id}
+    ukrainian = await search.find(SlotQuery(channel=Channel.TELEGRAM, language="uk", limit=10))
+    assert {f.doctor_id for f in ukrainian} == {c.paediatrician.id}
+    english = await search.find(SlotQuery(channel=Channel.TELEGRAM, language="en", limit=10))
+    assert {f.doctor_id for f in english} == {c.internist.id}
+    assert await search.find(SlotQuery(channel=Channel.TELEGRAM, language="ru")) == []
+    assert await search.find(SlotQuery(channel=Channel.TELEGRAM, branch_id=c.branch.id + 99)) == []
+
+
+async def test_time_of_day_window_is_local(db, clock):
+    c = await small_clinic(db, clock)
+    found = await SlotSearch(db, clock).find(
+        SlotQuery(channel=Channel.TELEGRAM, service_id=c.consult.id, time_from=time(11, 0), limit=6)
+    )
+    assert len(found) == 6
+    assert all(time(11, 0) <= _local(f).time() < time(12, 0) for f in found)
+    # Four 15-minute slots from 11:00 a day, so the fifth is on the next day.
+    assert _local(found[4]).date() > _local(found[3]).date()
+
+
+async def test_long_visit_needs_consecutive_free_slots(db, clock):
+    c = await small_clinic(db, clock)
+    pid = await adult(db, clock)
+    day = clock.now().date() + timedelta(days=1)
+    at = lambda hh, mm: datetime.combine(day, time(hh, mm), tzinfo=WARSAW)  # noqa: E731
+    # Leave only 08:15 and 08:45-09:15 free between 08:00 and 09:30 of that day.
+    for hh, mm in [(8, 0), (8, 30), (9, 15)]:
+        await BookingService(db, clock).book(
+            Actor.staff("desk"), VisitRequest(pid, c.consult.id, c.internist.id, at(hh, mm))
+        )
+    found = await SlotSearch(db, clock).doctor_day(
+        c.internist.id, day, Channel.TELEGRAM, service_id=c.long_consult.id
+    )
+    starts = [_local(f).time() for f in found]
+    assert time(8, 15) not in starts  # only 15 minutes free there
+    assert time(8, 45) in starts  # 08:45-09:15 is free
+    assert time(9, 0) not in starts  # runs into 09:15
+    assert time(11, 45) not in starts  # would run past the end of the day
+    assert all(f.end_at - f.start_at == timedelta(minutes=30) for f in found)
+
+
+async def test_restrictions_are_explained_not_hidden(db, clock):
+    c = await small_clinic(db, clock)
+    grown_up = await adult(db, clock)
+    kid = await child(db, clock)
+    search = SlotSearch(db, clock)
+    with pytest.raises(RestrictionViolated) as raised:
+        await search.find(
+            SlotQuery(channel=Channel.TELEGRAM, service_id=c.child_visit.id, patient_id=grown_up)
+        )
+    assert raised.value.details["reason"] == "age"
+    assert await search.find(
+        SlotQuery(channel=Channel.TELEGRAM, service_id=c.child_visit.id, patient_id=kid)
+    )
+
+
+async def test_paging_through_many_doctors_starting_at_one_instant(db, clock):
+    c = await small_clinic(db, clock, days=2)
+    today = clock.now().date()
+
+    async def more_doctors(session):
+        w = StructureWriter(session)
+        from core.models import Clinic
+
+        clinic = await session.get(Clinic, c.branch.clinic_id)
+        for n in range(60):
+            doctor = await w.doctor(clinic, "Jan", f"Lekarz{n}", services=[c.consult])
+            await w.template(
+                doctor,
+                c.branch,
+                weekdays=range(7),
+                start="08:00",
+                end="08:30",
+                slot_minutes=15,
+                valid_from=today,
+            )
+
+    await db.write(more_doctors)
+    await ScheduleService(db, clock).regenerate(today, today + timedelta(days=2))
+    found = await SlotSearch(db, clock).find(
+        SlotQuery(channel=Channel.TELEGRAM, service_id=c.consult.id, limit=100)
+    )
+    keys = [(f.start_at, f.doctor_id) for f in found]
+    assert len(keys) == len(set(keys)) == 100
+    assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("limit", [0, 101])
+async def test_limit_is_bounded(db, clock, limit):
+    with pytest.raises(InvalidInput):
+        await SlotSearch(db, clock).find(SlotQuery(channel=Channel.TELEGRAM, limit=limit))
