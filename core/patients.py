@@ -41,6 +41,8 @@ def normalize_contact(kind: ContactKind, value: str) -> str:
     if kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
         return normalize_phone(value.removeprefix("whatsapp:"))
     if kind is ContactKind.EMAIL:
+        if len(value) > 200:
+            raise InvalidInput("e-mail address too long")
         return normalize_email(value)
     if not value or len(value) > 64:
         raise InvalidInput("contact is empty or too long")

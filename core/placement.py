@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
-from core.errors import HoldExpired, NotFound, OutsideAvailability, SlotTaken
+from core.errors import HoldExpired, InvalidInput, NotFound, OutsideAvailability, SlotTaken
 from core.journal import emit, record_change
 from core.models import Booking, Branch, DoctorService, Hold, Patient, Service, Slot
 from core.occupancy import Resources, claim, release_hold, taken_cells
@@ -145,6 +145,8 @@ async def place_booking(
     session: AsyncSession, actor: Actor, request: VisitRequest, now: datetime
 ) -> Booking:
     """Create a booking inside the caller's transaction (also used by waiting-list offers)."""
+    if request.referral is not None and len(request.referral) > 100:
+        raise InvalidInput("a referral number has at most 100 characters")
     service = await load_service(session, request.service_id)
     patient = await session.get(Patient, request.patient_id)
     if patient is None:

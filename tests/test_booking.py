@@ -388,3 +388,21 @@ async def test_upcoming_lists_a_patients_active_visits(db, clock, setup):
     )
     await svc.cancel(Actor.staff("d"), cancelled.id, "x")
     assert [x.id for x in await svc.upcoming(pid)] == [b.id, a.id]
+
+
+async def test_oversized_input_is_a_domain_error_on_both_databases(db, clock, setup):
+    c, pid, svc = setup
+    before = await _counts(db)
+    with pytest.raises(InvalidInput):
+        await svc.book(
+            Actor.staff("desk"),
+            VisitRequest(
+                pid, c.ultrasound.id, c.internist.id, _at(clock, 1, 9), referral="R" * 10_000
+            ),
+        )
+    booking = await svc.book(
+        Actor.staff("desk"), VisitRequest(pid, c.consult.id, c.internist.id, _at(clock, 1, 9))
+    )
+    with pytest.raises(InvalidInput):
+        await svc.cancel(Actor.staff("desk"), booking.id, "x" * 501)
+    assert (await _counts(db))["Booking"] == before["Booking"] + 1
