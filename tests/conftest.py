@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401
@@ -56,7 +57,7 @@ def postgres_url() -> Iterator[str]:
     name = f"frontdesk_test_{os.getpid()}_{secrets.token_hex(4)}"
     try:
         asyncio.run(_pg_execute(admin, f'CREATE DATABASE "{name}"'))
-    except OSError as exc:  # unreachable server: fail, never skip
+    except (OSError, SQLAlchemyError) as exc:  # unreachable server: fail, never skip
         pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
