@@ -315,6 +315,8 @@ class _Built:
 
 async def seed_demo(db: Database, clock: Clock, *, weeks: int = DEMO_WEEKS) -> bool:
     """Create the demo clinic; False, touching nothing, when a clinic exists already."""
+    if weeks < 1:
+        raise ValueError("the demo needs at least one week of slots")
     today = clock.now().astimezone(ZoneInfo(ZONE)).date()
     built = await db.write(lambda session: _structure(session, today))
     if built is None:
@@ -445,17 +447,21 @@ async def _bookings(db: Database, clock: Clock, built: _Built, patients: dict[st
     async def first_free(
         channel: Channel, code: str, patient: int, after_days: int, nth: int = 0
     ) -> FreeSlot:
+        """The nth free time from `after_days` on (from now if the schedule ends sooner)."""
         service = built.services[code]
-        found = await search.find(
-            SlotQuery(
-                channel=channel,
-                service_id=service.id,
-                patient_id=patient,
-                start=now + timedelta(days=after_days),
-                limit=nth + 1,
+        for start in (now + timedelta(days=after_days), now):
+            found = await search.find(
+                SlotQuery(
+                    channel=channel,
+                    service_id=service.id,
+                    patient_id=patient,
+                    start=start,
+                    limit=nth + 1,
+                )
             )
-        )
-        return found[nth]
+            if len(found) > nth:
+                return found[nth]
+        raise LookupError(f"the demo schedule has no free time for {code}")
 
     async def book(
         actor: Actor, patient: int, code: str, after_days: int, referral: str | None = None

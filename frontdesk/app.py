@@ -1,0 +1,101 @@
+"""The composition root: the one aiohttp app factory.
+
+`create_app` builds nothing that does I/O; the engine, the services and the
+optional in-process worker are created when the app starts (`cleanup_ctx`)
+and disposed when it stops, in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import jinja2
+from aiohttp import web
+
+from core.clock import Clock, SystemClock
+from core.db.database import Database
+from frontdesk import keys
+from frontdesk.errors import body_limit_middleware, errors_middleware
+from frontdesk.routes import setup_routes
+from frontdesk.services import build_services
+from frontdesk.settings import Settings
+from frontdesk.worker import Worker, default_jobs
+
+log = logging.getLogger(__name__)
+
+# Nothing a patient or partner sends us is bigger; a larger body is refused with 413.
+MAX_BODY_BYTES = 64 * 1024
+# How long shutdown waits for a pass of the in-process jobs to finish.
+WORKER_GRACE_SECONDS = 30.0
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, with_worker: bool = False
+) -> web.Application:
+    """The web app over the database of `settings`.
+
+    `with_worker` runs the background jobs inside this process too (the
+    `serve` command does so when RUN_WORKER_IN_PROCESS is true).
+    """
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[errors_middleware, body_limit_middleware],
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock or SystemClock()
+    app[keys.TEMPLATES] = template_environment()
+    setup_routes(app)
+    app.cleanup_ctx.append(_services_ctx)
+    if with_worker:
+        app.cleanup_ctx.append(_worker_ctx)
+    return app
+
+
+def template_environment() -> jinja2.Environment:
+    """Server-rendered pages; everything interpolated is HTML-escaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("frontdesk", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    db = Database.from_url(settings.database_url)
+    services = build_services(db, app[keys.CLOCK], settings)
+    app[keys.SERVICES] = services
+    app[keys.DATABASE] = db
+    app[keys.CATALOG] = services.catalog
+    app[keys.SEARCH] = services.search
+    app[keys.BOOKING] = services.booking
+    app[keys.PATIENTS] = services.patients
+    app[keys.WAITLIST] = services.waitlist
+    app[keys.SCHEDULE] = services.schedule
+    log.info("database: %s", settings.safe_database_url)
+    try:
+        yield
+    finally:
+        await db.dispose()
+
+
+async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    worker = Worker(
+        default_jobs(app[keys.SERVICES], settings), interval=settings.worker_interval_seconds
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="frontdesk-worker")
+    log.info("background jobs run in this process every %ss", settings.worker_interval_seconds)
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=WORKER_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("background jobs did not finish in %ss: cancelled", WORKER_GRACE_SECONDS)

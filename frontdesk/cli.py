@@ -1,0 +1,227 @@
+"""The `frontdesk` command: serve, worker, migrate, seed-demo and demo.
+
+Settings are read and validated once, before anything else; a bad variable
+ends the command with its name on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.clock import SystemClock
+from core.db.database import Database
+from core.db.migrate import upgrade
+from core.demo import seed_demo
+from frontdesk.app import create_app
+from frontdesk.catalog import Catalog
+from frontdesk.services import build_services
+from frontdesk.settings import ConfigError, Settings, load_settings
+from frontdesk.worker import Worker, default_jobs
+
+log = logging.getLogger("frontdesk")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+Command = Callable[[Settings], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="frontdesk", description="A clinic's front desk that never sleeps."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, func, help_text in (
+        ("serve", cmd_serve, "run the web app (and the background jobs if configured)"),
+        ("demo", cmd_demo, "migrate, seed the demo clinic if empty, and serve it"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
+        sub.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
+        sub.set_defaults(func=func)
+    for name, func, help_text in (
+        ("worker", cmd_worker, "run the background jobs loop"),
+        ("migrate", cmd_migrate, "bring the database schema to the newest version"),
+        ("seed-demo", cmd_seed_demo, "create the demo clinic unless a clinic exists"),
+    ):
+        commands.add_parser(name, help=help_text).set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {
+        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+    }
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    command: Command = args.func
+    try:
+        prepare_storage(settings)
+        return command(settings)
+    except SQLAlchemyError as exc:
+        # The message may quote SQL or server text; its class says enough.
+        cause = getattr(exc, "orig", None) or exc
+        log.error(
+            "database error (%s): is DATABASE_URL (%s) right and the schema migrated?",
+            type(cause).__name__,
+            settings.safe_database_url,
+        )
+        return EXIT_FAILED
+    except OSError as exc:
+        log.error("%s: %s", type(exc).__name__, exc.strerror or exc)
+        return EXIT_FAILED
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def prepare_storage(settings: Settings) -> None:
+    """Create the folder of a SQLite database file (./var/ by default)."""
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_migrate(settings: Settings) -> int:
+    log.info("migrating %s", settings.safe_database_url)
+    upgrade(settings.database_url)
+    log.info("schema is up to date")
+    return EXIT_OK
+
+
+def cmd_seed_demo(settings: Settings) -> int:
+    created = asyncio.run(_seed(settings))
+    log.info("demo clinic created" if created else "a clinic exists already: nothing seeded")
+    return EXIT_OK
+
+
+def cmd_serve(settings: Settings) -> int:
+    app = create_app(settings, with_worker=settings.run_worker_in_process)
+    _run(lambda stop: _serve(app, settings, stop))
+    return EXIT_OK
+
+
+def cmd_worker(settings: Settings) -> int:
+    _run(lambda stop: _worker(settings, stop))
+    return EXIT_OK
+
+
+def cmd_demo(settings: Settings) -> int:
+    cmd_migrate(settings)
+    asyncio.run(_seed(settings))
+    example = asyncio.run(_example_service(settings))
+    app = create_app(settings, with_worker=settings.run_worker_in_process)
+
+    async def announce() -> None:
+        base = f"http://{_display_host(settings.host)}:{settings.port}"
+        print("frontdesk demo is running; open:", flush=True)
+        print(f"  {base}/", flush=True)
+        print(f"  {base}/healthz", flush=True)
+        print(f"  {base}/api/v1/slots?service={example}&limit=5", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+
+    _run(lambda stop: _serve(app, settings, stop, on_ready=announce))
+    return EXIT_OK
+
+
+# -- the async parts -------------------------------------------------------------
+
+
+async def _seed(settings: Settings) -> bool:
+    db = Database.from_url(settings.database_url)
+    try:
+        return await seed_demo(db, SystemClock())
+    finally:
+        await db.dispose()
+
+
+async def _example_service(settings: Settings) -> str:
+    db = Database.from_url(settings.database_url)
+    try:
+        services = await Catalog(db).services()
+    finally:
+        await db.dispose()
+    return services[0].code if services else "CODE"
+
+
+async def _serve(
+    app: web.Application,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    on_ready: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Serve until `stop` is set; the app's cleanup (worker, engine) runs on the way out."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info("listening on http://%s:%s", settings.host, settings.port)
+        if on_ready is not None:
+            await on_ready()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _worker(settings: Settings, stop: asyncio.Event) -> None:
+    db = Database.from_url(settings.database_url)
+    try:
+        services = build_services(db, SystemClock(), settings)
+        worker = Worker(default_jobs(services, settings), interval=settings.worker_interval_seconds)
+        await worker.run(stop)
+    finally:
+        await db.dispose()
+
+
+def _run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run `main(stop)` until it returns; SIGINT and SIGTERM set `stop` to end it cleanly."""
+    asyncio.run(_with_stop_signals(main))
+
+
+async def _with_stop_signals(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def stopping() -> None:
+        if not stop.is_set():
+            log.info("stopping")
+        stop.set()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stopping)
+    try:
+        await main(stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+def _display_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104  (shown, not bound)
+        return "localhost"
+    return f"[{host}]" if ":" in host else host

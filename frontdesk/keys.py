@@ -1,0 +1,29 @@
+"""Typed keys of the web app's state: handlers get services by key, never by import."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+
+from core.booking import BookingService
+from core.clock import Clock
+from core.db.database import Database
+from core.patients import PatientService
+from core.schedule import ScheduleService
+from core.search import SlotSearch
+from core.waitlist import WaitlistService
+from frontdesk.catalog import Catalog
+from frontdesk.services import Services
+from frontdesk.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SERVICES = web.AppKey("services", Services)
+DATABASE = web.AppKey("database", Database)
+CATALOG = web.AppKey("catalog", Catalog)
+SEARCH = web.AppKey("search", SlotSearch)
+BOOKING = web.AppKey("booking", BookingService)
+PATIENTS = web.AppKey("patients", PatientService)
+WAITLIST = web.AppKey("waitlist", WaitlistService)
+SCHEDULE = web.AppKey("schedule", ScheduleService)

@@ -1,0 +1,111 @@
+"""Configuration from environment variables, validated once at start.
+
+A bad value stops the process with a message naming the variable
+(`PORT: Input should be a valid integer`), never a traceback, and never the
+value itself: a DATABASE_URL may carry a password.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/frontdesk.db"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+# Schemes people paste, mapped to the async drivers the engine runs on.
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names every bad variable."""
+
+
+def normalize_database_url(value: str) -> str:
+    """The URL with an async driver (`postgresql://` → `postgresql+asyncpg://`).
+
+    Errors never repeat the URL: it may hold a password.
+    """
+    try:
+        url = make_url(value.strip())
+    except ArgumentError as exc:
+        raise ValueError("not a database URL (expected postgresql://... or sqlite:///...)") from exc
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database {url.drivername!r} (use postgresql://... or sqlite:///...)"
+        )
+    if driver.startswith("sqlite") and not url.database:
+        raise ValueError("a SQLite URL needs a file path (sqlite:///./var/frontdesk.db)")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """Everything the processes read from their environment; see README for the table."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", validate_default=True)
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: LogLevel = "INFO"
+    hold_minutes: int = Field(default=5, ge=1, le=120)
+    waitlist_offer_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    waitlist_fan_out: int = Field(default=3, ge=1, le=50)
+    slot_horizon_days: int = Field(default=56, ge=1, le=366)
+    worker_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    run_worker_in_process: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def safe_database_url(self) -> str:
+        """The URL with its password masked, for logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def sqlite_path(self) -> Path | None:
+        """The database file of a SQLite URL (None for PostgreSQL and in-memory)."""
+        if not self.is_sqlite:
+            return None
+        url: URL = make_url(self.database_url)
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and explicit overrides, e.g. CLI flags), or `ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,96 @@
+"""The background jobs: keep slots generated ahead, expire holds and waiting-list offers.
+
+One loop, one pass every WORKER_INTERVAL_SECONDS. A job that fails is logged
+and tried again on the next pass; the others still run. On SIGTERM or app
+shutdown the loop is asked to stop and lets the pass under way finish, so no
+database operation is abandoned half-way; cancelling it still works (each
+job is its own transaction, rolled back if cut short).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, timedelta
+
+from core.clock import Clock
+from core.schedule import GenerationReport, ScheduleService
+from frontdesk.services import Services
+from frontdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+class SlotRegeneration:
+    """Regenerates the slots of the coming `horizon_days` at start, then once a day."""
+
+    def __init__(self, schedule: ScheduleService, clock: Clock, horizon_days: int) -> None:
+        self.schedule = schedule
+        self.clock = clock
+        self.horizon = timedelta(days=horizon_days)
+        self._done_on: date | None = None
+
+    async def __call__(self) -> GenerationReport | None:
+        today = self.clock.now().date()
+        if self._done_on == today:
+            return None
+        report = await self.schedule.regenerate(today, today + self.horizon)
+        self._done_on = today
+        log.info(
+            "slots regenerated to %s: %d created, %d updated, %d removed",
+            today + self.horizon,
+            report.created,
+            report.updated,
+            report.removed,
+        )
+        if report.conflicts:
+            log.warning(
+                "%d booked visits lost their slot: see schedule conflicts", len(report.conflicts)
+            )
+        return report
+
+
+def default_jobs(services: Services, settings: Settings) -> list[tuple[str, Job]]:
+    """The jobs every deployment runs, in the order of one pass."""
+    return [
+        (
+            "regenerate-slots",
+            SlotRegeneration(services.schedule, services.clock, settings.slot_horizon_days),
+        ),
+        ("expire-holds", services.booking.sweep_holds),
+        ("sweep-waitlist", services.waitlist.sweep),
+    ]
+
+
+class Worker:
+    """Runs its jobs one after another, forever, with a pause between passes."""
+
+    def __init__(self, jobs: Sequence[tuple[str, Job]], *, interval: float) -> None:
+        self.jobs = list(jobs)
+        self.interval = interval
+
+    async def run_once(self) -> dict[str, object]:
+        """One pass; what each job that succeeded returned."""
+        results: dict[str, object] = {}
+        for name, job in self.jobs:
+            try:
+                results[name] = await job()
+            except Exception:
+                log.exception("background job %s failed; retrying on the next pass", name)
+        return results
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Pass after pass until `stop` is set (the pass under way finishes) or cancelled."""
+        stop = stop or asyncio.Event()
+        log.info("worker started: %s", ", ".join(name for name, _ in self.jobs))
+        try:
+            while not stop.is_set():
+                await self.run_once()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.interval)
+        finally:
+            log.info("worker stopped")
