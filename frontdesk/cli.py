@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.catalog import Catalog
 from core.clock import SystemClock
 from core.db.database import Database
 from core.db.migrate import upgrade
 from core.demo import seed_demo
 from frontdesk.app import create_app
-from frontdesk.catalog import Catalog
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
 from frontdesk.worker import Worker, default_jobs

@@ -6,13 +6,13 @@ import jinja2
 from aiohttp import web
 
 from core.booking import BookingService
+from core.catalog import Catalog
 from core.clock import Clock
 from core.db.database import Database
 from core.patients import PatientService
 from core.schedule import ScheduleService
 from core.search import SlotSearch
 from core.waitlist import WaitlistService
-from frontdesk.catalog import Catalog
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 

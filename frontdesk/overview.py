@@ -12,10 +12,10 @@ from typing import Any
 
 import phonenumbers
 
+from core.catalog import Catalog
 from core.models import Branch, Service
 from core.search import FreeSlot, SlotQuery, SlotSearch
 from core.vocab import Channel, ServiceMode
-from frontdesk.catalog import Catalog
 
 # The public page is the clinic's own web channel: it sees what that channel may book.
 CHANNEL = Channel.WEB

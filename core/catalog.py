@@ -1,8 +1,4 @@
-"""Read-only look-ups of the clinic's structure (branches, services, doctors) for the faces.
-
-The core has no read service for its catalog yet; these queries touch only
-core's models and belong there once it does.
-"""
+"""Read-only look-ups of the clinic's structure (branches, services, doctors) for the faces."""
 
 from __future__ import annotations
 
