@@ -64,3 +64,21 @@ class ScheduleInvalid(DomainError):
 
 class OfferGone(DomainError):
     code = "offer_gone"
+
+
+class Throttled(DomainError):
+    """Too many attempts in a short time (code guessing, code requests)."""
+
+    code = "throttled"
+
+
+class LinkCodeInvalid(DomainError):
+    """Wrong, expired or used linking code: one answer for all, so nothing is revealed."""
+
+    code = "link_code_invalid"
+
+
+class ConcurrentUpdate(DomainError):
+    """Someone else changed the record meanwhile; the caller may retry with fresh data."""
+
+    code = "concurrent_update"

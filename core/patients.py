@@ -104,7 +104,7 @@ class PatientService:
             if patient_id is None:
                 raise InvalidInput("a card with this PESEL exists", field="pesel")
             for kind, value, priority in contacts:
-                await _attach(session, patient_id, kind, value, priority)
+                await attach_contact(session, patient_id, kind, value, priority)
             return await session.get_one(Patient, patient_id)
 
         return await self.db.write(work)
@@ -124,7 +124,7 @@ class PatientService:
                     )
                 ).all()
             )
-            await _attach(session, patient_id, kind, normalized, count, verified=verified)
+            await attach_contact(session, patient_id, kind, normalized, count, verified=verified)
 
         await self.db.write(work)
 
@@ -156,7 +156,7 @@ class PatientService:
             return list(rows.scalars())
 
 
-async def _attach(
+async def attach_contact(
     session: AsyncSession,
     patient_id: int,
     kind: ContactKind,
@@ -165,7 +165,7 @@ async def _attach(
     *,
     verified: bool = False,
 ) -> None:
-    """Bind a contact to a card; one contact value belongs to one card only."""
+    """Bind a contact to a card inside the caller's transaction; one value, one card."""
     inserted = await session.execute(
         insert_or_skip(session, Contact, "kind", "value")
         .values(patient_id=patient_id, kind=kind, value=value, priority=priority, verified=verified)

@@ -101,6 +101,7 @@ class ContactKind(StrEnum):
     WHATSAPP = "whatsapp"
     PHONE = "phone"
     EMAIL = "email"
+    WEB = "web"  # a browser chat session (the demo chat)
 
 
 class ActorKind(StrEnum):
@@ -128,6 +129,12 @@ class OfferStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    TAKEN = "taken"
+    CLOSED = "closed"
+
+
 class EventKind(StrEnum):
     """Domain events written to the outbox in the same transaction as the change."""
 
@@ -140,3 +147,5 @@ class EventKind(StrEnum):
     WAITLIST_OFFERED = "waitlist.offered"
     WAITLIST_OFFER_GONE = "waitlist.offer_gone"
     SCHEDULE_CONFLICT = "schedule.conflict"
+    ESCALATION_OPENED = "escalation.opened"
+    ESCALATION_REPLY = "escalation.reply"

@@ -12,6 +12,14 @@ from core.models.clinic import (
     Service,
     Specialty,
 )
+from core.models.messaging import (
+    Conversation,
+    Escalation,
+    EscalationMessage,
+    InboundMessage,
+    LinkCode,
+    Throttle,
+)
 from core.models.patient import Contact, Patient
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
 from core.models.waitlist import WaitlistEntry, WaitlistOffer
@@ -23,11 +31,16 @@ __all__ = [
     "Branch",
     "Clinic",
     "Contact",
+    "Conversation",
     "Doctor",
     "DoctorLanguage",
     "DoctorService",
     "DoctorSpecialty",
+    "Escalation",
+    "EscalationMessage",
     "Hold",
+    "InboundMessage",
+    "LinkCode",
     "Occupancy",
     "OutboxEvent",
     "Patient",
@@ -38,6 +51,7 @@ __all__ = [
     "Service",
     "Slot",
     "Specialty",
+    "Throttle",
     "WaitlistEntry",
     "WaitlistOffer",
 ]

@@ -1,0 +1,184 @@
+"""Escalations: conversations the machine hands to the registration desk.
+
+A patient asks for a person, or the machine fails to understand twice; the
+desk sees the transcript, takes the case and replies. A reply becomes an
+outbox event that the patient's channel delivers, so the desk never needs
+to know how to reach Telegram or WhatsApp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.clock import Clock
+from core.db.database import Database
+from core.errors import InvalidInput, InvalidTransition, NotFound
+from core.journal import emit
+from core.models import Escalation, EscalationMessage
+from core.vocab import Channel, EscalationStatus, EventKind
+
+MAX_TEXT = 4096
+ACTIVE = (EscalationStatus.OPEN, EscalationStatus.TAKEN)
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("an empty message")
+    return text[:MAX_TEXT]
+
+
+class EscalationService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def open(
+        self,
+        channel: Channel,
+        chat_id: str,
+        *,
+        reason: str,
+        language: str,
+        patient_id: int | None = None,
+        transcript: Sequence[tuple[str, str]] = (),
+    ) -> Escalation:
+        """Hand the chat to the desk, or return its case that is still open."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> Escalation:
+            current = await _active(session, channel, chat_id)
+            if current is not None:
+                return current
+            case = Escalation(
+                channel=channel,
+                chat_id=chat_id,
+                patient_id=patient_id,
+                language=language,
+                reason=reason,
+                created_at=now,
+            )
+            session.add(case)
+            await session.flush()
+            assert case.id is not None
+            for author, text in transcript:
+                session.add(
+                    EscalationMessage(
+                        escalation_id=case.id, at=now, author=author, text=text[:MAX_TEXT]
+                    )
+                )
+            emit(
+                session,
+                EventKind.ESCALATION_OPENED,
+                at=now,
+                escalation_id=case.id,
+                channel=channel,
+                reason=reason,
+            )
+            return case
+
+        return await self.db.write(work)
+
+    async def active(self, channel: Channel, chat_id: str) -> Escalation | None:
+        async with self.db.read() as session:
+            return await _active(session, channel, chat_id)
+
+    async def patient_says(self, escalation_id: int, text: str) -> None:
+        body = _clean(text)
+
+        async def work(session: AsyncSession) -> None:
+            await _load(session, escalation_id, active=True)
+            session.add(
+                EscalationMessage(
+                    escalation_id=escalation_id, at=self.clock.now(), author="patient", text=body
+                )
+            )
+
+        await self.db.write(work)
+
+    async def take(self, escalation_id: int, staff_login: str) -> Escalation:
+        async def work(session: AsyncSession) -> Escalation:
+            case = await _load(session, escalation_id, active=True)
+            case.status, case.taken_by = EscalationStatus.TAKEN, staff_login
+            return case
+
+        return await self.db.write(work)
+
+    async def reply(self, escalation_id: int, staff_login: str, text: str) -> EscalationMessage:
+        """The desk answers; the patient's channel delivers it from the outbox."""
+        body = _clean(text)
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> EscalationMessage:
+            case = await _load(session, escalation_id, active=True)
+            if case.status is EscalationStatus.OPEN:
+                case.status, case.taken_by = EscalationStatus.TAKEN, staff_login
+            message = EscalationMessage(
+                escalation_id=escalation_id,
+                at=now,
+                author="staff",
+                staff_login=staff_login,
+                text=body,
+            )
+            session.add(message)
+            await session.flush()
+            emit(
+                session,
+                EventKind.ESCALATION_REPLY,
+                at=now,
+                escalation_id=escalation_id,
+                message_id=message.id,
+                channel=case.channel,
+                chat_id=case.chat_id,
+                language=case.language,
+            )
+            return message
+
+        return await self.db.write(work)
+
+    async def close(self, escalation_id: int) -> None:
+        async def work(session: AsyncSession) -> None:
+            case = await _load(session, escalation_id, active=True)
+            case.status, case.closed_at = EscalationStatus.CLOSED, self.clock.now()
+
+        await self.db.write(work)
+
+    async def transcript(self, escalation_id: int) -> list[EscalationMessage]:
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(EscalationMessage)
+                .where(col(EscalationMessage.escalation_id) == escalation_id)
+                .order_by(col(EscalationMessage.id))
+            )
+            return list(rows.scalars())
+
+    async def message(self, message_id: int) -> EscalationMessage:
+        async with self.db.read() as session:
+            found = await session.get(EscalationMessage, message_id)
+        if found is None:
+            raise NotFound("no such message")
+        return found
+
+
+async def _active(session: AsyncSession, channel: Channel, chat_id: str) -> Escalation | None:
+    rows = await session.execute(
+        select(Escalation).where(
+            col(Escalation.channel) == channel,
+            col(Escalation.chat_id) == chat_id,
+            col(Escalation.status).in_([s.value for s in ACTIVE]),
+        )
+    )
+    return rows.scalars().first()
+
+
+async def _load(session: AsyncSession, escalation_id: int, *, active: bool) -> Escalation:
+    case = await session.get(Escalation, escalation_id, with_for_update=True)
+    if case is None:
+        raise NotFound("no such escalation")
+    if active and case.status not in ACTIVE:
+        raise InvalidTransition("the conversation is closed")
+    return case

@@ -1,0 +1,84 @@
+"""Conversations with patients: their saved state, inbound dedupe, escalations to staff,
+linking codes and the throttles that keep codes from being guessed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.models._columns import enum, utc
+from core.vocab import Channel, EscalationStatus
+
+
+class Conversation(SQLModel, table=True):
+    """One chat's dialog state, so any server process can take the next message."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_conversation_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    chat_id: str = Field(max_length=64)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    version: int = 0  # optimistic lock: a save must see the version it loaded
+    last_inbound_at: datetime | None = utc(nullable=True)
+    updated_at: datetime = utc()
+
+
+class InboundMessage(SQLModel, table=True):
+    """A platform delivery already handled (Telegram update_id, Twilio MessageSid)."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    external_id: str = Field(max_length=64)
+    received_at: datetime = utc(index=True)
+
+
+class Escalation(SQLModel, table=True):
+    """A conversation handed to the desk, with its transcript."""
+
+    __table_args__ = (Index("ix_escalation_status_created", "status", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    chat_id: str = Field(max_length=64)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id")
+    language: str = Field(default="pl", max_length=5)
+    reason: str = Field(max_length=32)  # "asked" or "not_understood"
+    status: EscalationStatus = enum(EscalationStatus, default=EscalationStatus.OPEN)
+    taken_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = utc()
+    closed_at: datetime | None = utc(nullable=True)
+
+
+class EscalationMessage(SQLModel, table=True):
+    __tablename__ = "escalation_message"
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    at: datetime = utc()
+    author: str = Field(max_length=16)  # "patient", "bot" or "staff"
+    staff_login: str | None = Field(default=None, max_length=100)
+    text: str = Field(max_length=4096)
+
+
+class LinkCode(SQLModel, table=True):
+    """A 9-digit code that binds a chat to a patient's card; stored only as a keyed hash."""
+
+    __tablename__ = "link_code"
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = utc()
+    expires_at: datetime = utc()
+    used_at: datetime | None = utc(nullable=True)
+
+
+class Throttle(SQLModel, table=True):
+    """A fixed-window counter per scope ("link:telegram:42", "card:7"), bumped atomically."""
+
+    scope: str = Field(max_length=120, primary_key=True)
+    window_start: datetime = utc()
+    count: int = 0
