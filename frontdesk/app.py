@@ -14,6 +14,9 @@ from collections.abc import AsyncIterator
 import jinja2
 from aiohttp import web
 
+from bot import keys as bot_keys
+from bot.dialog import Dialog
+from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
 from frontdesk import keys
@@ -47,6 +50,7 @@ def create_app(
     app[keys.CLOCK] = clock or SystemClock()
     app[keys.TEMPLATES] = template_environment()
     setup_routes(app)
+    setup_bot(app)
     app.cleanup_ctx.append(_services_ctx)
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
@@ -76,6 +80,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.PATIENTS] = services.patients
     app[keys.WAITLIST] = services.waitlist
     app[keys.SCHEDULE] = services.schedule
+    app[bot_keys.DIALOG] = Dialog(services.bot())
     log.info("database: %s", settings.safe_database_url)
     try:
         yield

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.dialog import BotServices
 from core.booking import BookingService
 from core.catalog import Catalog
 from core.clock import Clock
+from core.conversations import ConversationStore
 from core.db.database import Database
+from core.escalation import EscalationService
+from core.linking import LinkingService
 from core.patients import PatientService
 from core.schedule import ScheduleService
 from core.search import SlotSearch
 from core.waitlist import WaitlistPolicy, WaitlistService
 from frontdesk.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,23 @@ class Services:
     patients: PatientService
     waitlist: WaitlistService
     schedule: ScheduleService
+    linking: LinkingService
+    escalation: EscalationService
+    conversations: ConversationStore
+
+    def bot(self) -> BotServices:
+        """What the messenger dialog needs of them."""
+        return BotServices(
+            clock=self.clock,
+            catalog=self.catalog,
+            search=self.search,
+            booking=self.booking,
+            patients=self.patients,
+            waitlist=self.waitlist,
+            linking=self.linking,
+            escalation=self.escalation,
+            conversations=self.conversations,
+        )
 
 
 def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
@@ -47,4 +72,16 @@ def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
         patients=PatientService(db, clock),
         waitlist=WaitlistService(db, clock, policy),
         schedule=ScheduleService(db, clock),
+        linking=LinkingService(db, clock, secret_bytes(settings)),
+        escalation=EscalationService(db, clock),
+        conversations=ConversationStore(db, clock),
     )
+
+
+def secret_bytes(settings: Settings) -> bytes:
+    """SECRET_KEY, or for a single demo process a random key that lives in memory only
+    (linking codes then stop working at restart: set SECRET_KEY in production)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    log.warning("SECRET_KEY is not set: using a random key for this process only")
+    return secrets.token_bytes(32)

@@ -69,11 +69,32 @@ class Settings(BaseSettings):
     slot_horizon_days: int = Field(default=56, ge=1, le=366)
     worker_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     run_worker_in_process: bool = True
+    # Messengers and secrets: all optional, so the demo runs with no credentials.
+    public_base_url: str | None = None  # e.g. https://clinic.example; webhooks when set
+    secret_key: str | None = Field(default=None, min_length=32, repr=False)
+    telegram_bot_token: str | None = Field(default=None, repr=False)
+    telegram_webhook_secret: str | None = Field(
+        default=None, min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_-]+$", repr=False
+    )
+    telegram_api_server: str | None = None  # another Bot API server (a local one, a fake)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = Field(default=None, repr=False)
+    twilio_whatsapp_from: str | None = None  # "whatsapp:+48..."
+    twilio_api_base: str = "https://api.twilio.com"
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("public_base_url", "telegram_api_server")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("log_level", mode="before")
     @classmethod
