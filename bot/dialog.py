@@ -1,22 +1,41 @@
 """The dialog: one entry point for every channel, `Dialog.handle(Incoming) -> [Reply]`.
 
-(Work in progress: the journeys land in `bot/flows/`.)
+It dedupes platform redeliveries, loads the chat's saved state, resolves the
+language and the linked card, answers commands that work anywhere (/start,
+/help, "menu", "cancel"), tells stale buttons apart, routes the rest to the
+journey in progress (`bot.flows`), turns domain errors into polite sentences,
+and hands the chat to a person after two misunderstandings.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from bot.chat import Button, Incoming, Reply
+from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
+from bot.courier import Courier
+from bot.flows import booking, human, link, menu, offers, visits
+from bot.i18n import DEFAULT_LANGUAGE, Texts, pick_language
+from bot.turn import Turn
 from core.booking import BookingService
 from core.catalog import Catalog
 from core.clock import Clock
 from core.conversations import ConversationStore
+from core.errors import ConcurrentUpdate, DomainError
 from core.escalation import EscalationService
-from core.linking import LinkingService
+from core.linking import LinkingService, fold_name
 from core.patients import PatientService
 from core.search import SlotSearch
 from core.waitlist import WaitlistService
+
+log = logging.getLogger(__name__)
+
+FLOWS = {"book": booking, "visits": visits, "link": link}
+MENU_ITEMS = {"book": booking.start, "visits": visits.start, "link": link.start}
+MENU_WORDS = {"menu", "/menu", "меню", "start", "главное меню", "головне меню"}
+CANCEL_WORDS = {"cancel", "/cancel", "anuluj", "stop", "скасувати", "отмена", "отменить"}
+HELP_WORDS = {"/help", "help", "pomoc", "допомога", "помощь"}
+MISSES_BEFORE_A_PERSON = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,7 @@ class BotServices:
     linking: LinkingService
     escalation: EscalationService
     conversations: ConversationStore
+    courier: Courier | None = None
 
 
 class Dialog:
@@ -40,8 +60,188 @@ class Dialog:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """The replies to one patient action; a redelivered action gets none."""
-        if not await self.services.conversations.first_delivery(
-            incoming.channel, incoming.delivery_id
-        ):
+        store = self.services.conversations
+        if not await store.first_delivery(incoming.channel, incoming.delivery_id):
             return []
-        return [Reply("Dzień dobry!", ((Button("Umów wizytę", "m:book"),),))]
+        try:
+            return await self._answer(incoming)
+        except Exception:
+            # Let the platform's retry be handled as new, rather than lost.
+            await store.forget_delivery(incoming.channel, incoming.delivery_id)
+            raise
+
+    async def _answer(self, incoming: Incoming) -> list[Reply]:
+        services = self.services
+        snapshot = await services.conversations.load(incoming.channel, incoming.chat_id)
+        state = snapshot.state
+        language = state.get("lang") or pick_language(incoming.language_hint)
+        if language and "lang" not in state:
+            state["lang"] = language
+        turn = Turn(
+            services,
+            incoming,
+            state,
+            Texts(language or DEFAULT_LANGUAGE),
+            patient_id=await services.linking.linked_patient(incoming.channel, incoming.chat_id),
+        )
+        text = (incoming.text or "").strip()[:MAX_TEXT_CHARS] or None
+        if text:
+            turn.note("patient", text)
+        try:
+            await self._route(turn, text, language is None)
+        except DomainError as exc:
+            _explain(turn, exc)
+        for reply in turn.replies:
+            turn.note("bot", reply.text)
+        _remember_buttons(turn)
+        try:
+            await services.conversations.save(snapshot)
+        except ConcurrentUpdate:
+            log.warning("conversation changed by a parallel delivery; this turn's state is dropped")
+        return turn.replies
+
+    async def _route(self, turn: Turn, text: str | None, no_language: bool) -> None:
+        payload = turn.incoming.payload or _numbered(turn.state, text)
+        bound, action = _split(payload)
+        word = fold_name(text) if text else ""
+
+        if action and action.startswith("lang:"):
+            menu.set_language(turn, action[5:])
+            menu.show(turn, greeting=True)
+            return
+        if no_language:
+            menu.ask_language(turn)
+            return
+        if text and text.startswith("/start"):
+            code = text[6:].strip()
+            if sum(ch.isdigit() for ch in code) == 9:
+                await link.redeem(turn, code)
+            else:
+                menu.show(turn, greeting=True)
+            return
+        if word in HELP_WORDS:
+            menu.help_text(turn)
+            return
+        if word in MENU_WORDS or word in CANCEL_WORDS or action == "menu":
+            await _leave_flow(turn)
+            menu.show(turn)
+            return
+        if action and not bound:
+            await self._global(turn, action)
+            return
+        if action and bound != turn.state.get("valid_turn"):
+            turn.say(turn._("That button belongs to an earlier message. Here is where we are now:"))
+            await _resume(turn)
+            return
+        escalated = turn.state.get("escalation") and turn.state.get("flow") is None
+        if escalated and text and not action and await human.forward(turn, text):
+            return
+        flow = FLOWS.get(turn.state.get("flow") or "")
+        if flow is not None and await flow.handle(turn, action, text):
+            turn.state["misses"] = 0
+            return
+        await _not_understood(turn)
+
+    async def _global(self, turn: Turn, action: str) -> None:
+        """Buttons that work whenever pressed: the menu, calendar files, waiting-list offers."""
+        kind, _sep, arg = action.partition(":")
+        if kind == "m" and arg in MENU_ITEMS:
+            await _leave_flow(turn)
+            await MENU_ITEMS[arg](turn)
+        elif action == "m:info":
+            await _leave_flow(turn)
+            await menu.info(turn, self.services.catalog)
+        elif action == "m:human":
+            await _leave_flow(turn)
+            await human.escalate(turn, "asked")
+        elif action == "m:lang":
+            menu.ask_language(turn)
+        elif kind == "ics" and arg.isdigit():
+            await visits.calendar_file(turn, int(arg))
+        elif kind in ("wa", "wd") and arg.isdigit():
+            await offers.answer(turn, int(arg), accept=kind == "wa")
+        else:
+            await _not_understood(turn)
+
+
+def _split(payload: str | None) -> tuple[int | None, str | None]:
+    """ "7|svc:3" → (7, "svc:3"); a global payload has no turn number."""
+    if not payload:
+        return None, None
+    number, sep, action = payload.partition("|")
+    if sep and number.isdigit():
+        return int(number), action
+    return None, payload
+
+
+def _numbered(state: dict[str, object], text: str | None) -> str | None:
+    """A typed "2" presses the second button of the last message (how WhatsApp answers)."""
+    buttons = state.get("buttons")
+    if text and text.isdigit() and isinstance(buttons, list) and 1 <= int(text) <= len(buttons):
+        return str(buttons[int(text) - 1])
+    return None
+
+
+def _remember_buttons(turn: Turn) -> None:
+    """Buttons of this turn stay valid until the next turn; every older one is stale."""
+    payloads = [p for reply in turn.replies for p in reply.payloads()]
+    current = turn.state.get("turn", 0)
+    turn.state["valid_turn"] = current
+    turn.state["turn"] = (current + 1) % 1000
+    turn.state["buttons"] = payloads
+
+
+async def _leave_flow(turn: Turn) -> None:
+    if turn.state.get("flow") == "book" and "hold" in turn.data:
+        await turn.services.booking.release(turn.data["hold"])
+    turn.go(None)
+
+
+async def _resume(turn: Turn) -> None:
+    flow = FLOWS.get(turn.state.get("flow") or "")
+    if flow is None:
+        menu.show(turn)
+    else:
+        await flow.prompt(turn)
+
+
+async def _not_understood(turn: Turn) -> None:
+    misses = turn.state.get("misses", 0) + 1
+    turn.state["misses"] = misses
+    if misses >= MISSES_BEFORE_A_PERSON and not turn.state.get("escalation"):
+        turn.state["misses"] = 0
+        await human.escalate(turn, "not_understood")
+        return
+    turn.say(turn._("Sorry, I did not understand. Please choose one of the options."))
+    await _resume(turn)
+
+
+def _explain(turn: Turn, error: DomainError) -> None:
+    """A domain error as a sentence for the patient, with the menu to go on."""
+    _ = turn._
+    reason = error.details.get("reason")
+    messages = {
+        "slot_taken": _("Sorry, someone has just taken that time."),
+        "not_found": _("I cannot find that. It may belong to another card or be gone."),
+        "outside_availability": _("That time cannot be booked here any more."),
+        "invalid_transition": _("That visit cannot be changed any more."),
+        "throttled": _("Too many attempts. Please try again in a quarter of an hour."),
+        "hold_expired": _("The time I kept for you has run out. Please choose again."),
+    }
+    if error.code == "restriction_violated":
+        text = {
+            "age": _(
+                "This service is for patients aged {low} to {high}.",
+                low=error.details.get("min_age") or 0,
+                high=error.details.get("max_age") or "∞",
+            ),
+            "sex": _("This service is not available for your sex."),
+            "referral": _("This service needs a referral: please contact the registration desk."),
+            "birth_date_needed": _("This service depends on age: your date of birth is needed."),
+        }.get(str(reason), _("This service is not available for you."))
+    else:
+        text = messages.get(
+            error.code, _("Something went wrong. Please try again or talk to a person.")
+        )
+    turn.go(None)
+    turn.say(text, menu.menu_rows(turn))

@@ -7,7 +7,7 @@ from sqlmodel import col
 
 from core.db.database import Database
 from core.errors import NotFound
-from core.models import Branch, Doctor, Service
+from core.models import Branch, Clinic, Doctor, DoctorService, Service
 
 
 class Catalog:
@@ -42,3 +42,45 @@ class Catalog:
         async with self.db.read() as session:
             rows = await session.execute(select(Doctor))
             return {d.id: d.display_name for d in rows.scalars() if d.id is not None}
+
+    async def clinic_name(self) -> str:
+        async with self.db.read() as session:
+            clinic = (
+                (await session.execute(select(Clinic).order_by(col(Clinic.id)))).scalars().first()
+            )
+        return clinic.name if clinic else ""
+
+    async def doctors(self) -> list[Doctor]:
+        """Active doctors, by surname."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Doctor)
+                .where(col(Doctor.active).is_(True))
+                .order_by(col(Doctor.last_name), col(Doctor.first_name))
+            )
+            return list(rows.scalars())
+
+    async def services_of(self, doctor_id: int) -> list[Service]:
+        """The active services a doctor performs."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Service)
+                .join(DoctorService, col(DoctorService.service_id) == col(Service.id))
+                .where(col(DoctorService.doctor_id) == doctor_id, col(Service.active).is_(True))
+                .order_by(col(Service.id))
+            )
+            return list(rows.scalars())
+
+    async def service(self, service_id: int) -> Service:
+        async with self.db.read() as session:
+            service = await session.get(Service, service_id)
+        if service is None or not service.active:
+            raise NotFound("no such service")
+        return service
+
+    async def branch(self, branch_id: int) -> Branch:
+        async with self.db.read() as session:
+            branch = await session.get(Branch, branch_id)
+        if branch is None:
+            raise NotFound("no such branch")
+        return branch

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.courier import Courier
 from bot.dialog import BotServices
 from core.booking import BookingService
 from core.catalog import Catalog
@@ -39,6 +40,7 @@ class Services:
     linking: LinkingService
     escalation: EscalationService
     conversations: ConversationStore
+    courier: Courier
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -52,6 +54,7 @@ class Services:
             linking=self.linking,
             escalation=self.escalation,
             conversations=self.conversations,
+            courier=self.courier,
         )
 
 
@@ -75,6 +78,7 @@ def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
         linking=LinkingService(db, clock, secret_bytes(settings)),
         escalation=EscalationService(db, clock),
         conversations=ConversationStore(db, clock),
+        courier=Courier(),
     )
 
 

@@ -1,0 +1,67 @@
+"""Greeting, main menu, language choice, help and the clinic's information."""
+
+from __future__ import annotations
+
+from bot.chat import Button
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
+from bot.turn import Turn
+from core.catalog import Catalog
+
+WEEKDAY_KEYS = range(7)
+
+
+def menu_rows(turn: Turn) -> list[list[Button]]:
+    _ = turn._
+    return [
+        [Button(_("📅 Book a visit"), "m:book")],
+        [Button(_("🗂 My visits"), "m:visits")],
+        [Button(_("🔗 Link my clinic card"), "m:link"), Button(_("ℹ️ Clinic info"), "m:info")],
+        [Button(_("🧑‍💼 Talk to a person"), "m:human"), Button("🌐 Language", "m:lang")],
+    ]
+
+
+def show(turn: Turn, *, greeting: bool = False) -> None:
+    turn.go(None)
+    text = turn._("Hello! I am the clinic's assistant.") + "\n" if greeting else ""
+    turn.say(text + turn._("What would you like to do?"), menu_rows(turn))
+
+
+def ask_language(turn: Turn) -> None:
+    turn.say(
+        "Wybierz język · Оберіть мову · Выберите язык · Choose a language",
+        [[Button(LANGUAGE_NAMES[code], f"lang:{code}")] for code in LANGUAGES],
+    )
+
+
+def set_language(turn: Turn, code: str) -> None:
+    if code in LANGUAGES:
+        turn.state["lang"] = code
+        turn.texts = Texts(code)
+
+
+def help_text(turn: Turn) -> None:
+    turn.say(
+        turn._(
+            "I can book, move and cancel visits, link your clinic card and put you "
+            "through to the registration desk. Type “menu” at any time to start over."
+        ),
+        menu_rows(turn),
+    )
+
+
+async def info(turn: Turn, catalog: Catalog) -> None:
+    texts = turn.texts
+    name = await catalog.clinic_name()
+    lines = [name] if name else []
+    for branch in await catalog.branches():
+        hours = []
+        for day in WEEKDAY_KEYS:
+            periods = branch.opening_hours.get(str(day))
+            if periods:
+                label = texts.weekday(day)
+                hours.append(f"{label} " + ", ".join(f"{a}–{b}" for a, b in periods))
+        lines.append(
+            f"\n🏥 {branch.name}\n📍 {branch.address}, {branch.city}\n☎️ {branch.phone}\n"
+            + "\n".join(hours)
+        )
+    turn.say("\n".join(lines) or turn._("No information yet."), menu_rows(turn))

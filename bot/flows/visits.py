@@ -1,0 +1,112 @@
+"""My visits: the upcoming ones, each to move, cancel (with a reason) or add to a calendar."""
+
+from __future__ import annotations
+
+from bot.calendar import visit_ics
+from bot.flows import booking, menu
+from bot.turn import Turn
+
+REASONS = ("plans", "better", "ill", "other")
+
+
+async def start(turn: Turn) -> None:
+    turn.go("visits", "list")
+    await prompt(turn)
+
+
+async def prompt(turn: Turn) -> None:
+    if turn.step == "reason":
+        await _ask_reason(turn)
+        return
+    if turn.patient_id is None:
+        turn.go(None)
+        turn.say(
+            turn._("I do not know your clinic card yet: book a visit or link your card."),
+            menu.menu_rows(turn),
+        )
+        return
+    upcoming = await turn.services.booking.upcoming(turn.patient_id)
+    if not upcoming:
+        turn.go(None)
+        turn.say(turn._("You have no upcoming visits."), menu.menu_rows(turn))
+        return
+    catalog = turn.services.catalog
+    names = await catalog.doctor_names()
+    lines, rows = [], []
+    for visit in upcoming:
+        branch = await catalog.branch(visit.branch_id)
+        service = await catalog.service(visit.service_id)
+        when = turn.texts.when(visit.start_at, branch.timezone)
+        lines.append(
+            f"• {when}\n  {service.name}, {names.get(visit.doctor_id, '')}\n  📍 {branch.address}"
+        )
+        rows.append(
+            [
+                turn.button(
+                    turn._("🔁 Move {when}", when=turn.texts.time(visit.start_at, branch.timezone)),
+                    f"mv:{visit.id}",
+                ),
+                turn.button(turn._("✖️ Cancel"), f"cx:{visit.id}"),
+                turn.button("📆", f"ics:{visit.id}"),
+            ]
+        )
+    rows.append([turn.button(turn._("🏠 Menu"), "menu")])
+    turn.say(turn._("Your upcoming visits:") + "\n\n" + "\n\n".join(lines), rows)
+
+
+async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
+    if not action or turn.patient_id is None:
+        return False
+    if action.startswith("mv:"):
+        await booking.start_move(turn, int(action[3:]))
+        return True
+    if action.startswith("cx:"):
+        turn.data["cancel"] = int(action[3:])
+        turn.at("reason")
+        await prompt(turn)
+        return True
+    if action.startswith("why:") and turn.step == "reason":
+        reason = action[4:] if action[4:] in REASONS else "other"
+        await turn.services.booking.cancel(turn.actor, turn.data["cancel"], f"patient: {reason}")
+        turn.go(None)
+        turn.say(turn._("Your visit is cancelled."), menu.menu_rows(turn))
+        return True
+    return False
+
+
+async def _ask_reason(turn: Turn) -> None:
+    labels = {
+        "plans": turn._("My plans changed"),
+        "better": turn._("I feel better"),
+        "ill": turn._("I am ill"),
+        "other": turn._("Another reason"),
+    }
+    turn.say(
+        turn._("Why are you cancelling?"),
+        [[turn.button(labels[key], f"why:{key}")] for key in REASONS],
+    )
+
+
+async def calendar_file(turn: Turn, booking_id: int) -> None:
+    """The .ics of one's own visit (anyone else's is 'not found' in the core)."""
+    if turn.patient_id is None:
+        return
+    services = turn.services
+    visit = await services.booking.get(booking_id)
+    if visit.patient_id != turn.patient_id:
+        turn.say(turn._("I cannot find that visit."))
+        return
+    branch = await services.catalog.branch(visit.branch_id)
+    service = await services.catalog.service(visit.service_id)
+    clinic = await services.catalog.clinic_name()
+    turn.say(
+        turn._("Your visit as a calendar file."),
+        attachment=visit_ics(
+            booking_id=booking_id,
+            title=f"{clinic}: {service.name}".strip(": "),
+            start=visit.start_at,
+            end=visit.end_at,
+            location=f"{branch.name}, {branch.address}, {branch.city}",
+            stamp=services.clock.now(),
+        ),
+    )

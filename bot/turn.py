@@ -1,0 +1,83 @@
+"""One patient action being answered: the state, the language, the patient, and helpers
+for the flows to reply with buttons that can be told apart from stale ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.chat import Button, Incoming, Reply
+from bot.i18n import Texts
+from core.actors import Actor
+
+if TYPE_CHECKING:
+    from bot.dialog import BotServices
+
+TRANSCRIPT_KEEP = 12
+
+
+@dataclass
+class Turn:
+    services: BotServices
+    incoming: Incoming
+    state: dict[str, Any]
+    texts: Texts
+    patient_id: int | None = None
+    replies: list[Reply] = field(default_factory=list)
+
+    # -- state ------------------------------------------------------------------
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.state.setdefault("data", {})
+        return data
+
+    @property
+    def step(self) -> str | None:
+        step: str | None = self.state.get("step")
+        return step
+
+    def go(self, flow: str | None, step: str | None = None, *, keep_data: bool = False) -> None:
+        self.state["flow"], self.state["step"] = flow, step
+        if not keep_data:
+            self.state["data"] = {}
+
+    def at(self, step: str) -> None:
+        self.state["step"] = step
+
+    @property
+    def actor(self) -> Actor:
+        assert self.patient_id is not None
+        return Actor.patient(self.patient_id, self.incoming.channel)
+
+    # -- replies ----------------------------------------------------------------
+
+    def _(self, message: str, **params: object) -> str:
+        return self.texts._(message, **params)
+
+    def button(self, label: str, action: str) -> Button:
+        """A button bound to this turn: pressed after the conversation moved on, it is stale."""
+        return Button(label, f"{self.state.get('turn', 0)}|{action}")
+
+    def say(
+        self,
+        text: str,
+        rows: list[list[Button]] | None = None,
+        *,
+        ask_contact: bool = False,
+        attachment: Any = None,
+    ) -> None:
+        self.replies.append(
+            Reply(
+                text,
+                tuple(tuple(r) for r in rows or []),
+                ask_contact=ask_contact,
+                attachment=attachment,
+            )
+        )
+
+    def note(self, author: str, text: str) -> None:
+        """Keep the last lines of the conversation for an escalation's transcript."""
+        transcript: list[list[str]] = self.state.setdefault("transcript", [])
+        transcript.append([author, text[:500]])
+        del transcript[:-TRANSCRIPT_KEEP]
