@@ -144,3 +144,164 @@ async def test_a_forged_button_for_someone_elses_visit_is_refused(db, clock):
     assert status is BookingStatus.BOOKED
     async with db.read() as session:
         assert (await session.execute(select(func.count()).select_from(Booking))).scalar_one() == 1
+
+
+async def test_two_patients_race_from_two_channels_for_the_last_slot(db, clock):
+    c = await small_clinic(db, clock, days=1)
+    dialog = make_dialog(db, clock)
+    tg = Chat(dialog, Channel.TELEGRAM, "7001")
+    wa = Chat(dialog, Channel.WHATSAPP, "+48501000777")
+    for chat in (tg, wa):
+        await chat.send("/start")
+        await chat.send(payload="m:book")
+        await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+        await chat.send(payload=chat.first_button("day:"))
+    same_time = tg.first_button("t:").split("|")[1]
+    assert wa.first_button("t:").split("|")[1] == same_time
+    await tg.send(payload=tg.first_button("t:"))  # held for the Telegram patient
+    await wa.send(payload=wa.first_button("t:"))
+    assert "zajął" in wa.text  # "someone has just taken that time"
+    alternatives = [b for b in wa.seen[-1].payloads() if "|t:" in b or "|day:" in b]
+    assert alternatives
+    assert all(same_time not in p for p in alternatives)
+
+
+@pytest.mark.parametrize("text", ["🙂🙂🙂", "مرحبا بكم", "x" * 1_000_000, "\u202e\u0000odd"])
+async def test_hostile_text_gets_a_polite_answer(db, clock, text):
+    await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock))
+    await chat.send("/start")
+    replies = await chat.send(text)
+    assert replies
+    assert all(len(r.text) < 4096 for r in replies)
+
+
+async def test_the_same_delivery_twice_is_answered_once(db, clock):
+    from bot.chat import Incoming
+
+    await small_clinic(db, clock)
+    dialog = make_dialog(db, clock)
+    incoming = Incoming(
+        channel=Channel.TELEGRAM,
+        chat_id="9",
+        delivery_id="upd-1",
+        text="/start",
+        language_hint="pl",
+    )
+    assert await dialog.handle(incoming)
+    assert await dialog.handle(incoming) == []
+
+
+async def test_linking_by_code_and_deep_link(db, clock):
+    from core.linking import LinkingService
+    from tests.chat import SECRET
+    from tests.factories import adult
+
+    await small_clinic(db, clock)
+    pid = await adult(db, clock)
+    linking = LinkingService(db, clock, SECRET)
+    chat = Chat(make_dialog(db, clock), chat_id="31")
+    await chat.send(f"/start {(await linking.issue(pid)).code}")
+    assert await linking.linked_patient(Channel.TELEGRAM, "31") == pid
+    other = Chat(make_dialog(db, clock), chat_id="32")
+    await other.send("/start")
+    await other.send(payload="m:link")
+    await other.send("123 456 789")
+    assert "nie działa" in other.text
+    await other.send(payload="m:link")
+    await other.send((await linking.issue(pid)).code)
+    assert await linking.linked_patient(Channel.TELEGRAM, "32") == pid
+    await other.send(payload="m:visits")
+    assert "Nie ma zaplanowanych wizyt" in other.text
+
+
+async def test_asking_for_a_code_sends_it_to_the_preferred_contact_then_the_next(db, clock):
+    from bot.courier import Courier
+    from core.vocab import ContactKind
+    from tests.factories import adult
+
+    class Failing:
+        async def send_text(self, address, text):
+            raise ConnectionError("down")
+
+    class Recording:
+        def __init__(self):
+            self.sent = []
+
+        async def send_text(self, address, text):
+            self.sent.append((address, text))
+
+    await small_clinic(db, clock)
+    await adult(db, clock)  # Ewa Testowa1, 01.05.1980, phone +48501000001
+    courier, sms = Courier(), Recording()
+    courier.register(ContactKind.TELEGRAM, Failing())
+    courier.register(ContactKind.PHONE, sms)
+    chat = Chat(make_dialog(db, clock, courier), chat_id="41")
+    await chat.send("/start")
+    await chat.send(payload="m:link")
+    await chat.send(payload=chat.first_button("nocode"))
+    await chat.send("ewa testowa1")
+    await chat.send("01.05.1980")
+    [(address, text)] = sms.sent
+    assert address == "+48501000001"
+    code = "".join(ch for ch in text if ch.isdigit())[:9]
+    stranger = Chat(make_dialog(db, clock, courier), chat_id="42")
+    await stranger.send("/start")
+    await stranger.send(payload="m:link")
+    await stranger.send(payload=stranger.first_button("nocode"))
+    await stranger.send("Nie Istnieje")
+    await stranger.send("01.05.1980")
+    assert stranger.text == chat.text  # the same answer: nothing revealed
+    await chat.send(code)
+    assert "połączona" in chat.text
+
+
+async def test_talk_to_a_person_forwards_messages_until_closed(db, clock):
+    from core.escalation import EscalationService
+
+    await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock), chat_id="51")
+    await chat.send("/start")
+    await chat.send(payload="m:human")
+    desk = EscalationService(db, clock)
+    case = await desk.active(Channel.TELEGRAM, "51")
+    assert case is not None
+    assert await chat.send("Mam pytanie o wyniki") == []
+    assert [m.text for m in await desk.transcript(case.id)][-1] == "Mam pytanie o wyniki"
+    await desk.close(case.id)
+    await chat.send("Halo?")
+    assert chat.seen  # the bot answers again
+
+
+async def test_nothing_suits_so_the_new_patient_joins_the_waiting_list(db, clock):
+    from core.models import WaitlistEntry
+
+    c = await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock), chat_id="61", language="en")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.long_consult.id}"))
+    await chat.press("Later")
+    assert "Monday, 7 December" in chat.buttons()
+    await chat.press("waiting list")
+    await chat.send("Olga Shevchenko")
+    await chat.send("1990-07-15")
+    await chat.send("+380 67 123 4567")
+    assert "waiting list" in chat.text
+    [entry] = await _one(db, WaitlistEntry)
+    assert (entry.service_id, entry.channel) == (c.long_consult.id, Channel.TELEGRAM)
+
+
+async def test_restrictions_are_explained_in_the_patients_language(db, clock):
+    from core.linking import LinkingService
+    from tests.chat import SECRET
+    from tests.factories import adult
+
+    c = await small_clinic(db, clock)
+    pid = await adult(db, clock)
+    chat = Chat(make_dialog(db, clock), chat_id="71", language="ru")
+    await chat.send(f"/start {(await LinkingService(db, clock, SECRET).issue(pid)).code}")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.child_visit.id}"))
+    assert "от 0 до 17 лет" in chat.text
+    assert chat.first_button("m:book")
