@@ -183,8 +183,12 @@ def _numbered(state: dict[str, object], text: str | None) -> str | None:
 
 
 def _remember_buttons(turn: Turn) -> None:
-    """Buttons of this turn stay valid until the next turn; every older one is stale."""
-    payloads = [p for reply in turn.replies for p in reply.payloads()]
+    """Buttons of this turn stay valid until the next turn; every older one is stale.
+
+    Typed numbers refer to the buttons of the last message that has any.
+    """
+    with_buttons = [reply for reply in turn.replies if reply.buttons]
+    payloads = with_buttons[-1].payloads() if with_buttons else []
     current = turn.state.get("turn", 0)
     turn.state["valid_turn"] = current
     turn.state["turn"] = (current + 1) % 1000
