@@ -1,0 +1,11 @@
+"""Typed keys of the web app's state that the Telegram face adds."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiohttp import web
+
+from bot.telegram.polling import Poller
+
+BOT = web.AppKey("telegram_bot", Bot)
+POLLER = web.AppKey("telegram_poller", Poller)

@@ -1,0 +1,1 @@
+"""Fakes of the outside world: servers that keep the platforms' contracts (PLATFORMS.md)."""
