@@ -95,6 +95,23 @@ async def release_hold(session: AsyncSession, hold_id: int) -> None:
     await session.execute(delete(Occupancy).where(col(Occupancy.hold_id) == hold_id))
 
 
+async def taken_among(
+    session: AsyncSession, kind: str, wanted: set[tuple[int, datetime]], now: datetime
+) -> set[tuple[int, datetime]]:
+    """Which of these (resource id, cell) pairs are live-taken: an exact, indexed lookup."""
+    if not wanted:
+        return set()
+    rows = await session.execute(
+        select(col(Occupancy.resource_id), col(Occupancy.cell_at)).where(
+            col(Occupancy.resource_kind) == kind,
+            col(Occupancy.resource_id).in_({rid for rid, _ in wanted}),
+            col(Occupancy.cell_at).in_({at for _, at in wanted}),
+            live(now),
+        )
+    )
+    return {(rid, at) for rid, at in rows.all()} & wanted
+
+
 async def taken_cells(
     session: AsyncSession,
     kind: str,

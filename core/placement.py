@@ -25,6 +25,8 @@ from core.restrictions import check_restrictions
 from core.slots import cells, covering_run
 from core.vocab import Availability, Channel, EventKind
 
+MAX_SLOT = timedelta(days=1)  # no slot is longer than a day
+
 
 @dataclass(frozen=True)
 class VisitRequest:
@@ -82,6 +84,7 @@ async def locate(
             .where(
                 col(Slot.doctor_id) == doctor_id,
                 col(Slot.start_at) < end_at,
+                col(Slot.start_at) > start_at - MAX_SLOT,  # a lower bound: no history read
                 col(Slot.end_at) > start_at,
             )
             .with_for_update(read=True)

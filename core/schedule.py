@@ -96,6 +96,8 @@ def check_template(template: ScheduleTemplate) -> None:
     if not 0 <= template.weekday <= 6:
         raise ScheduleInvalid("weekday runs from 0 (Monday) to 6 (Sunday)")
     check_on_grid(template.slot_minutes, "slot length")
+    if template.slot_minutes > 24 * 60:
+        raise ScheduleInvalid("a slot lasts a day at most")
     for at in (template.start_time, template.end_time):
         if at.minute % GRID_MINUTES or at.second:
             raise ScheduleInvalid("template times must fall on the 5-minute grid")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, and_, exists, select, tuple_
@@ -32,12 +32,24 @@ from core.models import (
     Service,
     Slot,
 )
-from core.occupancy import DOCTOR, ROOM, live, taken_cells
+from core.occupancy import DOCTOR, ROOM, live, taken_among
 from core.restrictions import check_restrictions
 from core.slots import cells, covering_run
 from core.vocab import Availability, Channel
 
 DEFAULT_HORIZON = timedelta(days=90)
+FIRST_WINDOW = timedelta(days=1)
+FIRST_BATCH = 10
+MAX_BATCH = 200
+CANDIDATE_COLUMNS = (
+    col(Slot.doctor_id),
+    col(Slot.branch_id),
+    col(Slot.room_id),
+    col(Slot.start_at),
+    col(Slot.end_at),
+    col(Slot.availability),
+    col(Branch.timezone),
+)
 MAX_LIMIT = 100
 
 
@@ -96,7 +108,14 @@ class SlotSearch:
                     await session.execute(
                         select(col(Branch.timezone))
                         .join(Slot, col(Slot.branch_id) == col(Branch.id))
-                        .where(col(Slot.doctor_id) == doctor_id)
+                        .where(
+                            col(Slot.doctor_id) == doctor_id,
+                            # Every zone's local day lies in this UTC window: no history read.
+                            col(Slot.start_at)
+                            >= datetime.combine(day, time(), tzinfo=UTC) - timedelta(days=1),
+                            col(Slot.start_at)
+                            < datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=2),
+                        )
                         .distinct()
                     )
                 ).all()
@@ -120,22 +139,15 @@ def _candidates(
     start: datetime,
     end: datetime,
     now: datetime,
-) -> Select[Slot, str]:
+) -> Select[int, int, int | None, datetime, datetime, int, str]:
     stmt = (
-        select(Slot, col(Branch.timezone))
+        select(*CANDIDATE_COLUMNS)
         .join(Branch, col(Branch.id) == col(Slot.branch_id))
         .join(Doctor, col(Doctor.id) == col(Slot.doctor_id))
         .where(
             col(Slot.start_at) >= start,
             col(Slot.start_at) < end,
             col(Doctor.active).is_(True),
-            # Prune slots whose first cell is taken; later cells are checked per batch.
-            ~exists().where(
-                col(Occupancy.resource_kind) == DOCTOR,
-                col(Occupancy.resource_id) == col(Slot.doctor_id),
-                col(Occupancy.cell_at) == col(Slot.start_at),
-                live(now),
-            ),
         )
         .order_by(col(Slot.start_at), col(Slot.doctor_id))
     )
@@ -171,7 +183,16 @@ def _candidates(
                 )
             )
         )
-    return stmt
+    # Last, so the cheap filters above run first: prune slots whose first cell is
+    # taken (SQLite tests correlated terms in order); later cells are settled per batch.
+    return stmt.where(
+        ~exists().where(
+            col(Occupancy.resource_kind) == DOCTOR,
+            col(Occupancy.resource_id) == col(Slot.doctor_id),
+            col(Occupancy.cell_at) == col(Slot.start_at),
+            live(now),
+        )
+    )
 
 
 async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> list[FreeSlot]:
@@ -192,45 +213,53 @@ async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> l
     end = query.end or start + DEFAULT_HORIZON
     bits = int(Availability.for_channel(query.channel))
     found: list[FreeSlot] = []
+    # Walk the horizon in windows that double (1 day, 2, 4, ...) and batches that
+    # double: the database never sorts more than a small window, and a full
+    # calendar costs a few more small reads instead of one huge one.
     after: tuple[datetime, int] | None = None
-    batch = max(query.limit * 4, 50)
-    while len(found) < query.limit:
-        rows = (
-            await session.execute(_candidates(query, after, start, end, now).limit(batch))
-        ).all()
-        if not rows:
-            break
-        found.extend(await _settle(session, rows, duration, query, bits, now))
-        if len(rows) < batch:
-            break
-        last = rows[-1][0]
-        after = (last.start_at, last.doctor_id)
+    batch = max(query.limit * 2, FIRST_BATCH)
+    window = FIRST_WINDOW
+    low = start
+    while len(found) < query.limit and low < end:
+        high = min(end, low + window)
+        rows = (await session.execute(_candidates(query, after, low, high, now).limit(batch))).all()
+        if rows:
+            found.extend(await _settle(session, rows, duration, query, bits, now))
+        if len(rows) == batch:  # more in this window
+            after = (rows[-1].start_at, rows[-1].doctor_id)
+            batch = min(batch * 2, MAX_BATCH)
+            continue
+        low, after, window = high, None, window * 2
     return found[: query.limit]
 
 
 async def _settle(
     session: AsyncSession,
-    rows: Sequence[Row[Slot, str]],
+    rows: Sequence[Row[int, int, int | None, datetime, datetime, int, str]],
     duration: timedelta | None,
     query: SlotQuery,
     bits: int,
     now: datetime,
 ) -> list[FreeSlot]:
     """Keep the candidates whose whole visit fits in free, visible, contiguous slots."""
-    spans = {
-        id(slot): (slot.start_at, slot.start_at + (duration or (slot.end_at - slot.start_at)))
-        for slot, _tz in rows
+    spans = [
+        (slot, slot.start_at, slot.start_at + (duration or (slot.end_at - slot.start_at)))
+        for slot in rows
+    ]
+    window_start = min(s for _, s, _e in spans)
+    window_end = max(e for _, _s, e in spans)
+    doctors = {slot.doctor_id for slot in rows}
+    # Only the cells these visits need, looked up exactly (not the batch's whole span).
+    wanted_doctor = {(slot.doctor_id, c) for slot, s, e in spans for c in cells(s, e)}
+    wanted_room = {
+        (slot.room_id, c) for slot, s, e in spans if slot.room_id is not None for c in cells(s, e)
     }
-    window_start = min(s for s, _ in spans.values())
-    window_end = max(e for _, e in spans.values())
-    doctors = {slot.doctor_id for slot, _ in rows}
-    rooms = {slot.room_id for slot, _ in rows if slot.room_id is not None}
-    taken_doctor = await taken_cells(session, DOCTOR, doctors, window_start, window_end, now)
-    taken_room = await taken_cells(session, ROOM, rooms, window_start, window_end, now)
+    taken_doctor = await taken_among(session, DOCTOR, wanted_doctor, now)
+    taken_room = await taken_among(session, ROOM, wanted_room, now)
 
     # Visits longer than their first slot need the following slots of the same doctor.
     following: dict[int, list[Slot]] = defaultdict(list)
-    if any(e > slot.end_at for slot, _ in rows for s, e in [spans[id(slot)]]):
+    if any(e > slot.end_at for slot, _s, e in spans):
         more = await session.execute(
             select(Slot).where(
                 col(Slot.doctor_id).in_(doctors),
@@ -238,12 +267,12 @@ async def _settle(
                 col(Slot.start_at) < window_end,
             )
         )
-        for slot in more.scalars():
-            following[slot.doctor_id].append(slot)
+        for later in more.scalars():
+            following[later.doctor_id].append(later)
 
     free: list[FreeSlot] = []
-    for slot, tz in rows:
-        start, end = spans[id(slot)]
+    for slot, start, end in spans:
+        tz = slot.timezone
         if not _in_time_window(start, tz, query):
             continue
         if end > slot.end_at and covering_run(following[slot.doctor_id], start, end, bits) is None:

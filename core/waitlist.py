@@ -44,6 +44,7 @@ from core.models import (
 )
 from core.occupancy import claim
 from core.placement import (
+    MAX_SLOT,
     Placement,
     VisitRequest,
     drop_hold,
@@ -218,6 +219,7 @@ async def _visible(session: AsyncSession, freed: Placement, bits: int) -> bool:
             select(Slot).where(
                 col(Slot.doctor_id) == freed.doctor_id,
                 col(Slot.start_at) < freed.end_at,
+                col(Slot.start_at) > freed.start_at - MAX_SLOT,
                 col(Slot.end_at) > freed.start_at,
             )
         )
