@@ -139,6 +139,7 @@ def cmd_demo(settings: Settings) -> int:
         print("frontdesk demo is running; open:", flush=True)
         print(f"  {base}/", flush=True)
         print(f"  {base}/healthz", flush=True)
+        print(f"  {base}/demo/chat   (book, move, cancel as a patient would)", flush=True)
         print(f"  {base}/api/v1/slots?service={example}&limit=5", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 
