@@ -1,14 +1,21 @@
 """Telegram webhook latency under 100 concurrent chats on the demo clinic (issue 3).
 
-Each chat books a visit as a new patient through `POST /telegram/webhook`
-(/start, book, service, branch, day, time, name, date of birth, contact,
-confirm),
-pressing the buttons the bot really sent, against the fake Bot API on
-loopback. The same client then posts the same number of updates, equally
-concurrent, to a bare aiohttp handler that only parses the JSON: the ratio
-shows what the dialog, the database and the replies add.
+The app runs as `frontdesk serve` in its own process on a fresh SQLite copy of
+the demo clinic, exactly as deployed; this process plays Telegram: it posts
+real-shaped updates to the webhook and serves the fake Bot API the app sends
+its replies to. Each chat books a visit as a new patient (/start, book,
+service, branch, day, time, name, date of birth, contact, confirm), pressing
+the buttons the bot really sent, and waits for the bot's reply before its
+next tap, after a think time (`--think`, seconds on average; 0 taps at once,
+which measures saturation rather than chats at a human pace).
 
-    .venv/bin/python -m bench.webhook [--chats 100]
+Reported: the webhook's latency (until Telegram has our 200), the reply's
+latency (until the bot's first message reached the fake Bot API: what the
+patient waits for), and a bare aiohttp handler, also in its own process,
+driven by the same chats at the same pace: the ratio shows what the dialog,
+the database and the replies add.
+
+    .venv/bin/python -m bench.webhook [--chats 100] [--think 2.0]
 """
 
 from __future__ import annotations
@@ -16,8 +23,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import random
+import socket
+import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,146 +45,221 @@ from core.clock import SystemClock
 from core.db.database import Database
 from core.db.migrate import upgrade_async
 from core.demo import seed_demo
-from frontdesk.app import create_app
-from frontdesk.settings import load_settings
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 SECRET = "bench-webhook-secret"  # noqa: S105 (a fake, for the loopback run only)
+REPLY_LIMIT = 30.0  # seconds a chat waits for the bot's answer before it gives up
 
 
-def _buttons(fake: FakeTelegram, chat_id: int) -> list[str]:
-    """The callback data of the last keyboard the bot sent to this chat."""
-    for call in reversed(fake.calls):
-        if call.method.lower() != "sendmessage" or call.params.get("chat_id") != chat_id:
-            continue
-        markup = call.params.get("reply_markup") or {}
-        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
-        if rows:
-            return [b["callback_data"] for row in rows for b in row]
-    return []
+@dataclass
+class Samples:
+    webhook: list[float] = field(default_factory=list)
+    reply: list[float] = field(default_factory=list)
 
 
-def _pick(fake: FakeTelegram, chat_id: int, action: str) -> str:
-    """A button of that kind; chats spread over days and times so most of them book."""
-    found = [p for p in _buttons(fake, chat_id) if p.split("|")[-1].startswith(action)]
-    if not found:
-        raise StopIteration
-    return found[chat_id % len(found)] if action in ("day:", "t:") else found[0]
+class Chat:
+    """One Telegram user at a human pace, reading its answers off the fake Bot API."""
 
+    def __init__(
+        self, http: aiohttp.ClientSession, url: str, fake: FakeTelegram, chat_id: int, think: float
+    ) -> None:
+        self.http, self.url, self.fake, self.chat_id, self.think = http, url, fake, chat_id, think
 
-async def _journey(
-    session: aiohttp.ClientSession, url: str, fake: FakeTelegram, chat_id: int, out: list[float]
-) -> bool:
-    async def post(update: dict[str, Any]) -> None:
+    def _messages(self) -> list[dict[str, Any]]:
+        return [
+            c.params
+            for c in self.fake.calls
+            if c.method.lower() == "sendmessage" and c.params.get("chat_id") == self.chat_id
+        ]
+
+    async def post(self, update: dict[str, Any], out: Samples, *, keyboard: bool = True) -> None:
+        if self.think:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * self.think)
+        before = len(self._messages())
         began = time.perf_counter()
-        async with session.post(url, json=update, headers={SECRET_HEADER: SECRET}) as response:
+        async with self.http.post(
+            self.url, json=update, headers={SECRET_HEADER: SECRET}
+        ) as response:
             await response.read()
             assert response.status == 200, response.status
-        out.append(time.perf_counter() - began)
+        out.webhook.append(time.perf_counter() - began)
+        await self.fake.wait_until(
+            lambda: len(self._messages()) > before, "no reply", limit=REPLY_LIMIT
+        )
+        out.reply.append(time.perf_counter() - began)
+        if keyboard:  # the buttons may come in the turn's last message: wait for it
+            await self.fake.wait_until(
+                lambda: bool(self.buttons(since=before)), "no keyboard", limit=REPLY_LIMIT
+            )
 
-    def press(action: str) -> dict[str, Any]:
-        return fake.callback_update(_pick(fake, chat_id, action), user_id=chat_id)
+    def buttons(self, since: int = 0) -> list[str]:
+        """The callback data of the last keyboard the bot sent (after message `since`)."""
+        for params in reversed(self._messages()[since:]):
+            markup = params.get("reply_markup") or {}
+            rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+            if rows:
+                return [b["callback_data"] for row in rows for b in row]
+        return []
 
+    def press(self, action: str) -> dict[str, Any]:
+        """A button of that kind; chats spread over days and times so most of them book."""
+        found = [p for p in self.buttons() if p.split("|")[-1].startswith(action)]
+        if not found:
+            raise StopIteration
+        choice = found[self.chat_id % len(found)] if action in ("day:", "t:") else found[0]
+        return self.fake.callback_update(choice, user_id=self.chat_id)
+
+    async def book(self, out: Samples) -> bool:
+        fake, me = self.fake, self.chat_id
+        try:
+            await self.post(fake.text_update("/start", user_id=me), out)
+            await self.post(fake.callback_update("m:book", user_id=me), out)
+            await self.post(self.press("svc:"), out)
+            if any("|br:" in p for p in self.buttons()):  # two branches: pick one
+                await self.post(self.press("br:"), out)
+            await self.post(self.press("day:"), out)
+            await self.post(self.press("t:"), out, keyboard=False)
+            await self.post(fake.text_update("Jan Testowy", user_id=me), out, keyboard=False)
+            await self.post(fake.text_update("01.02.1980", user_id=me), out, keyboard=False)
+            phone = f"+48 600 {me % 1000:03d} {me // 1000 % 1000:03d}"
+            contact = fake.contact_update(phone, contact_user_id=me, user_id=me)
+            await self.post(contact, out)
+            await self.post(self.press("ok"), out)
+        except StopIteration:  # a time taken by another chat meanwhile: the bot offered others
+            return False
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def _process(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
+    """A server process on `port`, ready (its /healthz answers), stopped on exit."""
+    process = await asyncio.create_subprocess_exec(*args, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
     try:
-        await post(fake.text_update("/start", user_id=chat_id))
-        await post(fake.callback_update("m:book", user_id=chat_id))
-        await post(press("svc:"))
-        if any("|br:" in p for p in _buttons(fake, chat_id)):  # two branches: pick one
-            await post(press("br:"))
-        await post(press("day:"))
-        await post(press("t:"))
-        await post(fake.text_update("Jan Testowy", user_id=chat_id))
-        await post(fake.text_update("01.02.1980", user_id=chat_id))
-        phone = f"+48 600 {chat_id % 1000:03d} {chat_id // 1000 % 1000:03d}"
-        await post(fake.contact_update(phone, contact_user_id=chat_id, user_id=chat_id))
-        await post(press("ok"))
-    except StopIteration:  # a time taken by another chat meanwhile: the bot offered others
-        return False
-    return True
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(base + "/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"{args[0]} did not start")
+        yield base
+    finally:
+        process.terminate()
+        await process.wait()
 
 
-async def _bare(chats: int, requests: int, fake: FakeTelegram) -> list[float]:
-    async def handler(request: web.Request) -> web.Response:
-        await request.json()
-        return web.json_response({})
+async def _chats(url: str, fake: FakeTelegram, chats: int, think: float) -> tuple[Samples, int]:
+    out = Samples()
+    connector = aiohttp.TCPConnector(limit=chats)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        booked = await asyncio.gather(
+            *(Chat(http, url, fake, 1_000_000 + n, think).book(out) for n in range(chats))
+        )
+    return out, sum(booked)
 
-    app = web.Application()
-    app.router.add_post("/telegram/webhook", handler)
+
+async def _bare_chats(url: str, chats: int, requests: int, think: float) -> list[float]:
+    fake = FakeTelegram()
     latencies: list[float] = []
-    async with TestServer(app) as server, aiohttp.ClientSession() as session:
-        url = str(server.make_url("/telegram/webhook"))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=chats)) as http:
 
         async def one_chat(chat_id: int) -> None:
             for _ in range(requests // chats):
-                update = fake.text_update("hello", user_id=chat_id)
+                if think:
+                    await asyncio.sleep(random.uniform(0.5, 1.5) * think)
                 began = time.perf_counter()
-                async with session.post(url, json=update) as response:
-                    await response.read()
+                async with http.post(url, json=fake.text_update("hi", user_id=chat_id)) as r:
+                    await r.read()
                 latencies.append(time.perf_counter() - began)
 
         await asyncio.gather(*(one_chat(900_000 + n) for n in range(chats)))
     return latencies
 
 
-async def run(chats: int) -> dict[str, Any]:
+async def run(chats: int, think: float) -> dict[str, Any]:
     fake = FakeTelegram()
+    frontdesk = str(Path(sys.executable).with_name("frontdesk"))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await upgrade_async(url)
         db = Database.from_url(url)
         await seed_demo(db, SystemClock())
         await db.dispose()
-        settings = load_settings(
-            database_url=url,
-            telegram_bot_token=TOKEN,
-            telegram_webhook_secret=SECRET,
-            public_base_url="https://clinic.example",
-            run_worker_in_process=False,
-        )
         async with TestServer(fake.app()) as api:
-            fake.base_url = str(api.make_url("")).rstrip("/")
-            settings = settings.model_copy(update={"telegram_api_server": fake.base_url})
-            async with (
-                TestServer(create_app(settings)) as server,
-                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=chats)) as session,
-            ):
-                webhook = str(server.make_url("/telegram/webhook"))
-                latencies: list[float] = []
+            port = _free_port()
+            env = {
+                "DATABASE_URL": url,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "TELEGRAM_API_SERVER": str(api.make_url("")).rstrip("/"),
+                "PUBLIC_BASE_URL": "https://clinic.example",
+                "SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
+                "RUN_WORKER_IN_PROCESS": "false",
+                "LOG_LEVEL": "WARNING",
+            }
+            async with _process([frontdesk, "serve", "--port", str(port)], env, port) as base:
                 began = time.perf_counter()
-                booked = await asyncio.gather(
-                    *(
-                        _journey(session, webhook, fake, 1_000_000 + n, latencies)
-                        for n in range(chats)
-                    )
-                )
+                samples, booked = await _chats(base + "/telegram/webhook", fake, chats, think)
                 wall = time.perf_counter() - began
-            bare = await _bare(chats, len(latencies), fake)
-    engine, baseline = Latency.of(latencies), Latency.of(bare)
+    port = _free_port()
+    bare_server = [sys.executable, "-m", "bench.webhook", "--bare-server", str(port)]
+    async with _process(bare_server, {}, port) as base:
+        bare = await _bare_chats(base + "/telegram/webhook", chats, len(samples.webhook), think)
+    webhook, reply, baseline = (Latency.of(x) for x in (samples.webhook, samples.reply, bare))
     return {
         "chats": chats,
-        "requests": len(latencies),
-        "completed_bookings": sum(booked),
-        "seconds": round(wall, 1),
-        "webhook_ms": {
-            "p50": round(engine.p50, 1),
-            "p95": round(engine.p95, 1),
-            "p99": round(engine.p99, 1),
-        },
-        "bare_ms": {
-            "p50": round(baseline.p50, 2),
-            "p95": round(baseline.p95, 2),
-            "p99": round(baseline.p99, 2),
-        },
-        "ratio_p99": round(engine.p99 / baseline.p99, 1),
-        "taps_linked_patient": 5,  # /start, book, service, day, time + confirm: see docs
+        "think_seconds": think,
+        "requests": webhook.n,
+        "requests_per_second": round(webhook.n / wall, 1),
+        "completed_bookings": booked,
+        "webhook_ms": _figures(webhook),
+        "reply_ms": _figures(reply),
+        "bare_ms": _figures(baseline),
+        "ratio_p99": round(webhook.p99 / baseline.p99, 1),
     }
+
+
+def _figures(latency: Latency) -> dict[str, float]:
+    return {name: round(getattr(latency, name), 1) for name in ("p50", "p95", "p99")}
+
+
+def serve_bare(port: int) -> None:
+    """The baseline: an aiohttp handler that parses the update and answers 200."""
+
+    async def handler(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response({})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/telegram/webhook", handler)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chats", type=int, default=100)
+    parser.add_argument("--think", type=float, default=2.0)
+    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.chats)), indent=2))
+    if args.bare_server:
+        serve_bare(args.bare_server)
+        return
+    print(json.dumps(asyncio.run(run(args.chats, args.think)), indent=2))
 
 
 if __name__ == "__main__":

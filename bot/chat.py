@@ -31,6 +31,7 @@ class Attachment:
     filename: str
     content: bytes
     mime: str
+    url: str | None = None  # the same file by a signed link, for channels that take only URLs
 
 
 @dataclass(frozen=True)

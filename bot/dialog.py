@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.calendar import CalendarLinks
 from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
 from bot.courier import Courier
 from bot.flows import booking, human, link, menu, offers, visits
@@ -20,7 +21,7 @@ from bot.turn import Turn
 from core.booking import BookingService
 from core.catalog import Catalog
 from core.clock import Clock
-from core.conversations import ConversationStore
+from core.conversations import ConversationStore, Snapshot
 from core.errors import ConcurrentUpdate, DomainError
 from core.escalation import EscalationService
 from core.linking import LinkingService, fold_name
@@ -52,6 +53,7 @@ class BotServices:
     escalation: EscalationService
     conversations: ConversationStore
     courier: Courier | None = None
+    calendar_links: CalendarLinks | None = None  # set when the app has a public URL
 
 
 class Dialog:
@@ -61,18 +63,18 @@ class Dialog:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """The replies to one patient action; a redelivered action gets none."""
         store = self.services.conversations
-        if not await store.first_delivery(incoming.channel, incoming.delivery_id):
+        snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
+        if snapshot is None:
             return []
         try:
-            return await self._answer(incoming)
+            return await self._answer(incoming, snapshot)
         except Exception:
             # Let the platform's retry be handled as new, rather than lost.
             await store.forget_delivery(incoming.channel, incoming.delivery_id)
             raise
 
-    async def _answer(self, incoming: Incoming) -> list[Reply]:
+    async def _answer(self, incoming: Incoming, snapshot: Snapshot) -> list[Reply]:
         services = self.services
-        snapshot = await services.conversations.load(incoming.channel, incoming.chat_id)
         state = snapshot.state
         language = state.get("lang") or pick_language(incoming.language_hint)
         if language and "lang" not in state:
@@ -82,7 +84,7 @@ class Dialog:
             incoming,
             state,
             Texts(language or DEFAULT_LANGUAGE),
-            patient_id=await services.linking.linked_patient(incoming.channel, incoming.chat_id),
+            patient_id=snapshot.patient_id,
         )
         text = (incoming.text or "").strip()[:MAX_TEXT_CHARS] or None
         if text:
@@ -140,6 +142,9 @@ class Dialog:
         if flow is not None and await flow.handle(turn, action, text):
             turn.state["misses"] = 0
             return
+        if action:  # a current button no flow claims: "add to calendar" after a booking
+            await self._global(turn, action)
+            return
         await _not_understood(turn)
 
     async def _global(self, turn: Turn, action: str) -> None:
@@ -156,6 +161,11 @@ class Dialog:
             await human.escalate(turn, "asked")
         elif action == "m:lang":
             menu.ask_language(turn)
+        elif kind == "rc" and arg.isdigit():
+            await visits.confirm(turn, int(arg))
+        elif kind in ("mv", "cx") and arg.isdigit():
+            await _leave_flow(turn)
+            await visits.from_notice(turn, action)
         elif kind == "ics" and arg.isdigit():
             await visits.calendar_file(turn, int(arg))
         elif kind in ("wa", "wd") and arg.isdigit():

@@ -1,12 +1,16 @@
-"""Mounts the messenger face on the web app: Telegram, WhatsApp and the demo chat."""
+"""Mounts the messenger face on the web app: Telegram, WhatsApp, the demo chat and the
+signed calendar links."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot.calendar import CalendarLinks, visit_file
+from bot.keys import DIALOG
 from bot.telegram import routes as telegram
 from bot.webchat import routes as webchat
 from bot.whatsapp import routes as whatsapp
+from core.errors import NotFound
 
 
 def setup_bot(app: web.Application) -> None:
@@ -14,3 +18,29 @@ def setup_bot(app: web.Application) -> None:
     telegram.setup(app)
     whatsapp.setup(app)
     webchat.setup(app)
+    app.router.add_get(CalendarLinks.PATH, calendar_file, name="calendar_file")
+
+
+async def calendar_file(request: web.Request) -> web.Response:
+    """A visit's .ics by a signed link; anything forged, expired or cancelled is 404 alike."""
+    services = request.app[DIALOG].services
+    links = services.calendar_links
+    now = services.clock.now()
+    booking_id = links.booking_id(request.match_info["token"], now) if links else None
+    if booking_id is None:
+        raise web.HTTPNotFound()
+    try:
+        visit = await services.booking.get(booking_id)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    if not visit.status.active:
+        raise web.HTTPNotFound()
+    file = await visit_file(services.catalog, visit, now)
+    return web.Response(
+        body=file.content,
+        content_type=file.mime,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -14,7 +14,8 @@ from sqlmodel import col
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
 from core.errors import ConcurrentUpdate
-from core.models import Conversation, InboundMessage
+from core.linking import contact_kind
+from core.models import Contact, Conversation, InboundMessage
 from core.vocab import Channel
 
 
@@ -27,6 +28,7 @@ class Snapshot:
     state: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     last_inbound_at: datetime | None = None
+    patient_id: int | None = None  # the clinic card this chat is linked to, if any
 
 
 class ConversationStore:
@@ -34,21 +36,77 @@ class ConversationStore:
         self.db = db
         self.clock = clock
 
-    async def first_delivery(self, channel: Channel, external_id: str) -> bool:
-        """Record a delivery; False when it was handled before (a redelivery)."""
+    async def begin(self, channel: Channel, chat_id: str, external_id: str) -> Snapshot | None:
+        """Record a delivery and load its chat: state and linked card. None for a redelivery.
 
-        async def work(session: AsyncSession) -> bool:
+        One transaction for what every turn needs first: a turn's cost is mostly
+        round trips to the database, and this is the one every message pays.
+        """
+
+        async def work(session: AsyncSession) -> Snapshot | None:
             inserted = await session.execute(
                 insert_or_skip(session, InboundMessage, "channel", "external_id")
                 .values(channel=channel, external_id=external_id, received_at=self.clock.now())
                 .returning(col(InboundMessage.id))
             )
-            return inserted.first() is not None
+            if inserted.first() is None:
+                return None
+            row = (
+                await session.execute(
+                    select(Conversation).where(
+                        col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
+                    )
+                )
+            ).scalar_one_or_none()
+            patient_id = (
+                await session.execute(
+                    select(col(Contact.patient_id)).where(
+                        col(Contact.kind) == contact_kind(channel), col(Contact.value) == chat_id
+                    )
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return Snapshot(channel, chat_id, patient_id=patient_id)
+            state = dict(row.state)
+            return Snapshot(channel, chat_id, state, row.version, row.last_inbound_at, patient_id)
 
         return await self.db.write(work)
 
+    async def offer_buttons(
+        self, channel: Channel, chat_id: str, payloads: list[str], language: str
+    ) -> None:
+        """Make `payloads` the chat's current buttons (a notification's options), so a typed
+        number picks one as it would in the conversation. A parallel turn wins: its own
+        buttons are what the patient saw last."""
+
+        async def work(session: AsyncSession) -> None:
+            row = (
+                await session.execute(
+                    select(Conversation).where(
+                        col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
+                    )
+                )
+            ).scalar_one_or_none()
+            now = self.clock.now()
+            if row is None:
+                state = {"lang": language, "buttons": payloads}
+                session.add(
+                    Conversation(
+                        channel=channel, chat_id=chat_id, state=state, version=1, updated_at=now
+                    )
+                )
+                return
+            await session.execute(
+                update(Conversation)
+                .where(col(Conversation.id) == row.id, col(Conversation.version) == row.version)
+                .values(state={**row.state, "buttons": payloads}, version=row.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+
+        await self.db.write(work)
+
     async def forget_delivery(self, channel: Channel, external_id: str) -> None:
-        """Undo `first_delivery` after a failure, so the platform's retry is handled."""
+        """Undo `begin`'s record after a failure, so the platform's retry is handled."""
 
         async def work(session: AsyncSession) -> None:
             await session.execute(
@@ -59,19 +117,6 @@ class ConversationStore:
             )
 
         await self.db.write(work)
-
-    async def load(self, channel: Channel, chat_id: str) -> Snapshot:
-        async with self.db.read() as session:
-            row = (
-                await session.execute(
-                    select(Conversation).where(
-                        col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
-                    )
-                )
-            ).scalar_one_or_none()
-        if row is None:
-            return Snapshot(channel, chat_id)
-        return Snapshot(channel, chat_id, dict(row.state), row.version, row.last_inbound_at)
 
     async def save(self, snapshot: Snapshot, *, inbound: bool = True) -> None:
         """Store the new state; `ConcurrentUpdate` if another process saved meanwhile."""

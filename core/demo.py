@@ -24,6 +24,7 @@ from core.db.database import Database
 from core.models import Branch, Clinic, Doctor, Room, Service, Specialty
 from core.patients import PatientDraft, PatientService
 from core.placement import VisitRequest
+from core.reminders import ReminderRules, install_defaults
 from core.schedule import ScheduleService
 from core.search import FreeSlot, SlotQuery, SlotSearch
 from core.structure import StructureWriter
@@ -336,6 +337,7 @@ async def seed_demo(db: Database, clock: Clock, *, weeks: int = DEMO_WEEKS) -> b
             time_to=time(12, 0),
         )
     )
+    await install_defaults(ReminderRules(db, clock))
     log.info(
         "demo clinic seeded: %d doctors, %d services, %d slots, %d patients, %d bookings",
         len(built.doctors),

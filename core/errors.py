@@ -82,3 +82,9 @@ class ConcurrentUpdate(DomainError):
     """Someone else changed the record meanwhile; the caller may retry with fresh data."""
 
     code = "concurrent_update"
+
+
+class TemplateInvalid(DomainError):
+    """A message template does not parse or names a parameter that does not exist."""
+
+    code = "template_invalid"

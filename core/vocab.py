@@ -10,6 +10,7 @@ class Channel(StrEnum):
 
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
+    SMS = "sms"  # outbound only: reminders and notifications by text message
     VOICE = "voice"
     WEB = "web"
     STAFF = "staff"
@@ -149,3 +150,31 @@ class EventKind(StrEnum):
     SCHEDULE_CONFLICT = "schedule.conflict"
     ESCALATION_OPENED = "escalation.opened"
     ESCALATION_REPLY = "escalation.reply"
+
+
+class RuleKind(StrEnum):
+    """When a reminder rule fires (seed 002's automatic mailings)."""
+
+    DAYS_BEFORE = "days_before"  # N days before the visit, at a local time
+    MINUTES_BEFORE = "minutes_before"  # N minutes before the visit
+    AFTER_STATUS = "after_status"  # N minutes after the booking's status became X
+    AFTER_SERVICE = "after_service"  # N days after a completed visit for one of some services
+    BIRTHDAY = "birthday"  # on (or N days before) the birthday, at a local time
+    EVENT = "event"  # raised by staff or an integration: lab result ready, card issued
+
+
+class PatientEvent(StrEnum):
+    """Events about a patient that staff or an integration raise through the core."""
+
+    LAB_RESULT_READY = "lab_result_ready"
+    DISCOUNT_CARD_ISSUED = "discount_card_issued"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # waits for its time (or for a retry)
+    CLAIMED = "claimed"  # taken by a worker until its lease ends; not yet handed to a provider
+    SENDING = "sending"  # being handed to a provider: if the worker dies now, it is in doubt
+    SENT = "sent"
+    FAILED = "failed"  # every channel refused for good, or retries ran out
+    SKIPPED = "skipped"  # no longer true (visit cancelled or moved, offer gone, past)
+    IN_DOUBT = "in_doubt"  # a worker died while sending: maybe delivered, never resent

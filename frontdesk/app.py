@@ -20,6 +20,7 @@ from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
 from frontdesk import keys
+from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
@@ -90,17 +91,21 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    worker = Worker(
-        default_jobs(app[keys.SERVICES], settings), interval=settings.worker_interval_seconds
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop), name="frontdesk-worker")
-    log.info("background jobs run in this process every %ss", settings.worker_interval_seconds)
-    try:
-        yield
-    finally:
-        stop.set()
+    services = app[keys.SERVICES]
+    async with open_senders(settings, services) as senders:
+        worker = Worker(
+            default_jobs(services, settings, senders), interval=settings.worker_interval_seconds
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop), name="frontdesk-worker")
+        log.info("background jobs run in this process every %ss", settings.worker_interval_seconds)
         try:
-            await asyncio.wait_for(task, timeout=WORKER_GRACE_SECONDS)
-        except TimeoutError:
-            log.warning("background jobs did not finish in %ss: cancelled", WORKER_GRACE_SECONDS)
+            yield
+        finally:
+            stop.set()
+            try:
+                await asyncio.wait_for(task, timeout=WORKER_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning(
+                    "background jobs did not finish in %ss: cancelled", WORKER_GRACE_SECONDS
+                )

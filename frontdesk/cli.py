@@ -22,6 +22,7 @@ from core.db.database import Database
 from core.db.migrate import upgrade
 from core.demo import seed_demo
 from frontdesk.app import create_app
+from frontdesk.delivery import open_senders
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
 from frontdesk.worker import Worker, default_jobs
@@ -192,8 +193,9 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     db = Database.from_url(settings.database_url)
     try:
         services = build_services(db, SystemClock(), settings)
-        worker = Worker(default_jobs(services, settings), interval=settings.worker_interval_seconds)
-        await worker.run(stop)
+        async with open_senders(settings, services) as senders:
+            jobs = default_jobs(services, settings, senders)
+            await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
     finally:
         await db.dispose()
 

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.calendar import CalendarLinks
 from bot.courier import Courier
 from bot.dialog import BotServices
 from core.booking import BookingService
@@ -41,6 +42,7 @@ class Services:
     escalation: EscalationService
     conversations: ConversationStore
     courier: Courier
+    calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -55,6 +57,7 @@ class Services:
             escalation=self.escalation,
             conversations=self.conversations,
             courier=self.courier,
+            calendar_links=self.calendar_links,
         )
 
 
@@ -64,6 +67,8 @@ def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
         offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         fan_out=settings.waitlist_fan_out,
     )
+    secret = secret_bytes(settings)
+    links = CalendarLinks(settings.public_base_url, secret) if settings.public_base_url else None
     return Services(
         db=db,
         clock=clock,
@@ -75,10 +80,11 @@ def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
         patients=PatientService(db, clock),
         waitlist=WaitlistService(db, clock, policy),
         schedule=ScheduleService(db, clock),
-        linking=LinkingService(db, clock, secret_bytes(settings)),
+        linking=LinkingService(db, clock, secret),
         escalation=EscalationService(db, clock),
         conversations=ConversationStore(db, clock),
         courier=Courier(),
+        calendar_links=links,
     )
 
 

@@ -7,6 +7,7 @@ value itself: a DATABASE_URL may carry a password.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,6 +82,13 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = Field(default=None, repr=False)
     twilio_whatsapp_from: str | None = None  # "whatsapp:+48..."
     twilio_api_base: str = "https://api.twilio.com"
+    twilio_whatsapp_content_sid: str | None = None  # approved template outside the 24-hour window
+    twilio_sms_from: str | None = None  # "+48..." to send SMS reminders from
+    # Notifications.
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    notification_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,5 @@
-"""The background jobs: keep slots generated ahead, expire holds and waiting-list offers.
+"""The background jobs: keep slots generated ahead, expire holds and waiting-list offers,
+plan notifications and deliver them.
 
 One loop, one pass every WORKER_INTERVAL_SECONDS. A job that fails is logged
 and tried again on the next pass; the others still run. On SIGTERM or app
@@ -12,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from core.clock import Clock
+from core.notifications import DeliveryPolicy, Dispatcher, Sender
 from core.schedule import GenerationReport, ScheduleService
+from core.vocab import Channel
+from frontdesk.delivery import planner, worker_id
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 
@@ -54,8 +58,12 @@ class SlotRegeneration:
         return report
 
 
-def default_jobs(services: Services, settings: Settings) -> list[tuple[str, Job]]:
+def default_jobs(
+    services: Services, settings: Settings, senders: Mapping[Channel, Sender] | None = None
+) -> list[tuple[str, Job]]:
     """The jobs every deployment runs, in the order of one pass."""
+    policy = DeliveryPolicy(lease=timedelta(seconds=settings.notification_lease_seconds))
+    dispatcher = Dispatcher(services.db, services.clock, senders or {}, worker_id(), policy)
     return [
         (
             "regenerate-slots",
@@ -63,6 +71,8 @@ def default_jobs(services: Services, settings: Settings) -> list[tuple[str, Job]
         ),
         ("expire-holds", services.booking.sweep_holds),
         ("sweep-waitlist", services.waitlist.sweep),
+        ("plan-notifications", planner(services, settings).plan),
+        ("deliver-notifications", dispatcher.run_once),
     ]
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sqlite3
 import sys
 import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from core.actors import Actor
@@ -148,3 +151,37 @@ async def test_three_processes_race_for_ten_slots(db, clock, database_url):
         tally.update(json.loads(out))
     assert tally == {"booked": 10, SlotTaken.code: 191}
     assert await _assert_no_overlap(db) == 10
+
+
+async def test_a_sqlite_write_waits_out_another_processs_lock_without_blocking(
+    db, clock, database_url
+):
+    """Another connection (as another process would) holds the write lock for a while: the
+    write retries with async waits, so the loop keeps running, and lands once it is free."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL has row locks, not one database-wide write lock")
+    c = await small_clinic(db, clock, days=1)
+    patient = await adult(db, clock)
+    [slot] = (await _ten_slots(db, clock, c))[:1]
+    other = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        for _ in range(30):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        other.execute("COMMIT")
+
+    release = asyncio.create_task(ticker())
+    booking = await BookingService(db, clock).book(
+        Actor.patient(patient, Channel.TELEGRAM),
+        VisitRequest(patient, c.consult.id, slot.doctor_id, slot.start_at),
+    )
+    landed_after = ticks
+    await release
+    other.close()
+
+    assert booking.id is not None
+    assert landed_after == 30  # it waited for the release, and the loop ran all along

@@ -53,21 +53,40 @@ async def test_escalation_lifecycle_and_reply_event(db, clock):
 
 async def test_conversation_state_survives_and_guards_parallel_writers(db, clock):
     store = ConversationStore(db, clock)
-    assert await store.first_delivery(Channel.TELEGRAM, "1001")
-    assert not await store.first_delivery(Channel.TELEGRAM, "1001")
+    mine = await store.begin(Channel.TELEGRAM, "42", "1001")
+    assert mine is not None
+    assert (mine.state, mine.version, mine.patient_id) == ({}, 0, None)
+    assert await store.begin(Channel.TELEGRAM, "42", "1001") is None  # a redelivery
     await store.forget_delivery(Channel.TELEGRAM, "1001")
-    assert await store.first_delivery(Channel.TELEGRAM, "1001")
+    theirs = await store.begin(Channel.TELEGRAM, "42", "1001")  # handled afresh
+    assert theirs is not None
 
-    mine = await store.load(Channel.TELEGRAM, "42")
-    theirs = await store.load(Channel.TELEGRAM, "42")
     mine.state = {"flow": "book", "step": "service"}
     await store.save(mine)
     theirs.state = {"flow": "menu"}
     with pytest.raises(ConcurrentUpdate):
         await store.save(theirs)
-    again = await store.load(Channel.TELEGRAM, "42")
+    again = await store.begin(Channel.TELEGRAM, "42", "1002")
+    assert again is not None
     assert again.state == {"flow": "book", "step": "service"}
     assert again.last_inbound_at == clock.now()
     again.state["step"] = "day"
     await store.save(again)
-    assert (await store.load(Channel.TELEGRAM, "42")).version == 2
+    last = await store.begin(Channel.TELEGRAM, "42", "1003")
+    assert last is not None
+    assert last.version == 2
+
+
+async def test_a_turn_begins_knowing_the_linked_card(db, clock):
+    from core.linking import LinkingService
+    from tests.factories import adult
+
+    card = await adult(db, clock)
+    linking = LinkingService(db, clock, b"k" * 32)
+    code = await linking.issue(card)
+    await linking.redeem(Channel.WHATSAPP, "+48501000001", code.code)
+
+    snapshot = await ConversationStore(db, clock).begin(Channel.WHATSAPP, "+48501000001", "SM1")
+
+    assert snapshot is not None
+    assert snapshot.patient_id == card

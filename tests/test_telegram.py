@@ -5,10 +5,12 @@ and the pure parts (translate, render) on their own."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -31,12 +33,15 @@ from sqlalchemy import func, select
 from bot.chat import MAX_TEXT_CHARS, Attachment, Button, Reply
 from bot.dialog import Dialog
 from bot.keys import DIALOG
+from bot.telegram import sends as sends_module
 from bot.telegram.answer import DialogFailed, answer_update
+from bot.telegram.keys import SENDS
 from bot.telegram.lifecycle import Session
 from bot.telegram.outbox import Outbox, Sent
 from bot.telegram.polling import MAX_ATTEMPTS, Poller
 from bot.telegram.render import CONTACT_PROMPT, render, split_text
 from bot.telegram.routes import SECRET_HEADER
+from bot.telegram.sends import ChatQueues
 from bot.telegram.translate import translate
 from core.clock import FrozenClock
 from core.db.database import Database
@@ -121,10 +126,15 @@ async def client(make_client: MakeClient) -> Client:
 
 
 async def post(client: Client, update: Any, secret: str | None = SECRET, **kwargs: Any) -> Any:
+    """POST to the webhook as Telegram does, then wait for the sends it queued."""
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     if isinstance(update, bytes):
-        return await client.post(WEBHOOK, data=update, headers=headers, **kwargs)
-    return await client.post(WEBHOOK, json=update, headers=headers, **kwargs)
+        response = await client.post(WEBHOOK, data=update, headers=headers, **kwargs)
+    else:
+        response = await client.post(WEBHOOK, json=update, headers=headers, **kwargs)
+    if SENDS in client.app:
+        await client.app[SENDS].drain()
+    return response
 
 
 async def inbound_rows(db: Database) -> int:
@@ -190,6 +200,59 @@ async def test_emoji_rtl_and_markup_characters_go_through(
 
     assert len({r["chat_id"] for r in sends(fake)}) == 1
     assert all(c.status == 200 for c in traffic(fake))
+
+
+async def test_the_webhook_answers_before_the_replies_are_sent(
+    client: Client, fake: FakeTelegram, clinic_db: Database
+) -> None:
+    fake.gate = asyncio.Event()  # Telegram is slow to take our calls
+
+    response = await client.post(
+        WEBHOOK, json=fake.text_update("Dzień dobry"), headers={SECRET_HEADER: SECRET}
+    )
+
+    assert response.status == 200
+    assert await inbound_rows(clinic_db) == 1  # the turn is committed before the answer
+    assert sends(fake) == []
+    fake.gate.set()
+    await client.app[SENDS].drain()
+    assert sends(fake)
+
+
+async def test_sends_keep_their_order_per_chat_and_survive_a_failing_job() -> None:
+    queues = ChatQueues()
+    done: list[str] = []
+    gate = asyncio.Event()
+
+    async def job(name: str, wait: bool = False, fail: bool = False) -> None:
+        if wait:
+            await gate.wait()
+        if fail:
+            raise RuntimeError("boom")
+        done.append(name)
+
+    queues.submit(1, partial(job, "1a", wait=True))
+    queues.submit(1, partial(job, "1b", fail=True))
+    queues.submit(1, partial(job, "1c"))
+    queues.submit(2, partial(job, "2a"))
+    await asyncio.sleep(0.01)
+    assert done == ["2a"]  # another chat is not held up by the first one
+    gate.set()
+    await queues.drain()
+    assert done == ["2a", "1a", "1c"]
+
+
+async def test_closing_cancels_sends_that_outlast_the_drain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sends_module, "DRAIN_SECONDS", 0.05)
+    queues = ChatQueues()
+    never = asyncio.Event()
+    queues.submit(1, never.wait)
+
+    await queues.close()
+
+    await queues.drain()  # nothing left to wait for
 
 
 async def test_the_same_update_twice_is_answered_once(
@@ -430,7 +493,9 @@ class ExplodingOnce:
     async def handle(self, incoming: Any) -> Any:
         if not self.exploded:
             self.exploded = True
-            await self.services.conversations.first_delivery(incoming.channel, incoming.delivery_id)
+            await self.services.conversations.begin(
+                incoming.channel, incoming.chat_id, incoming.delivery_id
+            )
             raise RuntimeError("boom")
         return await self.dialog.handle(incoming)
 

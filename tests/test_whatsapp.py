@@ -88,7 +88,9 @@ class ExplodingOnce(Recording):
     async def handle(self, incoming: Incoming) -> list[Reply]:
         if not self.seen:
             self.seen.append(incoming)
-            await self.services.conversations.first_delivery(incoming.channel, incoming.delivery_id)
+            await self.services.conversations.begin(
+                incoming.channel, incoming.chat_id, incoming.delivery_id
+            )
             raise RuntimeError("the dialog broke")
         return await super().handle(incoming)
 
@@ -631,6 +633,16 @@ def test_contact_requests_and_attachments_add_nothing() -> None:
     )
 
     assert render(reply) == ["Twoja wizyta"]
+
+
+def test_an_attachment_with_a_link_is_sent_as_the_link() -> None:
+    url = "https://clinic.example/calendar/7-1796200000-abc.ics"
+    reply = Reply(
+        "Twoja wizyta",
+        attachment=Attachment("wizyta.ics", b"BEGIN:VCALENDAR", "text/calendar", url=url),
+    )
+
+    assert render(reply) == [f"Twoja wizyta\n\n{url}"]
 
 
 def test_a_long_reply_is_split_under_twilios_limit_keeping_every_line() -> None:

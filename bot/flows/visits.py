@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from bot.calendar import visit_ics
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.calendar import visit_file
 from bot.flows import booking, menu
 from bot.turn import Turn
+from core.vocab import BookingStatus, CommunicationStatus
 
 REASONS = ("plans", "better", "ill", "other")
+LINK_LIFETIME_AFTER_VISIT = timedelta(days=1)
 
 
 async def start(turn: Turn) -> None:
@@ -74,6 +79,36 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
     return False
 
 
+async def from_notice(turn: Turn, action: str) -> None:
+    """ "Move" or "cancel" pressed under a reminder: the same steps as from the list."""
+    if turn.patient_id is None:
+        turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
+        return
+    turn.go("visits", "list")
+    await handle(turn, action, None)
+
+
+async def confirm(turn: Turn, booking_id: int) -> None:
+    """ "I will come" under a reminder: the visit is confirmed, and so is what we were told."""
+    services = turn.services
+    visit = await services.booking.get(booking_id)
+    if turn.patient_id is None or visit.patient_id != turn.patient_id:
+        turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
+        return
+    if visit.status is BookingStatus.BOOKED:
+        await services.booking.set_status(turn.actor, booking_id, BookingStatus.CONFIRMED)
+    if visit.status.active:
+        await services.booking.set_communication_status(
+            turn.actor, booking_id, CommunicationStatus.CONFIRMED_BY_PATIENT
+        )
+        branch = await services.catalog.branch(visit.branch_id)
+        when = turn.texts.when(visit.start_at, branch.timezone)
+        thanks = turn._("Thank you, we are expecting you: {when}.", when=when)
+        turn.say(thanks, menu.menu_rows(turn))
+        return
+    turn.say(turn._("That visit is no longer booked."), menu.menu_rows(turn))
+
+
 async def _ask_reason(turn: Turn) -> None:
     labels = {
         "plans": turn._("My plans changed"),
@@ -88,25 +123,15 @@ async def _ask_reason(turn: Turn) -> None:
 
 
 async def calendar_file(turn: Turn, booking_id: int) -> None:
-    """The .ics of one's own visit (anyone else's is 'not found' in the core)."""
-    if turn.patient_id is None:
-        return
+    """The .ics of one's own visit (anyone else's is 'not found' in the core), with a signed
+    link beside it for channels that cannot carry the file itself."""
     services = turn.services
     visit = await services.booking.get(booking_id)
-    if visit.patient_id != turn.patient_id:
-        turn.say(turn._("I cannot find that visit."))
+    if turn.patient_id is None or visit.patient_id != turn.patient_id:
+        turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
-    branch = await services.catalog.branch(visit.branch_id)
-    service = await services.catalog.service(visit.service_id)
-    clinic = await services.catalog.clinic_name()
-    turn.say(
-        turn._("Your visit as a calendar file."),
-        attachment=visit_ics(
-            booking_id=booking_id,
-            title=f"{clinic}: {service.name}".strip(": "),
-            start=visit.start_at,
-            end=visit.end_at,
-            location=f"{branch.name}, {branch.address}, {branch.city}",
-            stamp=services.clock.now(),
-        ),
-    )
+    attachment = await visit_file(services.catalog, visit, services.clock.now())
+    if services.calendar_links is not None:
+        url = services.calendar_links.url(booking_id, visit.end_at + LINK_LIFETIME_AFTER_VISIT)
+        attachment = replace(attachment, url=url)
+    turn.say(turn._("Your visit as a calendar file."), attachment=attachment)

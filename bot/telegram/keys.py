@@ -6,6 +6,8 @@ from aiogram import Bot
 from aiohttp import web
 
 from bot.telegram.polling import Poller
+from bot.telegram.sends import ChatQueues
 
 BOT = web.AppKey("telegram_bot", Bot)
 POLLER = web.AppKey("telegram_poller", Poller)
+SENDS = web.AppKey("telegram_sends", ChatQueues)  # the webhook's sends, after it answered

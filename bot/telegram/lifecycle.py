@@ -23,9 +23,10 @@ from aiohttp import web
 from bot.keys import DIALOG
 from bot.telegram.answer import answer_update
 from bot.telegram.contacts import TelegramChats
-from bot.telegram.keys import BOT, POLLER
+from bot.telegram.keys import BOT, POLLER, SENDS
 from bot.telegram.outbox import Outbox, describe
 from bot.telegram.polling import ALLOWED_UPDATES, Poller
+from bot.telegram.sends import ChatQueues
 from core.vocab import ContactKind
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import Settings
@@ -65,9 +66,11 @@ def make_bot(settings: Settings) -> Bot:
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     bot = make_bot(app[SETTINGS])
     app[BOT] = bot
+    app[SENDS] = sends = ChatQueues()
     try:
         yield
     finally:
+        await sends.close()
         await bot.session.close()
 
 

@@ -2,7 +2,8 @@
 
 The webhook checks the secret header before it reads anything (401, nothing
 stored), refuses what is not an update (400), and answers 200 once the
-dialog has answered, however the sends went. Only a dialog failure is a 500,
+dialog's turn is committed; the replies are sent after that, in order per
+chat (`bot.telegram.sends`). Only a dialog failure is a 500,
 so that Telegram redelivers an update the dialog has forgotten.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from functools import partial
 
 from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError, validate_token
@@ -18,8 +20,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.keys import DIALOG
-from bot.telegram.answer import DialogFailed, answer_update
-from bot.telegram.keys import BOT
+from bot.telegram.answer import DialogFailed, decide, deliver
+from bot.telegram.keys import BOT, SENDS
 from bot.telegram.lifecycle import (
     WEBHOOK_PATH,
     bot_ctx,
@@ -95,8 +97,9 @@ async def webhook(request: web.Request) -> web.Response:
             error_body("invalid_update", "the body is not a Telegram update"), status=400
         )
     try:
-        await answer_update(update, app[DIALOG], Outbox(bot))
+        answer = await decide(update, app[DIALOG])
     except DialogFailed:
         log.exception("telegram: the dialog failed on an update; Telegram will redeliver it")
         return json_response(error_body("internal_error", "internal server error"), status=500)
+    app[SENDS].submit(answer.chat_id, partial(deliver, answer, Outbox(bot)))
     return json_response({})

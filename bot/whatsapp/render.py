@@ -8,9 +8,10 @@ that has any, so only that reply is numbered; buttons of earlier replies of
 the same turn cannot be typed and are left out. A turn's replies are joined
 into as few messages as Twilio's 1600-character limit allows. Pure, no I/O.
 
-Not rendered: `ask_contact` (WhatsApp already tells us the number) and
-`attachment` (Twilio takes media only by URL, `MediaUrl`, never as bytes;
-serving files by URL belongs to whoever adds that route).
+Not rendered: `ask_contact` (WhatsApp already tells us the number). An
+`attachment` goes as its signed link (`Attachment.url`): WhatsApp carries
+files only by URL, and a calendar file is not among the media types it
+delivers, while a link opens in the phone's calendar.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def compose(reply: Reply, *, numbered: bool = True) -> str:
     """The reply's text, then "N. label" per button and a hint (when `numbered`)."""
     labels = [_one_line(b.label) for row in reply.buttons for b in row] if numbered else []
     blocks = [reply.text.strip()] if reply.text.strip() else []
+    if reply.attachment is not None and reply.attachment.url:
+        blocks.append(reply.attachment.url)
     if labels:
         blocks.append("\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1)))
         blocks.append(f"{HINT_ICON} 1–{len(labels)}" if len(labels) > 1 else f"{HINT_ICON} 1")

@@ -1,4 +1,4 @@
-"""Sending WhatsApp messages through Twilio's REST API (Messages.json).
+"""Sending WhatsApp (and SMS) messages through Twilio's REST API (Messages.json).
 
 Sans-I/O where it can be: `send_request` builds the request and
 `parse_error` reads Twilio's error body, both pure; `TwilioClient` is the
@@ -68,7 +68,7 @@ class TwilioAccount:
 
     sid: str
     token: str = field(repr=False)
-    sender: str  # "whatsapp:+48..."
+    sender: str  # "whatsapp:+48..." for WhatsApp, "+48..." for SMS
     api_base: str = "https://api.twilio.com"
 
 
@@ -100,14 +100,25 @@ def whatsapp_address(number: str) -> str:
     return number if number.startswith(WHATSAPP_PREFIX) else WHATSAPP_PREFIX + number
 
 
-def send_request(account: TwilioAccount, to: str, body: str) -> SendRequest:
-    """The Messages.json POST for a free-form WhatsApp message (pure)."""
+def send_request(
+    account: TwilioAccount,
+    to: str,
+    body: str | None = None,
+    *,
+    content_sid: str | None = None,
+    variables: dict[str, str] | None = None,
+) -> SendRequest:
+    """The Messages.json POST (pure): free-form `body`, or an approved template by its
+    `content_sid` with `variables`. WhatsApp when the sender is a WhatsApp address, SMS
+    otherwise."""
     url = f"{account.api_base.rstrip('/')}/{API_VERSION}/Accounts/{quote(account.sid, safe='')}"
-    return SendRequest(
-        method="POST",
-        url=f"{url}/Messages.json",
-        form={"To": whatsapp_address(to), "From": account.sender, "Body": body},
-    )
+    whatsapp = account.sender.startswith(WHATSAPP_PREFIX)
+    form = {"To": whatsapp_address(to) if whatsapp else to, "From": account.sender}
+    if content_sid is not None:
+        form |= {"ContentSid": content_sid, "ContentVariables": json.dumps(variables or {})}
+    else:
+        form["Body"] = body or ""
+    return SendRequest(method="POST", url=f"{url}/Messages.json", form=form)
 
 
 def parse_error(status: int, content: bytes, retry_after: str | None = None) -> TwilioError:
@@ -162,7 +173,17 @@ class TwilioClient:
 
     async def send(self, to: str, body: str) -> SentMessage:
         """Send `body` to `to` (E.164 or "whatsapp:+..."), or raise a `TwilioError`."""
-        request = send_request(self.account, to, body)
+        return await self._send(send_request(self.account, to, body))
+
+    async def send_template(
+        self, to: str, content_sid: str, variables: dict[str, str]
+    ) -> SentMessage:
+        """Send an approved template: what WhatsApp allows outside the 24-hour window."""
+        return await self._send(
+            send_request(self.account, to, content_sid=content_sid, variables=variables)
+        )
+
+    async def _send(self, request: SendRequest) -> SentMessage:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self.policy.attempts),

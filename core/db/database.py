@@ -4,8 +4,10 @@ SQLite (the embedded default) allows one writer at a time. Write transactions
 start with `BEGIN IMMEDIATE`, so a transaction never discovers half-way that it
 cannot upgrade its read lock (the "database is locked" deadlock), and writers of
 one process queue on an asyncio lock instead of spinning in SQLite's busy
-handler. PostgreSQL runs writers in parallel; a deadlock or serialization
-failure there reruns the whole transaction. Callers only ever see domain errors.
+handler. Statements run on the event loop's thread (`inline_sqlite`); a lock
+held by another process is waited out between retries, never inside SQLite.
+PostgreSQL runs writers in parallel; a deadlock or serialization failure there
+reruns the whole transaction. Callers only ever see domain errors.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception,
     stop_after_attempt,
+    stop_after_delay,
     wait_random_exponential,
 )
+
+from core.db.inline_sqlite import INLINE_BUSY_TIMEOUT_MS, inline_creator
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,7 @@ T = TypeVar("T")
 # PostgreSQL SQLSTATEs after which rerunning the transaction is the cure.
 _PG_RETRYABLE = {"40001", "40P01", "55P03"}
 _WRITE_OPTION = "frontdesk_write"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_LOCK_WAIT_SECONDS = 30.0
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -58,7 +63,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            f"busy_timeout={INLINE_BUSY_TIMEOUT_MS}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -74,9 +79,14 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
     Parameters are hidden from error messages: they may hold patient data.
     """
-    backend = make_url(url).get_backend_name()
-    if backend == "sqlite":
-        engine = create_async_engine(url, hide_parameters=True, pool_size=pool_size)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            pool_size=pool_size,
+            async_creator=inline_creator(parsed.database or ":memory:"),
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -133,9 +143,12 @@ class Database:
 
         A domain error raised by `work` rolls the transaction back and propagates.
         """
+        # SQLite: another process's write lock is waited out here, asynchronously, for as long
+        # as SQLite's own busy handler used to block; PostgreSQL: a few reruns suffice.
+        stop = stop_after_delay(SQLITE_LOCK_WAIT_SECONDS) if self.is_sqlite else None
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(self._attempts),
+            stop=stop or stop_after_attempt(self._attempts),
             wait=wait_random_exponential(multiplier=0.01, max=0.5),
             reraise=True,
         )

@@ -21,6 +21,7 @@ from core.models.messaging import (
     Throttle,
 )
 from core.models.patient import Contact, Patient
+from core.models.reminders import Notification, ReminderRule
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
 from core.models.waitlist import WaitlistEntry, WaitlistOffer
 
@@ -41,9 +42,11 @@ __all__ = [
     "Hold",
     "InboundMessage",
     "LinkCode",
+    "Notification",
     "Occupancy",
     "OutboxEvent",
     "Patient",
+    "ReminderRule",
     "Room",
     "ScheduleBreak",
     "ScheduleConflict",

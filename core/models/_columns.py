@@ -26,3 +26,7 @@ def utc(*, nullable: bool = False, index: bool = False, default: datetime | None
 
 def enum(enum_cls: type[StrEnum], *, default: Any = ..., index: bool = False) -> Any:
     return Field(default=default, sa_type=StrEnumType(enum_cls), nullable=False, index=index)
+
+
+def optional_enum(enum_cls: type[StrEnum]) -> Any:
+    return Field(default=None, sa_type=StrEnumType(enum_cls), nullable=True)

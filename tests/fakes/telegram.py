@@ -9,7 +9,8 @@ mapping) against a server that keeps Telegram's contract (docs/PLATFORMS.md).
   1-64 bytes, webhook secret `[A-Za-z0-9_-]{1,256}`, HTTPS webhook URLs,
   `getUpdates` refused (409) while a webhook is set;
 - every call is recorded (`calls`, `calls_of`), failures can be queued
-  (`fail_next`), chats can block the bot (`blocked`);
+  (`fail_next`), chats can block the bot (`blocked`); with `throttle`, sends
+  beyond 30 a second or 1 a second per chat get 429 with `retry_after`;
 - builders of realistic updates (`text_update`, `start_update`,
   `contact_update`, `callback_update`) with increasing `update_id`s, and a
   queue for `getUpdates` (long polling wakes up when one is queued).
@@ -31,6 +32,8 @@ from aiohttp import web
 TOKEN = "123456789:AAE-fake_Token-for-tests-only"
 PATIENT_ID = 555_000_111
 WAIT_LIMIT = 5.0  # seconds a test waits for a call the app makes in the background
+OVERALL_PER_SECOND = 30  # Telegram's broadcast limit, as documented
+PER_CHAT_SECONDS = 1.0  # one message a second to one chat
 DATE = 1_796_108_400  # 2026-12-01T07:00:00Z, the tests' NOW
 
 _JSON_FIELDS = {
@@ -83,6 +86,9 @@ class FakeTelegram:
     webhook: dict[str, Any] | None = None
     updates: list[dict[str, Any]] = field(default_factory=list)  # pending for getUpdates
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    gate: asyncio.Event | None = None  # when set to an unset Event, every call waits for it
+    throttle: bool = False  # enforce Telegram's limits: 30 messages/s overall, 1/s per chat
+    throttled: int = 0  # how many sends got a 429
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":")[0])
@@ -92,6 +98,7 @@ class FakeTelegram:
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
         self._news = asyncio.Event()
+        self._recent: deque[tuple[float, Any]] = deque()  # (time, chat) of the last second's sends
         self._closing = False
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
@@ -125,6 +132,8 @@ class FakeTelegram:
         call = Call(method, params or {}, status=0)  # recorded on arrival: a long poll shows
         self.calls.append(call)
         self._notify()
+        if self.gate is not None:
+            await self.gate.wait()
         response = await self._answer(request, call, params)
         call.status = response.status
         self._notify()
@@ -140,6 +149,11 @@ class FakeTelegram:
         name = call.method.lower()
         if name not in self._methods and name != "getupdates":
             return _error(404, "Not Found")
+        if self.throttle and name in ("sendmessage", "senddocument"):
+            wait = self._over_limit(params.get("chat_id"))
+            if wait:
+                self.throttled += 1
+                return _error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         queued = self._failures[name]
         if queued:
             failure = queued.popleft()
@@ -152,6 +166,19 @@ class FakeTelegram:
         except TelegramError as exc:
             return _error(exc.status, exc.description)
         return web.json_response({"ok": True, "result": result})
+
+    def _over_limit(self, chat_id: Any) -> int:
+        """Seconds to wait if this send would break the limits (then it is not counted)."""
+        now = asyncio.get_running_loop().time()
+        recent = self._recent
+        while recent and recent[0][0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) >= OVERALL_PER_SECOND or any(
+            chat == chat_id and at > now - PER_CHAT_SECONDS for at, chat in recent
+        ):
+            return 1
+        recent.append((now, chat_id))
+        return 0
 
     def _notify(self) -> None:
         self._news.set()
@@ -175,15 +202,25 @@ class FakeTelegram:
 
     async def wait_for(self, method: str, count: int = 1) -> list[Call]:
         """Wait (at most `WAIT_LIMIT` s) until `method` was called `count` times."""
+
+        def seen() -> list[Call]:
+            return [c for c in self.calls if c.method.lower() == method.lower()]
+
+        await self.wait_until(
+            lambda: len(seen()) >= count, f"{method} was not called {count} times"
+        )
+        return seen()
+
+    async def wait_until(
+        self, condition: Callable[[], bool], failure: str, limit: float = WAIT_LIMIT
+    ) -> None:
+        """Wait (at most `limit` s) until `condition()` holds after some call."""
         try:
-            async with asyncio.timeout(WAIT_LIMIT):
-                while True:
-                    seen = [c for c in self.calls if c.method.lower() == method.lower()]
-                    if len(seen) >= count:
-                        return seen
+            async with asyncio.timeout(limit):
+                while not condition():
                     await self._news.wait()
         except TimeoutError:
-            raise AssertionError(f"{method} was not called {count} times") from None
+            raise AssertionError(failure) from None
 
     def queue(self, update: dict[str, Any]) -> None:
         """Make `update` pending for getUpdates."""

@@ -4,8 +4,10 @@ Twilio's contract (PLATFORMS.md):
 - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form `To, From, Body`, HTTP
   Basic auth (AccountSid, auth token); a wrong account or token is 401 with Twilio's
   error shape `{"code": 20003, "message": "Authenticate", "more_info", "status"}`;
-- `To` and `From` must be WhatsApp addresses (`whatsapp:+E.164`), `From` our sender,
-  `Body` 1-1600 characters: otherwise 400 with Twilio's code (21604, 21603, 21211,
+- `To` and `From` must be WhatsApp addresses (`whatsapp:+E.164`) with `From` our
+  WhatsApp sender, or E.164 numbers with `From` our SMS number; `Body` 1-1600
+  characters, or on WhatsApp an approved template (`ContentSid` "HX...",
+  `ContentVariables` JSON): otherwise 400 with Twilio's code (21604, 21603, 21211,
   63007, 21602, 21617);
 - a sent message is recorded (`messages`) and answered 201 with a realistic message
   resource (sid "SM" + 32 hex, status "queued");
@@ -21,6 +23,7 @@ import asyncio
 import base64
 import binascii
 import itertools
+import json
 import re
 import secrets
 from collections import deque
@@ -36,6 +39,9 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "f" * 16 + "0123456789abcdef"
 SENDER = "whatsapp:+48221234567"
 PATIENT = "+48501234567"
+SMS_SENDER = "+48221234500"
+_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
+_CONTENT_SID = re.compile(r"HX[0-9a-f]{32}")
 MAX_BODY = 1600
 
 _ADDRESS = re.compile(r"whatsapp:\+[1-9][0-9]{6,14}")
@@ -48,6 +54,8 @@ class Sent:
     from_: str
     body: str
     sid: str
+    content_sid: str | None = None  # an approved template instead of a body
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class FakeTwilio:
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     sender: str = SENDER
+    sms_sender: str = SMS_SENDER
     base_url: str = ""  # set once served
     messages: list[Sent] = field(default_factory=list)
     requests: int = 0  # every POST to Messages.json, refused ones included
@@ -108,25 +117,38 @@ class FakeTwilio:
             return _error(failure.status, failure.code, failure.message, failure.headers)
         form = await request.post()
         to, sender, body = form.get("To"), form.get("From"), form.get("Body")
+        content_sid, variables = form.get("ContentSid"), form.get("ContentVariables")
         if not isinstance(to, str) or not to:
             return _error(400, 21604, "A 'To' phone number is required.")
         if not isinstance(sender, str) or not sender:
             return _error(400, 21603, "A 'From' phone number is required.")
-        if not _ADDRESS.fullmatch(to):
+        sms = sender == self.sms_sender
+        if not (_NUMBER if sms else _ADDRESS).fullmatch(to):
             return _error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-        if sender != self.sender:
+        if sender not in (self.sender, self.sms_sender):
             return _error(
                 400, 63007, "Twilio could not find a Channel with the specified From address"
             )
-        if not isinstance(body, str) or not body:
+        values: dict[str, str] = {}
+        if isinstance(content_sid, str) and not sms:
+            if not _CONTENT_SID.fullmatch(content_sid):
+                return _error(400, 21655, "The ContentSid is Invalid.")
+            try:
+                values = json.loads(str(variables or "{}"))
+            except ValueError:
+                return _error(400, 21656, "The ContentVariables Parameter is invalid.")
+            body = ""
+        elif not isinstance(body, str) or not body:
             return _error(400, 21602, "Message body is required.")
-        if len(body.encode("utf-16-le")) // 2 > MAX_BODY:
+        if len(str(body).encode("utf-16-le")) // 2 > MAX_BODY:
             return _error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
             )
         sid = f"SM{next(self._sids):032x}"
-        self.messages.append(Sent(to=to, from_=sender, body=body, sid=sid))
-        return web.json_response(self._resource(sid, to, sender, body), status=201)
+        template = content_sid if isinstance(content_sid, str) and not sms else None
+        sent = Sent(to, sender, str(body), sid, template, values)
+        self.messages.append(sent)
+        return web.json_response(self._resource(sid, to, sender, str(body)), status=201)
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")

@@ -1,0 +1,146 @@
+"""Reminder delivery on PostgreSQL (issue 5): capacity, the platform's ceiling, crashes.
+
+Every run uses a fresh database and real `frontdesk worker` processes; this process
+serves the fake Bot API they send to and watches the database.
+
+- capacity: 10,000 due reminders to an unthrottled fake, 1 and 3 workers: reminders
+  a second, duplicates, losses;
+- ceiling: the fake enforces Telegram's limits (30 messages a second overall, 1 a second
+  per chat, 429 with retry_after beyond); one worker at its default pace: the achieved
+  rate as a fraction of 30, and how many 429s came back;
+- crash: 3 workers over 10,000 reminders, one killed (SIGKILL) at a random moment, in
+  several rounds: duplicates, reminders left in doubt (and how many of those the
+  provider had in fact taken), and how long the survivors took to settle everything
+  after the kill (the claim lease, `NOTIFICATION_LEASE_SECONDS`, is 5 s here).
+
+    .venv/bin/python -m bench.notify [--reminders 10000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from functools import partial
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestServer
+
+from core.clock import SystemClock
+from core.db.database import Database
+from core.db.migrate import upgrade_async
+from core.vocab import NotificationStatus
+from tests.fakes.telegram import FakeTelegram
+from tests.notify_load import due_reminders, in_doubt, per_chat, run_workers, worker_env
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE = "frontdesk_bench_notify"
+URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+async def _fresh(count: int) -> Database:
+    admin = await asyncpg.connect(ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    await upgrade_async(URL)
+    db = Database.from_url(URL)
+    await due_reminders(db, SystemClock(), count)
+    return db
+
+
+async def capacity(count: int, workers: int) -> dict[str, Any]:
+    db = await _fresh(count)
+    fake = FakeTelegram()
+    async with TestServer(fake.app()) as api:
+        fake.base_url = str(api.make_url("")).rstrip("/")
+        began = time.perf_counter()
+        settled, _ = await run_workers(db, count, worker_env(URL, fake, lease=60), workers=workers)
+        seconds = time.perf_counter() - began
+    got = per_chat(fake)
+    await db.dispose()
+    return {
+        "workers": workers,
+        "reminders": count,
+        "seconds": round(seconds, 1),
+        "per_second": round(count / seconds, 1),
+        "sent": settled[NotificationStatus.SENT],
+        "duplicates": sum(n - 1 for n in got.values()),
+        "lost": count - len(got),
+    }
+
+
+async def ceiling(count: int) -> dict[str, Any]:
+    db = await _fresh(count)
+    fake = FakeTelegram(throttle=True)
+    async with TestServer(fake.app()) as api:
+        fake.base_url = str(api.make_url("")).rstrip("/")
+        env = worker_env(URL, fake, lease=60, per_second=30)
+        began = time.perf_counter()
+        await run_workers(db, count, env, workers=1, limit=count / 10 + 120)
+        seconds = time.perf_counter() - began
+    await db.dispose()
+    rate = count / seconds
+    return {
+        "reminders": count,
+        "seconds": round(seconds, 1),
+        "per_second": round(rate, 1),
+        "fraction_of_30": round(rate / 30, 3),
+        "responses_429": fake.throttled,
+    }
+
+
+def _reached(fake: FakeTelegram, messages: int) -> bool:
+    return len(fake.calls) >= messages
+
+
+async def crash(count: int, rounds: int) -> list[dict[str, Any]]:
+    results = []
+    for _ in range(rounds):
+        db = await _fresh(count)
+        fake = FakeTelegram()
+        at = random.randint(count // 10, count * 8 // 10)
+        async with TestServer(fake.app()) as api:
+            fake.base_url = str(api.make_url("")).rstrip("/")
+            settled, after_kill = await run_workers(
+                db,
+                count,
+                worker_env(URL, fake, lease=5),
+                kill_when=partial(_reached, fake, at),
+            )
+        got = per_chat(fake)
+        doubtful = await in_doubt(db)
+        await db.dispose()
+        results.append(
+            {
+                "killed_after_messages": at,
+                "duplicates": sum(n - 1 for n in got.values()),
+                "in_doubt": len(doubtful),
+                "in_doubt_but_delivered": len(doubtful & set(got)),
+                "lost": count - len(got),
+                "sent": settled[NotificationStatus.SENT],
+                "seconds_to_settle_after_kill": round(after_kill or 0.0, 1),
+            }
+        )
+    return results
+
+
+async def main(count: int, rounds: int) -> dict[str, Any]:
+    return {
+        "capacity": [await capacity(count, 1), await capacity(count, 3)],
+        "ceiling": await ceiling(900),
+        "crash": await crash(count, rounds),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reminders", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.reminders, args.rounds)), indent=2))

@@ -1,0 +1,43 @@
+"""Notifications from the engine (reminders, waiting-list offers, the desk's replies) worded
+for the patient, once for every channel: a `Reply` that each channel renders as it renders
+the dialog's (inline buttons, numbered options).
+
+Buttons carry global payloads ("rc:7", "wa:3"): they are not bound to a turn of the
+conversation, so they work whenever the patient presses them.
+"""
+
+from __future__ import annotations
+
+from bot.chat import Button, Reply
+from bot.i18n import Texts
+from core.notifications import Outgoing
+from core.reminders import STAFF_REPLY, WAITLIST_OFFER
+
+
+def word(message: Outgoing) -> Reply:
+    texts = Texts(message.language)
+    _ = texts._
+    if message.topic == WAITLIST_OFFER and message.offer_id is not None:
+        p = message.params
+        text = _(
+            "A time has become free: {date}, {time}, {address}. Would you like it?",
+            date=p.get("date", ""),
+            time=p.get("time", ""),
+            address=p.get("address", ""),
+        )
+        offer = message.offer_id
+        return Reply(
+            text, ((Button(_("✅ Take it"), f"wa:{offer}"), Button(_("❌ No"), f"wd:{offer}")),)
+        )
+    if message.topic == STAFF_REPLY:
+        return Reply(_("Registration desk: {text}", text=message.text))
+    if message.actions and message.booking_id is not None:
+        visit = message.booking_id
+        return Reply(
+            message.text,
+            (
+                (Button(_("✅ I will come"), f"rc:{visit}"),),
+                (Button(_("🔁 Move"), f"mv:{visit}"), Button(_("✖️ Cancel"), f"cx:{visit}")),
+            ),
+        )
+    return Reply(message.text)

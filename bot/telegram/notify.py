@@ -1,0 +1,92 @@
+"""Notifications to Telegram chats, within Telegram's limits.
+
+Telegram allows a bot about 30 messages a second overall and one a second per chat;
+beyond that it answers 429 with `retry_after`. The limiter keeps under both, so in
+steady state no 429 comes back; one that does is waited out when short, else the
+notification is retried later (`TryLater`). A chat that blocked the bot or does not
+exist is `Undeliverable`: the dispatcher moves on to the patient's next channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import SendMessage
+from aiolimiter import AsyncLimiter
+
+from bot.notices import word
+from bot.telegram.render import render
+from core.notifications import Outgoing, TryLater, Undeliverable
+
+MESSAGES_PER_SECOND = 30
+PER_CHAT_SECONDS = 1.0
+MAX_RETRY_WAIT = 5.0
+
+
+class PerChatPace:
+    """At most one message a second to one chat: waits until the chat's second has passed."""
+
+    def __init__(self, interval: float = PER_CHAT_SECONDS) -> None:
+        self.interval = interval
+        self._next: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        now = time.monotonic()
+        at = max(now, self._next.get(chat_id, 0.0))
+        self._next[chat_id] = at + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+        if len(self._next) > 10_000:  # forget chats whose second is long past
+            self._next = {c: t for c, t in self._next.items() if t > now}
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot, *, per_second: float = MESSAGES_PER_SECOND) -> None:
+        self.bot = bot
+        self.limiter = AsyncLimiter(per_second, 1)
+        self.pace = PerChatPace()
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        if not address.lstrip("-").isdigit():
+            raise Undeliverable("not a Telegram chat id")
+        chat_id = int(address)
+        sent: list[str] = []
+        for method in render(chat_id, word(message)):
+            await self.pace.wait(chat_id)
+            async with self.limiter:
+                result = await self._call(method)
+            if isinstance(method, SendMessage):
+                sent.append(str(getattr(result, "message_id", "")))
+        return ",".join(sent)
+
+    async def _call(self, method: Any) -> Any:
+        try:
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as exc:
+                if exc.retry_after > MAX_RETRY_WAIT:
+                    raise
+                await asyncio.sleep(exc.retry_after)
+                return await self.bot(method)
+        except TelegramForbiddenError:
+            raise Undeliverable("the chat blocked the bot") from None
+        except TelegramBadRequest as exc:
+            raise Undeliverable(f"refused: {exc.message}"[:80]) from None
+        except TelegramRetryAfter as exc:
+            raise TryLater(f"throttled for {exc.retry_after}s") from None
+        except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
+            raise TryLater(type(exc).__name__) from None
+        except TelegramAPIError as exc:
+            raise TryLater(f"{type(exc).__name__}") from None

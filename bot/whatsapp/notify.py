@@ -1,0 +1,81 @@
+"""Notifications by WhatsApp and by SMS, both through Twilio's Messages API.
+
+WhatsApp: the notice as the dialog would render it (numbered options). The
+options are stored as the chat's current buttons, so the patient's "1" means
+"I will come" as it would in a conversation. Outside the 24-hour window
+WhatsApp takes only an approved template: the configured Content SID with the
+visit's date, time and address as its variables (1, 2, 3); without one, the
+channel is skipped for the next (SMS).
+
+SMS: the notice's text alone, no options: it is the least private channel and
+the one that costs per message, so it carries only what the template says.
+"""
+
+from __future__ import annotations
+
+from bot.notices import word
+from bot.whatsapp.render import render_turn
+from bot.whatsapp.twilio_client import (
+    OutsideSessionWindow,
+    TwilioClient,
+    TwilioError,
+    TwilioUnavailable,
+)
+from core.conversations import ConversationStore
+from core.notifications import Outgoing, TryLater, Undeliverable
+from core.vocab import Channel
+
+
+def _refusal(error: TwilioError) -> Exception:
+    if isinstance(error, TwilioUnavailable) or error.status == 429 or error.status >= 500:
+        return TryLater(f"twilio {error.code} (HTTP {error.status})")
+    return Undeliverable(f"twilio {error.code} (HTTP {error.status})")
+
+
+class WhatsAppSender:
+    def __init__(
+        self, client: TwilioClient, chats: ConversationStore, content_sid: str | None = None
+    ) -> None:
+        self.client = client
+        self.chats = chats
+        self.content_sid = content_sid
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        reply = word(message)
+        sids = []
+        try:
+            for body in render_turn([reply]):
+                sids.append((await self.client.send(address, body)).sid)
+        except OutsideSessionWindow:
+            return await self._template(address, message)
+        except TwilioError as error:
+            raise _refusal(error) from None
+        if reply.buttons:
+            await self.chats.offer_buttons(
+                Channel.WHATSAPP, address, reply.payloads(), message.language
+            )
+        return ",".join(sids)
+
+    async def _template(self, address: str, message: Outgoing) -> str:
+        if self.content_sid is None:
+            raise Undeliverable("outside the 24-hour window and no template configured")
+        p = message.params
+        variables = {"1": p.get("date", ""), "2": p.get("time", ""), "3": p.get("address", "")}
+        try:
+            return (await self.client.send_template(address, self.content_sid, variables)).sid
+        except TwilioError as error:
+            raise _refusal(error) from None
+
+
+class SmsSender:
+    def __init__(self, client: TwilioClient) -> None:
+        self.client = client
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        if message.offer_id is not None:
+            raise Undeliverable("an offer needs an answer, and SMS brings none back")
+        text = word(Outgoing(message.topic, message.language, message.text, message.params))
+        try:
+            return (await self.client.send(address, text.text)).sid
+        except TwilioError as error:
+            raise _refusal(error) from None
