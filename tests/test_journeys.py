@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import time, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,8 +34,8 @@ from core.conversations import ConversationStore
 from core.db.database import Database
 from core.models import Booking, Patient
 from core.notifications import Dispatcher, Outgoing, Undeliverable
-from core.reminders import ReminderPlanner, ReminderRules, RuleDraft
-from core.vocab import BookingStatus, Channel, CommunicationStatus, RuleKind
+from core.reminders import ReminderPlanner, ReminderRules, default_rules
+from core.vocab import BookingStatus, Channel, CommunicationStatus
 from frontdesk.app import create_app
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import load_settings
@@ -369,12 +370,7 @@ async def test_whatsapp_gets_the_calendar_file_by_a_signed_link(
     client: Client, twilio: FakeTwilio, db: Database
 ) -> None:
     chat = WhatsAppChat(client, twilio, "+48501000789")
-    await chat.send("hi")
-    for step in ("English", "Book", "Konsultacja", "Wednesday, 2 December", "08:00"):
-        await chat.press(step)
-    await chat.send("Anna Nowak")
-    await chat.send("24.05.1987")
-    await chat.press("Confirm")
+    await _book_on_wednesday(chat)
     await chat.press("📆")
 
     [url] = re.findall(rf"{re.escape(PUBLIC)}/calendar/\S+\.ics", chat.text)
@@ -429,14 +425,10 @@ async def test_a_returning_linked_patient_books_in_five_taps(
 
 async def _remind(db: Database, clock: FrozenClock, senders: dict[Channel, Any]) -> None:
     """The day-before rule planned and delivered at 18:00 on Tuesday, for Wednesday's visit."""
+    day_before = default_rules()[0]
     await ReminderRules(db, clock).add(
-        RuleDraft(
-            name="day before",
-            kind=RuleKind.DAYS_BEFORE,
-            days=1,
-            at_local=time(18, 0),
-            sets_status=CommunicationStatus.REMINDER_SENT,
-            with_actions=True,
+        replace(
+            day_before,
             templates={"en": "{{ clinic }}: visit on {{ date }} at {{ time }}, {{ address }}."},
         )
     )
@@ -447,6 +439,12 @@ async def _remind(db: Database, clock: FrozenClock, senders: dict[Channel, Any])
 
 
 async def _book_on_wednesday(chat: TelegramChat | WhatsAppChat) -> None:
+    """A new patient, in English, books Wednesday's first visit."""
+    if isinstance(chat, TelegramChat):
+        await chat.send("/start")
+    else:
+        await chat.send("hi")
+        await chat.press("English")
     for step in ("Book", "Konsultacja", "Wednesday, 2 December", "08:00"):
         await chat.press(step)
     await chat.send("Anna Nowak")
@@ -460,7 +458,6 @@ async def test_a_telegram_reminder_is_confirmed_with_its_button(
     client: Client, telegram: FakeTelegram, db: Database, clock: FrozenClock
 ) -> None:
     chat = TelegramChat(client, telegram, 700_006, "en")
-    await chat.send("/start")
     await _book_on_wednesday(chat)
     [booking] = await bookings(db)
     bot = make_bot(client.app[SETTINGS])
@@ -485,8 +482,6 @@ async def test_a_whatsapp_reminder_is_answered_with_a_number(
     client: Client, twilio: FakeTwilio, db: Database, clock: FrozenClock
 ) -> None:
     chat = WhatsAppChat(client, twilio, "+48501000321")
-    await chat.send("hi")
-    await chat.press("English")
     await _book_on_wednesday(chat)
     async with _twilio(twilio) as http:
         await _remind(
@@ -505,8 +500,6 @@ async def test_outside_the_24_hour_window_whatsapp_gets_the_approved_template(
     client: Client, twilio: FakeTwilio, db: Database, clock: FrozenClock
 ) -> None:
     chat = WhatsAppChat(client, twilio, "+48501000654")
-    await chat.send("hi")
-    await chat.press("English")
     await _book_on_wednesday(chat)
     twilio.fail_next(outside_window())
     content_sid = "HX" + "0123456789abcdef" * 2

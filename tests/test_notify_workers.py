@@ -61,5 +61,6 @@ async def test_a_killed_worker_duplicates_nothing_and_its_doubts_are_told(
     # Everything is sent, except what the dead worker was handing to the provider when it
     # died: those are marked in doubt, never resent; at most as many as it sent at once.
     assert settled[NotificationStatus.SENT] + len(doubtful) == REMINDERS
-    assert len(doubtful) <= DeliveryPolicy().batch
+    policy = DeliveryPolicy()
+    assert len(doubtful) <= policy.batch * policy.lanes
     assert set(got) | doubtful == set(range(FIRST_CHAT, FIRST_CHAT + REMINDERS))

@@ -5,7 +5,7 @@ are exercised against the fake Telegram and Twilio in test_notify_channels.py.""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -22,7 +22,7 @@ from core.message_templates import check, date_and_time, render
 from core.models import Booking, Contact, Notification
 from core.notifications import DeliveryPolicy, Dispatcher, Outgoing, TryLater, Undeliverable
 from core.placement import VisitRequest
-from core.reminders import QuietHours, ReminderPlanner, ReminderRules, RuleDraft
+from core.reminders import QuietHours, ReminderPlanner, ReminderRules, RuleDraft, default_rules
 from core.search import SlotQuery, SlotSearch
 from core.vocab import (
     Channel,
@@ -35,13 +35,8 @@ from core.vocab import (
 from core.waitlist import WaitlistPolicy, WaitlistService, WaitRequest
 from tests.factories import SmallClinic, adult, small_clinic
 
-DAY_BEFORE = RuleDraft(
-    name="day before",
-    kind=RuleKind.DAYS_BEFORE,
-    days=1,
-    at_local=time(18, 0),
-    sets_status=CommunicationStatus.REMINDER_SENT,
-    with_actions=True,
+DAY_BEFORE = replace(  # the default rule (at 18:00 the day before), with shorter texts
+    default_rules()[0],
     templates={
         "pl": "{{ clinic }}: wizyta {{ date }} o {{ time }}, {{ address }}.",
         "en": "{{ clinic }}: visit on {{ date }} at {{ time }}, {{ address }}.",

@@ -31,6 +31,7 @@ from bot.telegram.render import render
 from core.notifications import Outgoing, TryLater, Undeliverable
 
 MESSAGES_PER_SECOND = 30
+SAFETY = 1.02  # spacing a little wider than the limit, so timer jitter never breaks it
 PER_CHAT_SECONDS = 1.0
 MAX_RETRY_WAIT = 5.0
 
@@ -55,7 +56,9 @@ class PerChatPace:
 class TelegramSender:
     def __init__(self, bot: Bot, *, per_second: float = MESSAGES_PER_SECOND) -> None:
         self.bot = bot
-        self.limiter = AsyncLimiter(per_second, 1)
+        # One message per interval, evenly spaced: a bucket as large as the rate would let a
+        # burst of 30 through on top of the steady 30 a second, and Telegram counts both.
+        self.limiter = AsyncLimiter(1, SAFETY / per_second)
         self.pace = PerChatPace()
 
     async def send(self, address: str, message: Outgoing) -> str:

@@ -22,6 +22,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int = 0  # the HTTP status answered; 0 while a long poll is still held
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
