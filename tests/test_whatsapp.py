@@ -37,16 +37,19 @@ from bot.whatsapp.twilio_client import (
 )
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.models import InboundMessage
-from core.vocab import Channel
+from core.linking import IssuedCode
+from core.models import Contact, InboundMessage
+from core.vocab import Channel, ContactKind
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
+from tests.conftest import NOW
 from tests.factories import small_clinic
 from tests.fakes.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     PATIENT,
     SENDER,
+    SMS_SENDER,
     FakeTwilio,
     inbound_whatsapp,
     outside_window,
@@ -182,6 +185,32 @@ async def inbound_rows(db: Database) -> int:
 
 def our_logs(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
+
+
+# -- linking codes --------------------------------------------------------------------------------
+
+
+async def test_a_linking_code_goes_to_whatsapp_then_falls_back_to_sms(
+    make_client: MakeClient, fake: FakeTwilio
+) -> None:
+    client = await make_client(twilio_sms_from=SMS_SENDER)
+    courier = client.app[DIALOG].services.courier
+    assert courier is not None
+    contacts = [
+        Contact(patient_id=1, kind=ContactKind.WHATSAPP, value=PATIENT),
+        Contact(patient_id=1, kind=ContactKind.PHONE, value="+48501000999"),
+    ]
+    issued = IssuedCode(patient_id=1, code="123456789", expires_at=NOW, contacts=contacts)
+
+    assert await courier.deliver_code(issued, "pl")  # WhatsApp takes it
+    fake.fail_next(outside_window())  # the patient last wrote more than 24 hours ago
+    assert await courier.deliver_code(issued, "pl")  # so SMS does
+
+    whatsapp, sms = fake.messages
+    assert (whatsapp.to, whatsapp.from_) == (f"whatsapp:{PATIENT}", SENDER)
+    assert (sms.to, sms.from_) == ("+48501000999", SMS_SENDER)
+    assert "123456789" in whatsapp.body
+    assert "123456789" in sms.body
 
 
 # -- the webhook ------------------------------------------------------------------------------

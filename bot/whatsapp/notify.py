@@ -79,3 +79,14 @@ class SmsSender:
             return (await self.client.send(address, text.text)).sid
         except TwilioError as error:
             raise _refusal(error) from None
+
+
+class TwilioTexts:
+    """A card's WhatsApp number or phone as the courier's `ContactSender` (linking codes):
+    delivered or raised, so the courier moves on to the card's next contact."""
+
+    def __init__(self, client: TwilioClient) -> None:
+        self.client = client
+
+    async def send_text(self, address: str, text: str) -> None:
+        await self.client.send(address, text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
 from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
@@ -21,6 +22,7 @@ from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[im
 from bot.chat import Reply
 from bot.keys import DIALOG
 from bot.whatsapp.inbound import InvalidInbound, parse_inbound
+from bot.whatsapp.notify import TwilioTexts
 from bot.whatsapp.render import render_turn
 from bot.whatsapp.signature import SIGNATURE_HEADER, form_params, is_signed, public_url
 from bot.whatsapp.twilio_client import (
@@ -31,7 +33,7 @@ from bot.whatsapp.twilio_client import (
     TwilioError,
     open_client,
 )
-from core.vocab import Channel
+from core.vocab import Channel, ContactKind
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import Settings
 
@@ -41,6 +43,7 @@ PATH = "/twilio/whatsapp"
 SEND_BUDGET_SECONDS = 10.0  # Twilio waits 15 s for the webhook, the Dialog's time included
 
 TWILIO = web.AppKey("twilio_whatsapp", TwilioClient)
+TWILIO_SMS = web.AppKey("twilio_sms", TwilioClient)
 TWILIO_RETRY = web.AppKey("twilio_retry", RetryPolicy)  # tests swap in one that never sleeps
 
 
@@ -49,6 +52,7 @@ def setup(app: web.Application) -> None:
     app[TWILIO_RETRY] = RetryPolicy()
     app.router.add_post(PATH, whatsapp_webhook, name="twilio_whatsapp")
     app.cleanup_ctx.append(_client_ctx)
+    app.on_startup.append(register_contacts)
 
 
 def account_of(settings: Settings) -> TwilioAccount | None:
@@ -61,13 +65,28 @@ def account_of(settings: Settings) -> TwilioAccount | None:
 
 
 async def _client_ctx(app: web.Application) -> AsyncIterator[None]:
-    account = account_of(app[SETTINGS])
-    if account is None:
+    """The REST clients: WhatsApp's (replies, codes) and, with TWILIO_SMS_FROM, SMS's."""
+    settings = app[SETTINGS]
+    async with AsyncExitStack() as stack:
+        account = account_of(settings)
+        if account is not None:
+            app[TWILIO] = await stack.enter_async_context(open_client(account, app[TWILIO_RETRY]))
+        sid, token = settings.twilio_account_sid, settings.twilio_auth_token
+        if sid and token and settings.twilio_sms_from:
+            sms = TwilioAccount(sid, token, settings.twilio_sms_from, settings.twilio_api_base)
+            app[TWILIO_SMS] = await stack.enter_async_context(open_client(sms, app[TWILIO_RETRY]))
         yield
+
+
+async def register_contacts(app: web.Application) -> None:
+    """Let the courier reach a card's WhatsApp number and phone (linking codes)."""
+    courier = app[DIALOG].services.courier
+    if courier is None:
         return
-    async with open_client(account, app[TWILIO_RETRY]) as client:
-        app[TWILIO] = client
-        yield
+    if TWILIO in app:
+        courier.register(ContactKind.WHATSAPP, TwilioTexts(app[TWILIO]))
+    if TWILIO_SMS in app:
+        courier.register(ContactKind.PHONE, TwilioTexts(app[TWILIO_SMS]))
 
 
 async def whatsapp_webhook(request: web.Request) -> web.Response:
