@@ -299,30 +299,7 @@ class BookingService:
 
         async def work(session: AsyncSession) -> Booking:
             booking = await _load_for_change(session, booking_id, actor)
-            if status not in STATUS_FLOW[booking.status]:
-                raise InvalidTransition(f"{booking.status} cannot become {status}")
-            if actor.kind is ActorKind.PATIENT and status is not BookingStatus.CONFIRMED:
-                raise InvalidTransition("a patient can only confirm a visit")
-            assert booking.id is not None
-            previous, booking.status, booking.updated_at = booking.status, status, now
-            if not status.active:
-                await release_booking(session, booking.id)
-            record_change(
-                session,
-                booking_id=booking.id,
-                actor=actor,
-                action="status",
-                at=now,
-                changes={"status": (previous, status)},
-            )
-            emit(
-                session,
-                EventKind.STATUS_CHANGED,
-                at=now,
-                booking_id=booking.id,
-                old_status=previous,
-                status=status,
-            )
+            await _change_status(session, booking, status, actor, now)
             return booking
 
         return await self.db.write(work)
@@ -334,17 +311,26 @@ class BookingService:
 
         async def work(session: AsyncSession) -> Booking:
             booking = await _load_for_change(session, booking_id, actor)
-            previous, booking.communication_status = booking.communication_status, status
-            assert booking.id is not None
-            if previous != status:
-                record_change(
-                    session,
-                    booking_id=booking.id,
-                    actor=actor,
-                    action="communication",
-                    at=now,
-                    changes={"communication_status": (previous, status)},
-                )
+            record_communication(session, booking, status, actor, now)
+            return booking
+
+        return await self.db.write(work)
+
+    async def confirm_attendance(self, actor: Actor, booking_id: int) -> Booking:
+        """The patient says they will come (a reminder's "I will come"): a booked visit
+        becomes confirmed, and so does what the clinic was told, in one transaction.
+        `InvalidTransition` once the visit is cancelled or past its start."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            if booking.status is BookingStatus.BOOKED:
+                await _change_status(session, booking, BookingStatus.CONFIRMED, actor, now)
+            elif booking.status is not BookingStatus.CONFIRMED:
+                raise InvalidTransition(f"a {booking.status} visit cannot be confirmed")
+            record_communication(
+                session, booking, CommunicationStatus.CONFIRMED_BY_PATIENT, actor, now
+            )
             return booking
 
         return await self.db.write(work)
@@ -387,6 +373,56 @@ def _check_future(start_at: datetime, now: datetime) -> None:
         raise InvalidInput("a time without its zone")
     if start_at < now:
         raise InvalidInput("that time has passed")
+
+
+async def _change_status(
+    session: AsyncSession, booking: Booking, status: BookingStatus, actor: Actor, now: datetime
+) -> None:
+    if status not in STATUS_FLOW[booking.status]:
+        raise InvalidTransition(f"{booking.status} cannot become {status}")
+    if actor.kind is ActorKind.PATIENT and status is not BookingStatus.CONFIRMED:
+        raise InvalidTransition("a patient can only confirm a visit")
+    assert booking.id is not None
+    previous, booking.status, booking.updated_at = booking.status, status, now
+    if not status.active:
+        await release_booking(session, booking.id)
+    record_change(
+        session,
+        booking_id=booking.id,
+        actor=actor,
+        action="status",
+        at=now,
+        changes={"status": (previous, status)},
+    )
+    emit(
+        session,
+        EventKind.STATUS_CHANGED,
+        at=now,
+        booking_id=booking.id,
+        old_status=previous,
+        status=status,
+    )
+
+
+def record_communication(
+    session: AsyncSession,
+    booking: Booking,
+    status: CommunicationStatus,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Set what the patient has been told, in the booking's history when it changes."""
+    previous, booking.communication_status = booking.communication_status, status
+    assert booking.id is not None
+    if previous != status:
+        record_change(
+            session,
+            booking_id=booking.id,
+            actor=actor,
+            action="communication",
+            at=now,
+            changes={"communication_status": (previous, status)},
+        )
 
 
 async def _load_for_change(session: AsyncSession, booking_id: int, actor: Actor) -> Booking:

@@ -51,13 +51,7 @@ class ConversationStore:
             )
             if inserted.first() is None:
                 return None
-            row = (
-                await session.execute(
-                    select(Conversation).where(
-                        col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
-                    )
-                )
-            ).scalar_one_or_none()
+            row = await _chat(session, channel, chat_id)
             patient_id = (
                 await session.execute(
                     select(col(Contact.patient_id)).where(
@@ -80,13 +74,7 @@ class ConversationStore:
         buttons are what the patient saw last."""
 
         async def work(session: AsyncSession) -> None:
-            row = (
-                await session.execute(
-                    select(Conversation).where(
-                        col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
-                    )
-                )
-            ).scalar_one_or_none()
+            row = await _chat(session, channel, chat_id)
             now = self.clock.now()
             if row is None:
                 state = {"lang": language, "buttons": payloads}
@@ -161,3 +149,13 @@ class ConversationStore:
         await self.db.write(work)
         snapshot.version += 1
         snapshot.last_inbound_at = last_inbound
+
+
+async def _chat(session: AsyncSession, channel: Channel, chat_id: str) -> Conversation | None:
+    return (
+        await session.execute(
+            select(Conversation).where(
+                col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
+            )
+        )
+    ).scalar_one_or_none()

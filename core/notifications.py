@@ -46,9 +46,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
+from core.booking import record_communication
 from core.clock import Clock
 from core.db.database import Database
-from core.journal import record_change
+from core.linking import CHAT_CONTACTS
 from core.message_templates import date_and_time, render
 from core.models import (
     Booking,
@@ -79,11 +80,7 @@ _TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
 _HELD = (NotificationStatus.SENDING, NotificationStatus.IN_DOUBT)  # may still be recorded
 
 MESSENGERS = (Channel.TELEGRAM, Channel.WHATSAPP)
-_CONTACT_KINDS = {
-    Channel.TELEGRAM: ContactKind.TELEGRAM,
-    Channel.WHATSAPP: ContactKind.WHATSAPP,
-    Channel.SMS: ContactKind.PHONE,
-}
+_CONTACT_KINDS = {**{m: CHAT_CONTACTS[m] for m in MESSENGERS}, Channel.SMS: ContactKind.PHONE}
 
 
 @dataclass(frozen=True)
@@ -423,21 +420,10 @@ async def _rule_status(session: AsyncSession, row: Notification) -> Communicatio
 async def _set_comm_status(
     session: AsyncSession, booking_id: int | None, status: CommunicationStatus, now: datetime
 ) -> None:
-    booking = await session.get(Booking, booking_id) if booking_id is not None else None
-    if booking is None or booking.communication_status == status:
-        return
-    if booking.communication_status is CommunicationStatus.CONFIRMED_BY_PATIENT:
+    booking = await _get(session, Booking, booking_id)
+    if booking is None or booking.communication_status is CommunicationStatus.CONFIRMED_BY_PATIENT:
         return  # what the patient said outranks what we sent them
-    previous, booking.communication_status = booking.communication_status, status
-    assert booking.id is not None
-    record_change(
-        session,
-        booking_id=booking.id,
-        actor=Actor.system(),
-        action="communication",
-        at=now,
-        changes={"communication_status": (previous, status)},
-    )
+    record_communication(session, booking, status, Actor.system(), now)
 
 
 async def _stale(session: AsyncSession, notification: Notification, now: datetime) -> str | None:

@@ -11,7 +11,7 @@ when its turn comes (`core.notifications` checks before sending).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -201,27 +201,47 @@ class ReminderRules:
         return await self.db.write(work)
 
 
+_COLUMNS = dict.fromkeys(
+    (
+        "rule_id",
+        "patient_id",
+        "booking_id",
+        "visit_start",
+        "to_channel",
+        "to_address",
+        "subject_id",
+        "expires_at",
+    )
+)
+_CHUNK = 500  # rows per INSERT: far under SQLite's limit on bound values
+
+
 def _row(key: str, **values: Any) -> dict[str, Any]:
-    return {"key": key, **values}
+    """A notification row with every column named, so many fit in one multi-row INSERT."""
+    return {**_COLUMNS, "key": key, **values}
 
 
-async def _insert(session: AsyncSession, rows: Iterable[dict[str, Any]], now: datetime) -> int:
-    """Insert the rows whose key is new; how many went in."""
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Insert the rows whose key is new; how many went in. Each pass of every worker
+    offers the rows again, so this is a few multi-row statements, not one per row."""
     count = 0
-    for row in rows:
-        statement = (
-            insert_or_skip(session, Notification, "key")
-            .values(
-                status=NotificationStatus.PENDING,
-                attempts=0,
-                params={},
-                created_at=now,
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [
+            {
                 **row,
-            )
+                "status": NotificationStatus.PENDING,
+                "attempts": 0,
+                "params": {},
+                "created_at": now,
+            }
+            for row in rows[start : start + _CHUNK]
+        ]
+        inserted = await session.execute(
+            insert_or_skip(session, Notification, "key")
+            .values(chunk)
             .returning(col(Notification.id))
         )
-        if (await session.execute(statement)).first() is not None:
-            count += 1
+        count += len(inserted.all())
     return count
 
 

@@ -406,3 +406,24 @@ async def test_oversized_input_is_a_domain_error_on_both_databases(db, clock, se
     with pytest.raises(InvalidInput):
         await svc.cancel(Actor.staff("desk"), booking.id, "x" * 501)
     assert (await _counts(db))["Booking"] == before["Booking"] + 1
+
+
+async def test_a_patient_confirms_attendance_once_and_only_their_own(db, clock, setup):
+    c, pid, svc = setup
+    me = Actor.patient(pid, Channel.TELEGRAM)
+    booking = await svc.book(me, VisitRequest(pid, c.consult.id, c.internist.id, _at(clock, 1, 9)))
+    stranger = Actor.patient(await adult(db, clock, 2), Channel.TELEGRAM)
+
+    with pytest.raises(NotFound):
+        await svc.confirm_attendance(stranger, booking.id)
+    confirmed = await svc.confirm_attendance(me, booking.id)
+    again = await svc.confirm_attendance(me, booking.id)  # pressing twice is harmless
+
+    assert (again.status, again.communication_status) == (
+        BookingStatus.CONFIRMED,
+        CommunicationStatus.CONFIRMED_BY_PATIENT,
+    )
+    assert confirmed.id == again.id
+    await svc.cancel(me, booking.id, "plans")
+    with pytest.raises(InvalidTransition):
+        await svc.confirm_attendance(me, booking.id)

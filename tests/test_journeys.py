@@ -348,7 +348,8 @@ async def test_a_forged_button_for_another_patients_visit_changes_nothing(
     [booking] = await bookings(db)
 
     intruder = TelegramChat(client, telegram, 700_004, "pl")
-    for action in (f"cx:{booking.id}", "why:ill", f"mv:{booking.id}", f"ics:{booking.id}"):
+    forged = (f"cx:{booking.id}", "why:ill", f"mv:{booking.id}", f"ics:{booking.id}")
+    for action in (*forged, f"rc:{booking.id}"):
         await intruder.send("/start")
         await intruder.press("Umów")
         turn = intruder.button(action="svc:").split("|")[0]  # current, so not merely stale

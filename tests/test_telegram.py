@@ -248,11 +248,21 @@ async def test_closing_cancels_sends_that_outlast_the_drain(
     monkeypatch.setattr(sends_module, "DRAIN_SECONDS", 0.05)
     queues = ChatQueues()
     never = asyncio.Event()
-    queues.submit(1, never.wait)
+    cancelled: list[bool] = []
+
+    async def stuck() -> None:
+        try:
+            await never.wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    queues.submit(1, stuck)
 
     await queues.close()
+    await asyncio.sleep(0)  # let the cancellation land
 
-    await queues.drain()  # nothing left to wait for
+    assert cancelled == [True]
 
 
 async def test_the_same_update_twice_is_answered_once(

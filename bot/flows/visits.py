@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.calendar import visit_file
 from bot.flows import booking, menu
 from bot.turn import Turn
-from core.vocab import BookingStatus, CommunicationStatus
+from core.errors import InvalidTransition
 
 REASONS = ("plans", "better", "ill", "other")
 LINK_LIFETIME_AFTER_VISIT = timedelta(days=1)
@@ -89,24 +89,19 @@ async def from_notice(turn: Turn, action: str) -> None:
 
 
 async def confirm(turn: Turn, booking_id: int) -> None:
-    """ "I will come" under a reminder: the visit is confirmed, and so is what we were told."""
-    services = turn.services
-    visit = await services.booking.get(booking_id)
-    if turn.patient_id is None or visit.patient_id != turn.patient_id:
+    """ "I will come" under a reminder (someone else's visit is 'not found' in the core)."""
+    if turn.patient_id is None:
         turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
-    if visit.status is BookingStatus.BOOKED:
-        await services.booking.set_status(turn.actor, booking_id, BookingStatus.CONFIRMED)
-    if visit.status.active:
-        await services.booking.set_communication_status(
-            turn.actor, booking_id, CommunicationStatus.CONFIRMED_BY_PATIENT
-        )
-        branch = await services.catalog.branch(visit.branch_id)
-        when = turn.texts.when(visit.start_at, branch.timezone)
-        thanks = turn._("Thank you, we are expecting you: {when}.", when=when)
-        turn.say(thanks, menu.menu_rows(turn))
+    try:
+        visit = await turn.services.booking.confirm_attendance(turn.actor, booking_id)
+    except InvalidTransition:
+        turn.say(turn._("That visit is no longer booked."), menu.menu_rows(turn))
         return
-    turn.say(turn._("That visit is no longer booked."), menu.menu_rows(turn))
+    branch = await turn.services.catalog.branch(visit.branch_id)
+    when = turn.texts.when(visit.start_at, branch.timezone)
+    thanks = turn._("Thank you, we are expecting you: {when}.", when=when)
+    turn.say(thanks, menu.menu_rows(turn))
 
 
 async def _ask_reason(turn: Turn) -> None:

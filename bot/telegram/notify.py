@@ -19,21 +19,19 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.methods import SendMessage
 from aiolimiter import AsyncLimiter
 
 from bot.notices import word
+from bot.telegram.outbox import Outbox
 from bot.telegram.render import render
 from core.notifications import Outgoing, TryLater, Undeliverable
 
 MESSAGES_PER_SECOND = 30
 SAFETY = 1.02  # spacing a little wider than the limit, so timer jitter never breaks it
 PER_CHAT_SECONDS = 1.0
-MAX_RETRY_WAIT = 5.0
 
 
 class PerChatPace:
@@ -55,7 +53,7 @@ class PerChatPace:
 
 class TelegramSender:
     def __init__(self, bot: Bot, *, per_second: float = MESSAGES_PER_SECOND) -> None:
-        self.bot = bot
+        self.outbox = Outbox(bot)
         # One message per interval, evenly spaced: a bucket as large as the rate would let a
         # burst of 30 through on top of the steady 30 a second, and Telegram counts both.
         self.limiter = AsyncLimiter(1, SAFETY / per_second)
@@ -76,20 +74,12 @@ class TelegramSender:
 
     async def _call(self, method: Any) -> Any:
         try:
-            try:
-                return await self.bot(method)
-            except TelegramRetryAfter as exc:
-                if exc.retry_after > MAX_RETRY_WAIT:
-                    raise
-                await asyncio.sleep(exc.retry_after)
-                return await self.bot(method)
+            return await self.outbox.attempt(method)
         except TelegramForbiddenError:
             raise Undeliverable("the chat blocked the bot") from None
         except TelegramBadRequest as exc:
             raise Undeliverable(f"refused: {exc.message}"[:80]) from None
         except TelegramRetryAfter as exc:
             raise TryLater(f"throttled for {exc.retry_after}s") from None
-        except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
+        except (TelegramAPIError, ClientDecodeError) as exc:  # network, 5xx and the rest
             raise TryLater(type(exc).__name__) from None
-        except TelegramAPIError as exc:
-            raise TryLater(f"{type(exc).__name__}") from None

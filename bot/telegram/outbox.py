@@ -93,7 +93,7 @@ class Outbox:
         """One Bot API call; never raises for anything Telegram or the network does."""
         name = method.__api_method__
         try:
-            await self._with_one_retry(method)
+            await self.attempt(method)
         except TelegramForbiddenError:
             log.info("telegram %s: the chat is closed to the bot (blocked or deleted)", name)
             return Sent.UNREACHABLE
@@ -113,11 +113,12 @@ class Outbox:
             return Sent.OK
         return Sent.FAILED
 
-    async def _with_one_retry(self, method: TelegramMethod[Any]) -> None:
+    async def attempt(self, method: TelegramMethod[Any]) -> Any:
+        """One Bot API call, a short 429 waited out once; Telegram's errors are raised."""
         try:
-            await self.bot(method)
+            return await self.bot(method)
         except TelegramRetryAfter as exc:
             if exc.retry_after > self.max_retry_wait:
                 raise
             await self.sleep(exc.retry_after)
-            await self.bot(method)
+            return await self.bot(method)
