@@ -55,6 +55,7 @@ REPLY_LIMIT = 30.0  # seconds a chat waits for the bot's answer before it gives 
 class Samples:
     webhook: list[float] = field(default_factory=list)
     reply: list[float] = field(default_factory=list)
+    steps: dict[str, list[float]] = field(default_factory=dict)  # webhook latency by step
 
 
 class Chat:
@@ -72,7 +73,9 @@ class Chat:
             if c.method.lower() == "sendmessage" and c.params.get("chat_id") == self.chat_id
         ]
 
-    async def post(self, update: dict[str, Any], out: Samples, *, keyboard: bool = True) -> None:
+    async def post(
+        self, step: str, update: dict[str, Any], out: Samples, *, keyboard: bool = True
+    ) -> None:
         if self.think:
             await asyncio.sleep(random.uniform(0.5, 1.5) * self.think)
         before = len(self._messages())
@@ -83,6 +86,7 @@ class Chat:
             await response.read()
             assert response.status == 200, response.status
         out.webhook.append(time.perf_counter() - began)
+        out.steps.setdefault(step, []).append(out.webhook[-1])
         await self.fake.wait_until(
             lambda: len(self._messages()) > before, "no reply", limit=REPLY_LIMIT
         )
@@ -112,19 +116,21 @@ class Chat:
     async def book(self, out: Samples) -> bool:
         fake, me = self.fake, self.chat_id
         try:
-            await self.post(fake.text_update("/start", user_id=me), out)
-            await self.post(fake.callback_update("m:book", user_id=me), out)
-            await self.post(self.press("svc:"), out)
+            await self.post("start", fake.text_update("/start", user_id=me), out)
+            await self.post("book", fake.callback_update("m:book", user_id=me), out)
+            await self.post("service", self.press("svc:"), out)
             if any("|br:" in p for p in self.buttons()):  # two branches: pick one
-                await self.post(self.press("br:"), out)
-            await self.post(self.press("day:"), out)
-            await self.post(self.press("t:"), out, keyboard=False)
-            await self.post(fake.text_update("Jan Testowy", user_id=me), out, keyboard=False)
-            await self.post(fake.text_update("01.02.1980", user_id=me), out, keyboard=False)
+                await self.post("branch", self.press("br:"), out)
+            await self.post("day", self.press("day:"), out)
+            await self.post("time", self.press("t:"), out, keyboard=False)
+            name = fake.text_update("Jan Testowy", user_id=me)
+            await self.post("name", name, out, keyboard=False)
+            born = fake.text_update("01.02.1980", user_id=me)
+            await self.post("birth date", born, out, keyboard=False)
             phone = f"+48 600 {me % 1000:03d} {me // 1000 % 1000:03d}"
             contact = fake.contact_update(phone, contact_user_id=me, user_id=me)
-            await self.post(contact, out)
-            await self.post(self.press("ok"), out)
+            await self.post("contact", contact, out)
+            await self.post("confirm", self.press("ok"), out)
         except StopIteration:  # a time taken by another chat meanwhile: the bot offered others
             return False
         return True
@@ -227,6 +233,9 @@ async def run(chats: int, think: float) -> dict[str, Any]:
         "reply_ms": _figures(reply),
         "bare_ms": _figures(baseline),
         "ratio_p99": round(webhook.p99 / baseline.p99, 1),
+        "webhook_ms_by_step": {
+            step: _figures(Latency.of(values)) for step, values in samples.steps.items()
+        },
     }
 
 

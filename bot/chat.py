@@ -40,7 +40,9 @@ class Reply:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    ask_contact: bool = False  # offer to share the phone number (Telegram's contact button)
+    # The label of a button that shares the phone number (Telegram's contact button),
+    # when the reply asks for it.
+    ask_contact: str | None = None
     attachment: Attachment | None = None
 
     def payloads(self) -> list[str]:

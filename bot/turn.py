@@ -71,7 +71,7 @@ class Turn:
             Reply(
                 text,
                 tuple(tuple(r) for r in rows or []),
-                ask_contact=ask_contact,
+                ask_contact=self._("📱 Share my phone number") if ask_contact else None,
                 attachment=attachment,
             )
         )

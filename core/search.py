@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, exists, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -32,7 +33,7 @@ from core.models import (
     Service,
     Slot,
 )
-from core.occupancy import DOCTOR, ROOM, live, taken_among
+from core.occupancy import DOCTOR, ROOM, live, taken_cells
 from core.restrictions import check_restrictions
 from core.slots import cells, covering_run
 from core.vocab import Availability, Channel
@@ -133,53 +134,69 @@ class SlotSearch:
             return await find_free(session, query, self.clock.now())
 
 
-def _candidates(
-    query: SlotQuery,
-    after: tuple[datetime, int] | None,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-) -> Select[int, int, int | None, datetime, datetime, int, str]:
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a candidate read has: one cached statement per shape."""
+
+    paged: bool
+    channel_bits: bool
+    doctor: bool
+    branch: bool
+    service: bool
+    specialty: bool
+    language: bool
+
+
+@lru_cache(maxsize=128)
+def _candidates(shape: _Shape) -> Select[int, int, int | None, datetime, datetime, int, str]:
+    """The candidate read of one shape, its values bound at execution (`_bind`).
+
+    Built once per shape: building a statement costs more than running it on
+    a small clinic, and every search of a patient's turn has one of few shapes.
+    """
     stmt = (
         select(*CANDIDATE_COLUMNS)
         .join(Branch, col(Branch.id) == col(Slot.branch_id))
         .join(Doctor, col(Doctor.id) == col(Slot.doctor_id))
         .where(
-            col(Slot.start_at) >= start,
-            col(Slot.start_at) < end,
+            col(Slot.start_at) >= bindparam("low"),
+            col(Slot.start_at) < bindparam("high"),
             col(Doctor.active).is_(True),
         )
         .order_by(col(Slot.start_at), col(Slot.doctor_id))
+        .limit(bindparam("batch"))
     )
-    if after is not None:  # keyset paging: many doctors may start at one instant
-        stmt = stmt.where(tuple_(col(Slot.start_at), col(Slot.doctor_id)) > tuple_(*after))
-    bits = Availability.for_channel(query.channel)
-    if bits:
-        stmt = stmt.where(col(Slot.availability).op("&")(int(bits)) != 0)
-    if query.doctor_id is not None:
-        stmt = stmt.where(col(Slot.doctor_id) == query.doctor_id)
-    if query.branch_id is not None:
-        stmt = stmt.where(col(Slot.branch_id) == query.branch_id)
-    if query.service_id is not None:
+    if shape.paged:  # keyset paging: many doctors may start at one instant
+        stmt = stmt.where(
+            tuple_(col(Slot.start_at), col(Slot.doctor_id))
+            > tuple_(bindparam("after_start"), bindparam("after_doctor"))
+        )
+    if shape.channel_bits:
+        stmt = stmt.where(col(Slot.availability).op("&")(bindparam("bits")) != 0)
+    if shape.doctor:
+        stmt = stmt.where(col(Slot.doctor_id) == bindparam("doctor_id"))
+    if shape.branch:
+        stmt = stmt.where(col(Slot.branch_id) == bindparam("branch_id"))
+    if shape.service:
         stmt = stmt.where(
             exists().where(
                 col(DoctorService.doctor_id) == col(Slot.doctor_id),
-                col(DoctorService.service_id) == query.service_id,
+                col(DoctorService.service_id) == bindparam("service_id"),
             )
         )
-    if query.specialty_id is not None:
+    if shape.specialty:
         stmt = stmt.where(
             exists().where(
                 col(DoctorSpecialty.doctor_id) == col(Slot.doctor_id),
-                col(DoctorSpecialty.specialty_id) == query.specialty_id,
+                col(DoctorSpecialty.specialty_id) == bindparam("specialty_id"),
             )
         )
-    if query.language is not None:
+    if shape.language:
         stmt = stmt.where(
             exists().where(
                 and_(
                     col(DoctorLanguage.doctor_id) == col(Slot.doctor_id),
-                    col(DoctorLanguage.language) == query.language,
+                    col(DoctorLanguage.language) == bindparam("language"),
                 )
             )
         )
@@ -190,9 +207,47 @@ def _candidates(
             col(Occupancy.resource_kind) == DOCTOR,
             col(Occupancy.resource_id) == col(Slot.doctor_id),
             col(Occupancy.cell_at) == col(Slot.start_at),
-            live(now),
+            live(bindparam("now")),
         )
     )
+
+
+def _shape(query: SlotQuery, after: tuple[datetime, int] | None, bits: int) -> _Shape:
+    return _Shape(
+        paged=after is not None,
+        channel_bits=bool(bits),
+        doctor=query.doctor_id is not None,
+        branch=query.branch_id is not None,
+        service=query.service_id is not None,
+        specialty=query.specialty_id is not None,
+        language=query.language is not None,
+    )
+
+
+def _bind(
+    query: SlotQuery,
+    after: tuple[datetime, int] | None,
+    bits: int,
+    window: tuple[datetime, datetime],
+    batch: int,
+    now: datetime,
+) -> dict[str, object]:
+    """The values of a candidate read; None-valued filters are not in its shape."""
+    values: dict[str, object] = {
+        "low": window[0],
+        "high": window[1],
+        "batch": batch,
+        "now": now,
+        "bits": bits,
+        "doctor_id": query.doctor_id,
+        "branch_id": query.branch_id,
+        "service_id": query.service_id,
+        "specialty_id": query.specialty_id,
+        "language": query.language,
+    }
+    if after is not None:
+        values["after_start"], values["after_doctor"] = after
+    return values
 
 
 async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> list[FreeSlot]:
@@ -222,7 +277,9 @@ async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> l
     low = start
     while len(found) < query.limit and low < end:
         high = min(end, low + window)
-        rows = (await session.execute(_candidates(query, after, low, high, now).limit(batch))).all()
+        stmt = _candidates(_shape(query, after, bits))
+        values = _bind(query, after, bits, (low, high), batch, now)
+        rows = (await session.execute(stmt, values)).all()
         if rows:
             found.extend(await _settle(session, rows, duration, query, bits, now))
         if len(rows) == batch:  # more in this window
@@ -249,25 +306,19 @@ async def _settle(
     window_start = min(s for _, s, _e in spans)
     window_end = max(e for _, _s, e in spans)
     doctors = {slot.doctor_id for slot in rows}
-    # Only the cells these visits need, looked up exactly (not the batch's whole span).
-    wanted_doctor = {(slot.doctor_id, c) for slot, s, e in spans for c in cells(s, e)}
-    wanted_room = {
-        (slot.room_id, c) for slot, s, e in spans if slot.room_id is not None for c in cells(s, e)
-    }
-    taken_doctor = await taken_among(session, DOCTOR, wanted_doctor, now)
-    taken_room = await taken_among(session, ROOM, wanted_room, now)
+    rooms = {slot.room_id for slot in rows if slot.room_id is not None}
+    # One ranged read per resource kind: binding each wanted cell costs more than
+    # reading the few taken cells of the batch's span.
+    taken_doctor = await taken_cells(session, DOCTOR, doctors, window_start, window_end, now)
+    taken_room = await taken_cells(session, ROOM, rooms, window_start, window_end, now)
 
     # Visits longer than their first slot need the following slots of the same doctor.
-    following: dict[int, list[Slot]] = defaultdict(list)
+    following: dict[int, list[Row[int, int, datetime, datetime, int]]] = defaultdict(list)
     if any(e > slot.end_at for slot, _s, e in spans):
         more = await session.execute(
-            select(Slot).where(
-                col(Slot.doctor_id).in_(doctors),
-                col(Slot.start_at) >= window_start,
-                col(Slot.start_at) < window_end,
-            )
+            _FOLLOWING, {"doctors": list(doctors), "start": window_start, "end": window_end}
         )
-        for later in more.scalars():
+        for later in more.all():
             following[later.doctor_id].append(later)
 
     free: list[FreeSlot] = []
@@ -294,6 +345,19 @@ async def _settle(
             )
         )
     return free
+
+
+_FOLLOWING = select(
+    col(Slot.doctor_id),
+    col(Slot.branch_id),
+    col(Slot.start_at),
+    col(Slot.end_at),
+    col(Slot.availability),
+).where(
+    col(Slot.doctor_id).in_(bindparam("doctors", expanding=True)),
+    col(Slot.start_at) >= bindparam("start"),
+    col(Slot.start_at) < bindparam("end"),
+)
 
 
 def _in_time_window(start: datetime, tz: str, query: SlotQuery) -> bool:

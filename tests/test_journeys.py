@@ -64,6 +64,12 @@ LANGUAGES = {
     "ru": ("Русский", "Записаться", "Подтвердить", "среда, 2 декабря", "четверг, 3 декабря"),
     "en": ("English", "Book", "Confirm", "Wednesday, 2 December", "Thursday, 3 December"),
 }
+SHARE_PHONE = {
+    "pl": "📱 Udostępnij mój numer telefonu",
+    "uk": "📱 Поділитися номером телефону",
+    "ru": "📱 Поделиться номером телефона",
+    "en": "📱 Share my phone number",
+}
 
 
 async def _no_sleep(seconds: float) -> None:
@@ -225,7 +231,8 @@ async def test_book_move_and_cancel_on_telegram(
     await chat.press("08:00")  # 07:00 UTC in Warsaw
     await chat.send("Anna Nowak")
     await chat.send("24.05.1987")
-    assert chat.seen[-1]["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+    [[share]] = chat.seen[-1]["reply_markup"]["keyboard"]
+    assert (share["request_contact"], share["text"]) == (True, SHARE_PHONE[language])
     await chat.share_phone("48501234567")
     assert wednesday in chat.text
     assert "08:00" in chat.text

@@ -755,19 +755,20 @@ def test_render_buttons_carry_their_payload_as_callback_data() -> None:
 
 
 def test_render_asks_for_the_contact_with_a_contact_keyboard() -> None:
-    [method] = render(PATIENT_ID, Reply("Share your phone", ask_contact=True))
+    [method] = render(PATIENT_ID, Reply("Share your phone", ask_contact="📱 Share"))
 
     assert isinstance(method, SendMessage)
     markup = method.reply_markup
     assert isinstance(markup, ReplyKeyboardMarkup)
     [[button]] = markup.keyboard
     assert button.request_contact is True
+    assert button.text == "📱 Share"
     assert markup.one_time_keyboard is True
     assert markup.resize_keyboard is True
 
 
 def test_render_contact_and_buttons_go_in_two_messages() -> None:
-    reply = Reply("Share your phone or type it", ((Button("Cancel", "m:cancel"),),), True)
+    reply = Reply("Share your phone or type it", ((Button("Cancel", "m:cancel"),),), "📱")
 
     first, second = render(PATIENT_ID, reply)
 
@@ -818,7 +819,7 @@ async def test_rendered_replies_are_accepted_by_the_fake_telegram(fake: FakeTele
     reply = Reply(
         "x" * 5000,
         ((Button("A" * 30, "p" * 64),),),
-        ask_contact=True,
+        ask_contact="📱",
         attachment=Attachment("a.txt", b"hello", "text/plain"),
     )
     async with telegram_bot(fake) as bot:

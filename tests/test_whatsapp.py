@@ -657,7 +657,7 @@ def test_a_reply_without_buttons_is_its_text() -> None:
 def test_contact_requests_and_attachments_add_nothing() -> None:
     reply = Reply(
         "Twoja wizyta",
-        ask_contact=True,
+        ask_contact="📱",
         attachment=Attachment("wizyta.ics", b"BEGIN:VCALENDAR", "text/calendar"),
     )
 

@@ -9,7 +9,6 @@ Choices a Telegram message forces on us:
   the buttons go with the last part.
 - Plain text only (`parse_mode=None`): a clinic's or a patient's `<` or `*`
   must never be read as markup.
-- The contact button's label is language-neutral: `Reply` has no label for it.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from aiogram.types import (
 from bot.chat import Button, Reply
 
 MAX_MESSAGE_UNITS = 4096  # Telegram's limit; counted here in UTF-16 units, the stricter reading
-CONTACT_LABEL = "📱 ✔"
 CONTACT_PROMPT = "📱"  # the text of the message that only carries the contact keyboard
 EMPTY_TEXT = "…"  # for a reply with keyboards but no text
 
@@ -37,17 +35,18 @@ def render(chat_id: int, reply: Reply) -> list[TelegramMethod[Any]]:
     """The calls that show `reply` in the chat, in order."""
     methods: list[TelegramMethod[Any]] = []
     keyboard = inline_keyboard(reply.buttons)
+    contact = contact_keyboard(reply.ask_contact) if reply.ask_contact else None
     text = reply.text
-    if not text.strip() and (keyboard is not None or reply.ask_contact):
+    if not text.strip() and (keyboard is not None or contact is not None):
         text = EMPTY_TEXT  # Telegram refuses empty texts; the keyboards need a message
     parts = split_text(text) if text.strip() else []
     for i, part in enumerate(parts):
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
         if i == len(parts) - 1:
-            markup = keyboard or (contact_keyboard() if reply.ask_contact else None)
+            markup = keyboard or contact
         methods.append(_message(chat_id, part, markup))
-    if reply.ask_contact and keyboard is not None:
-        methods.append(_message(chat_id, CONTACT_PROMPT, contact_keyboard()))
+    if contact is not None and keyboard is not None:
+        methods.append(_message(chat_id, CONTACT_PROMPT, contact))
     if reply.attachment is not None:
         file = BufferedInputFile(reply.attachment.content, filename=reply.attachment.filename)
         methods.append(SendDocument(chat_id=chat_id, document=file, parse_mode=None))
@@ -64,10 +63,10 @@ def inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(inline_keyboard=keyboard) if keyboard else None
 
 
-def contact_keyboard() -> ReplyKeyboardMarkup:
+def contact_keyboard(label: str) -> ReplyKeyboardMarkup:
     """One button that shares the patient's own, Telegram-verified phone number."""
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=CONTACT_LABEL, request_contact=True)]],
+        keyboard=[[KeyboardButton(text=label, request_contact=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
