@@ -78,12 +78,11 @@ async def claim(
         for kind, resource_id in resources.pairs()
         for at in grid
     ]
-    stmt = (
-        insert_or_skip(session, Occupancy, "resource_kind", "resource_id", "cell_at")
-        .values(rows)
-        .returning(col(Occupancy.id))
-    )
-    inserted = (await session.execute(stmt)).all()
+    stmt = insert_or_skip(session, Occupancy, "resource_kind", "resource_id", "cell_at")
+    # Rows passed apart from the statement: one statement compiled once, sent as a
+    # multi-row INSERT (SQLAlchemy's "insertmanyvalues"); a literal multi-row
+    # `.values()` would be compiled anew for every claim.
+    inserted = (await session.execute(stmt.returning(col(Occupancy.id)), rows)).all()
     return len(inserted) == len(rows)
 
 
