@@ -114,7 +114,7 @@ def verbs(xml: str) -> list[dict[str, Any]]:
             entry["text"] = verb.text or ""
         elif verb.tag == "Gather":
             entry["say"] = [s.text or "" for s in verb if s.tag == "Say"]
-        elif verb.tag == "Enqueue":
-            entry["name"] = verb.text or ""
+        elif verb.tag in ("Enqueue", "Redirect"):
+            entry["text"] = verb.text or ""
         found.append(entry)
     return found
