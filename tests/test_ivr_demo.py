@@ -3,6 +3,8 @@ while the real webhooks stay dark (no Twilio account) and signed-only when confi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -31,7 +33,7 @@ async def client(
     return await aiohttp_client(create_app(settings, clock=clock))
 
 
-async def step(client: Client, url: str, sid: str, **extra: object) -> dict:
+async def step(client: Client, url: str, sid: str, **extra: object) -> Any:
     response = await client.post(
         "/demo/phone/step", json={"url": url, "call": sid, "from": "+48600100200", **extra}
     )
