@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.i18n import LANGUAGES, translations
 from bot.whatsapp.routes import TWILIO_SMS
 from bot.whatsapp.signature import SIGNATURE_HEADER, form_params, is_signed, public_url
 from core.callbacks import CallbackService
@@ -22,6 +23,7 @@ from core.tasks import TaskService
 from frontdesk.keys import SERVICES, SETTINGS
 from frontdesk.settings import Settings
 from ivr import demo
+from ivr.directory import CachedCatalog
 from ivr.flow import Confirmations, Ivr, IvrPolicy, IvrServices
 from ivr.handlers import ROUTES, Handler, answer
 from ivr.inbound import InvalidVoiceInput, parse_voice
@@ -50,6 +52,8 @@ def policy_of(settings: Settings) -> IvrPolicy:
 async def _ivr_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     db, clock = services.db, services.clock
+    for language in LANGUAGES:  # read the catalogs now, not during the first call
+        translations(language)
     sms = app.get(TWILIO_SMS)
     confirmations = (
         SmsConfirmations(sms, services.catalog, services.booking) if sms else Confirmations()
@@ -57,7 +61,7 @@ async def _ivr_ctx(app: web.Application) -> AsyncIterator[None]:
     app[IVR] = Ivr(
         IvrServices(
             clock=clock,
-            catalog=services.catalog,
+            catalog=CachedCatalog(db),
             search=services.search,
             booking=services.booking,
             patients=services.patients,

@@ -9,16 +9,19 @@ import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Texts
 from core.callbacks import CallbackService
 from core.calls import Callers, CallStore, parse_birth_date
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.errors import ConcurrentUpdate, InvalidTransition, Throttled
+from core.errors import ConcurrentUpdate, InvalidTransition, NotFound, Throttled
 from core.hours import is_open, next_opening
+from core.models import Doctor
 from core.tasks import TaskService
 from core.vocab import CallbackReason, CallbackStatus, CallOutcome, TaskKind
+from ivr.directory import CachedCatalog
 from ivr.speech import match
 from ivr.spoken import ordinal, spoken_slot
 from tests.factories import adult, small_clinic
@@ -165,3 +168,24 @@ async def test_opening_hours_in_the_branch_time_zone(db: Database, clock: Frozen
     opening = next_opening(branch, friday_night)
     assert opening is not None
     assert (opening.date(), opening.hour) == (date(2026, 12, 7), 8)  # Monday
+
+
+async def test_the_menu_reads_the_catalog_again_after_its_ttl(
+    db: Database, clock: FrozenClock
+) -> None:
+    clinic = await small_clinic(db, clock, days=1)
+    now = [0.0]
+    catalog = CachedCatalog(db, ttl=60, monotonic=lambda: now[0])
+    assert [d.last_name for d in await catalog.doctors()] == ["Kowalska", "Nowak"]
+
+    async def retire(session: AsyncSession) -> None:
+        doctor = await session.get_one(Doctor, clinic.paediatrician.id)
+        doctor.active = False
+
+    await db.write(retire)
+    assert len(await catalog.doctors()) == 2  # kept for a minute
+    now[0] = 61.0
+    assert [d.last_name for d in await catalog.doctors()] == ["Kowalska"]
+    assert (await catalog.branch(clinic.branch.id or 0)).name == "Mokotów"
+    with pytest.raises(NotFound):
+        await catalog.service(10_000)
