@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -142,6 +143,7 @@ async def run(backend: str, callers: int, calls: int, think: float) -> dict[str,
         "calls": calls,
         "calls_reaching_their_goal": reached,
         "think_seconds": think,
+        "load_average_1min_after": round(os.getloadavg()[0], 2),  # the machine may be shared
         "requests": overall.n,
         "requests_per_second": round(overall.n / wall, 1),
         "webhook_ms": _figures(overall),

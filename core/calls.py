@@ -20,8 +20,8 @@ from sqlmodel import col
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
 from core.errors import ConcurrentUpdate, NotFound, PhoneInvalid, Throttled
-from core.identity import normalize_phone
-from core.models import Call, Contact, Patient
+from core.models import Call, Patient
+from core.patients import PatientService
 from core.throttle import Limit, bump
 from core.vocab import CallOutcome, ContactKind
 
@@ -182,16 +182,11 @@ class Callers:
     async def card_for(self, caller: str) -> Patient | None:
         """The card whose phone is the caller ID; None for an unknown or withheld number."""
         try:
-            phone = normalize_phone(caller)
+            return await PatientService(self.db, self.clock).find_by_contact(
+                ContactKind.PHONE, caller
+            )
         except PhoneInvalid:
             return None
-        async with self.db.read() as session:
-            row = await session.execute(
-                select(Patient)
-                .join(Contact, col(Contact.patient_id) == col(Patient.id))
-                .where(col(Contact.kind) == ContactKind.PHONE, col(Contact.value) == phone)
-            )
-            return row.scalars().first()
 
     async def confirm(self, patient_id: int, caller: str, typed: str) -> bool:
         """Whether `typed` (DDMMYYYY) is the card's date of birth; `Throttled` after too

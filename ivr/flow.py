@@ -145,22 +145,22 @@ class Ivr:
     """The webhooks' entry points; each returns the TwiML to answer with, as text."""
 
     def __init__(self, services: IvrServices) -> None:
-        self.s = services
+        self.services = services
 
     # -- entry points ------------------------------------------------------------------
 
     async def incoming(self, voice: VoiceInput) -> str:
-        clinic = await self.s.catalog.clinic()
+        clinic = await self.services.catalog.clinic()
         branch = await self._branch_for(voice.called)
         language = self._language_for(voice.called, clinic.default_language if clinic else "pl")
-        call = await self.s.calls.start(
+        call = await self.services.calls.start(
             voice.call_sid, voice.caller, voice.called, branch.id, language
         )
         if call.state.get("last"):  # Twilio retried the first webhook
             return str(call.state["last"])
-        turn = Turn(self.s, call, branch, Texts(language))
+        turn = Turn(self.services, call, branch, Texts(language))
         t = turn.texts
-        now = self.s.clock.now()
+        now = self.services.clock.now()
         turn.say(
             t._(
                 "Welcome to {clinic}, {branch}.",
@@ -205,19 +205,19 @@ class Ivr:
 
     async def queue_wait(self, voice: VoiceInput) -> str:
         """The hold message, said again and again while the caller waits for the desk."""
-        call = await self.s.calls.load(voice.call_sid)
+        call = await self.services.calls.load(voice.call_sid)
         t = Texts(call.language)
         response = VoiceResponse()
         position = number(voice.extras.get("QueuePosition", ""))
         if position:
             say(response, t, t._("You are number {position} in the queue.", position=position))
         waited = timedelta(seconds=number(voice.extras.get("QueueTime", "")))
-        if waited >= self.s.policy.callback_offer_after and _reachable(call.caller):
+        if waited >= self.services.policy.callback_offer_after and _reachable(call.caller):
             gather = response.gather(
                 input="dtmf", num_digits=1, action=QUEUE_KEY, method="POST", timeout=5
             )
             say(gather, t, t._("To be called back instead of waiting, press 1."))
-        response.pause(length=self.s.policy.queue_pause_seconds)
+        response.pause(length=self.services.policy.queue_pause_seconds)
         return str(response)
 
     async def queue_key(self, voice: VoiceInput) -> str:
@@ -270,20 +270,21 @@ class Ivr:
         if voice.extras.get("CallStatus") not in ENDED:
             return
         duration = voice.extras.get("CallDuration", "")
-        call = await self.s.calls.finish(voice.call_sid, number(duration) if duration else None)
+        seconds = number(duration) if duration else None
+        call = await self.services.calls.finish(voice.call_sid, seconds)
         hold = call.state.get("data", {}).get("hold") if call else None
         if hold:
-            await self.s.booking.release(hold)
+            await self.services.booking.release(hold)
 
     # -- plumbing ----------------------------------------------------------------------
 
     async def _turn(self, voice: VoiceInput) -> Turn | None:
         try:
-            call = await self.s.calls.load(voice.call_sid)
+            call = await self.services.calls.load(voice.call_sid)
         except NotFound:
             return None
         branch = await self._branch(call.branch_id)
-        return Turn(self.s, call, branch, Texts(call.language))
+        return Turn(self.services, call, branch, Texts(call.language))
 
     async def _finish(self, turn: Turn) -> str:
         """Render what the turn decided, remember it for replays, save the call."""
@@ -317,11 +318,11 @@ class Ivr:
 
     async def _save(self, turn: Turn) -> None:
         turn.call.visit(turn.step)
-        await self.s.calls.save(turn.call)
+        await self.services.calls.save(turn.call)
 
     async def _branch_for(self, called: str) -> Branch:
         """The branch whose phone number was dialled (the first one for any other number)."""
-        branches = await self.s.catalog.branches()
+        branches = await self.services.catalog.branches()
         if not branches:
             raise NotFound("no branch to answer for")
         try:
@@ -332,11 +333,11 @@ class Ivr:
 
     async def _branch(self, branch_id: int | None) -> Branch:
         if branch_id is None:
-            return (await self.s.catalog.branches())[0]
-        return await self.s.catalog.branch(branch_id)
+            return (await self.services.catalog.branches())[0]
+        return await self.services.catalog.branch(branch_id)
 
     def _language_for(self, called: str, default: str) -> str:
-        language = self.s.policy.languages.get(called, default)
+        language = self.services.policy.languages.get(called, default)
         return language if language in LANGUAGES else "pl"
 
 
@@ -623,7 +624,7 @@ async def _answer_new_dob(turn: Turn, action: str | None, voice: VoiceInput) -> 
 # -- booking and moving -------------------------------------------------------------------
 
 
-async def _bookable(turn: Turn, services: list[Service]) -> list[Service]:
+def _bookable(services: list[Service]) -> list[Service]:
     """What can be booked by phone: a referral needs the desk."""
     return [s for s in services if not s.referral_required]
 
@@ -666,7 +667,7 @@ async def _answer_pick(turn: Turn, action: str | None, voice: VoiceInput) -> boo
         turn.data["doctor"] = int(ident)
     else:
         return False
-    bookable = await _bookable(turn, found)
+    bookable = _bookable(found)
     if not bookable:
         turn.say(turn.texts._("This can only be booked at the registration desk."))
         await _desk(turn)

@@ -111,7 +111,7 @@ async def the_call(db: Database, phone: Phone) -> Call:
 
 
 async def drain_sms(client: Client) -> None:
-    confirmations = client.app[IVR].s.confirmations
+    confirmations = client.app[IVR].services.confirmations
     assert isinstance(confirmations, SmsConfirmations)
     await confirmations.drain()
 
