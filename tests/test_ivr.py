@@ -311,7 +311,7 @@ async def _two_visits(
 
 
 async def test_a_caller_moves_a_visit(
-    client: Client, db: Database, clock: FrozenClock, clinic: SmallClinic
+    client: Client, db: Database, clock: FrozenClock, clinic: SmallClinic, fake: FakeTwilio
 ) -> None:
     _patient, first, _second = await _two_visits(db, clock, clinic)
     phone = Phone(client, caller=CALLER)
@@ -338,6 +338,9 @@ async def test_a_caller_moves_a_visit(
     )
     assert change.channel is Channel.VOICE
     assert (await the_call(db, phone)).outcome is CallOutcome.MOVED
+    await drain_sms(client)
+    (sms,) = sms_to(fake, CALLER)
+    assert "1 grudnia 2026, 08:00" in sms
 
 
 async def test_a_caller_cancels_a_visit(
@@ -518,6 +521,19 @@ async def test_a_caller_the_desk_answers_is_recorded_as_such(client: Client, db:
     assert phone.verbs() == ["Hangup"]
     assert await rows(db, CallbackRequest) == []
     assert (await the_call(db, phone)).outcome is CallOutcome.DESK
+
+
+async def test_a_full_queue_offers_a_callback(client: Client, db: Database) -> None:
+    phone = Phone(client)
+    await phone.dial()
+    await phone.press("0")
+    await phone.leave_queue("queue-full", seconds=0)
+    assert "zajęta" in phone.said()
+    assert_prompt(phone)
+    await phone.press("1")
+    assert phone.verbs() == ["Say", "Hangup"]
+    (request,) = await rows(db, CallbackRequest)
+    assert request.reason is CallbackReason.DESK_BUSY
 
 
 async def test_a_call_at_night_is_offered_a_callback_not_the_queue(

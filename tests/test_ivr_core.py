@@ -21,6 +21,7 @@ from core.hours import is_open, next_opening
 from core.models import Doctor
 from core.tasks import TaskService
 from core.vocab import CallbackReason, CallbackStatus, CallOutcome, TaskKind
+from frontdesk.settings import ConfigError, load_settings
 from ivr.directory import CachedCatalog
 from ivr.speech import match
 from ivr.spoken import ordinal, spoken_slot
@@ -189,3 +190,12 @@ async def test_the_menu_reads_the_catalog_again_after_its_ttl(
     assert (await catalog.branch(clinic.branch.id or 0)).name == "Mokotów"
     with pytest.raises(NotFound):
         await catalog.service(10_000)
+
+
+def test_the_menu_language_per_dialled_number_is_checked_at_start() -> None:
+    settings = load_settings(ivr_languages={"+48 22 299 77 01": "en"})
+    assert settings.ivr_languages == {"+48222997701": "en"}
+    with pytest.raises(ConfigError, match="IVR_LANGUAGES"):
+        load_settings(ivr_languages={"+48222997701": "de"})
+    with pytest.raises(ConfigError, match="IVR_LANGUAGES"):
+        load_settings(ivr_languages={"reception": "pl"})
