@@ -205,9 +205,13 @@ class Ivr:
 
     async def queue_wait(self, voice: VoiceInput) -> str:
         """The hold message, said again and again while the caller waits for the desk."""
-        call = await self.services.calls.load(voice.call_sid)
-        t = Texts(call.language)
         response = VoiceResponse()
+        try:
+            call = await self.services.calls.load(voice.call_sid)
+        except NotFound:  # not a call we queued: let it wait in silence
+            response.pause(length=self.services.policy.queue_pause_seconds)
+            return str(response)
+        t = Texts(call.language)
         position = number(voice.extras.get("QueuePosition", ""))
         if position:
             say(response, t, t._("You are number {position} in the queue.", position=position))

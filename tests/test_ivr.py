@@ -649,3 +649,16 @@ async def test_a_retried_webhook_gets_the_same_answer_and_acts_once(
     async with db.read() as session:
         calls = await session.scalar(select(func.count()).select_from(Call))
     assert calls == 1
+
+
+async def test_a_queue_webhook_for_a_call_we_never_answered_waits_in_silence(
+    client: Client, db: Database
+) -> None:
+    phone = Phone(client)
+    wait = await phone.post("/twilio/voice/queue/wait", QueuePosition="1", QueueTime="5")
+    assert [v.tag for v in wait] == ["Pause"]
+    done = await phone.post("/twilio/voice/queue/done", QueueResult="hangup")
+    assert list(done) == []
+    await phone.hang_up()
+    assert await rows(db, Call) == []
+    assert await rows(db, CallbackRequest) == []
