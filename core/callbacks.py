@@ -35,8 +35,8 @@ class CallbackService:
     ) -> CallbackRequest:
         """Open a request for `phone`, or count this call on the one still open.
 
-        The same call asking twice (a retried webhook, a key press and then a
-        hang-up in the queue) counts once.
+        The call that asked last asking again (a retried webhook, a key press and
+        then a hang-up in the queue) is not counted twice.
         """
         now = self.clock.now()
 
