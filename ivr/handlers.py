@@ -7,8 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.i18n import Texts
-from ivr.flow import BASE, INPUT, QUEUE_DONE, QUEUE_KEY, QUEUE_WAIT, RECORDING, STATUS, Ivr
+from ivr.flow import Ivr
 from ivr.inbound import VoiceInput
+from ivr.paths import BASE, INPUT, QUEUE_DONE, QUEUE_KEY, QUEUE_WAIT, RECORDING, STATUS
 from ivr.twiml import speak
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,12 @@ from frontdesk.keys import SERVICES, SETTINGS
 from frontdesk.settings import Settings
 from ivr import demo
 from ivr.directory import CachedCatalog
-from ivr.flow import Confirmations, Ivr, IvrPolicy, IvrServices
+from ivr.flow import Ivr
 from ivr.handlers import ROUTES, Handler, answer
 from ivr.inbound import InvalidVoiceInput, parse_voice
 from ivr.keys import IVR
 from ivr.sms import SmsConfirmations
+from ivr.turn import Confirmations, IvrPolicy, IvrServices
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from core.booking import BookingService
 from core.catalog import Catalog
 from core.models import Booking
 from core.vocab import CommunicationStatus
-from ivr.flow import Confirmations
+from ivr.turn import Confirmations
 
 log = logging.getLogger(__name__)
 
