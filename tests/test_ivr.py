@@ -291,6 +291,29 @@ async def test_someone_else_taking_the_time_is_said_and_the_next_is_offered(
     assert len(await rows(db, Booking)) == 1
 
 
+async def test_a_time_one_caller_is_hearing_is_not_offered_to_another(
+    client: Client, db: Database, clock: FrozenClock
+) -> None:
+    await adult(db, clock)
+    await adult(db, clock, n=2)
+    first, second = Phone(client, caller=CALLER), Phone(client, caller="+48501000002")
+    for phone, born in ((first, BORN), (second, "02051980")):
+        await phone.dial()
+        for key in ("1", born, "1", "1"):
+            await phone.press(key)
+    assert "o 08:00" in first.said()
+    assert "o 08:15" in second.said()  # 08:00 is held for the first caller
+    await first.hang_up()  # the first caller leaves: their time is given back at once
+    third = Phone(client, caller="+48601999777")
+    await third.dial()
+    await third.press("1")
+    await third.say("Anna Nowak")
+    await third.press("03051980")
+    await third.press("1")
+    await third.press("1")
+    assert "o 08:00" in third.said()
+
+
 # -- my visits -----------------------------------------------------------------------------------
 
 
