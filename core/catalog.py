@@ -7,7 +7,7 @@ from sqlmodel import col
 
 from core.db.database import Database
 from core.errors import NotFound
-from core.models import Branch, Clinic, Doctor, DoctorService, Service
+from core.models import Branch, Clinic, Doctor, DoctorService, Service, Specialty
 
 
 class Catalog:
@@ -43,11 +43,28 @@ class Catalog:
             rows = await session.execute(select(Doctor))
             return {d.id: d.display_name for d in rows.scalars() if d.id is not None}
 
-    async def clinic_name(self) -> str:
+    async def clinic(self) -> Clinic | None:
         async with self.db.read() as session:
-            clinic = (
+            return (
                 (await session.execute(select(Clinic).order_by(col(Clinic.id)))).scalars().first()
             )
+
+    async def specialties(self) -> list[Specialty]:
+        """The specialties that have an active service, by name."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Specialty)
+                .where(
+                    col(Specialty.id).in_(
+                        select(col(Service.specialty_id)).where(col(Service.active).is_(True))
+                    )
+                )
+                .order_by(col(Specialty.name))
+            )
+            return list(rows.scalars())
+
+    async def clinic_name(self) -> str:
+        clinic = await self.clinic()
         return clinic.name if clinic else ""
 
     async def doctors(self) -> list[Doctor]:

@@ -178,3 +178,40 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"  # every channel refused for good, or retries ran out
     SKIPPED = "skipped"  # no longer true (visit cancelled or moved, offer gone, past)
     IN_DOUBT = "in_doubt"  # a worker died while sending: maybe delivered, never resent
+
+
+class CallOutcome(StrEnum):
+    """How a phone call ended, for the desk's reports (the last thing achieved counts)."""
+
+    BOOKED = "booked"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+    CALLBACK = "callback_requested"
+    TASK = "task_left"  # a prescription renewal request for the doctor
+    INFORMED = "informed"  # heard the opening hours and address
+    DESK = "desk"  # talked to the registration desk
+    ABANDONED = "abandoned"  # hung up before anything was done
+
+
+class CallbackReason(StrEnum):
+    QUEUE_LONG = "queue_long"  # chose a callback instead of waiting
+    AFTER_HOURS = "after_hours"  # asked for the desk while it was closed
+    DESK_BUSY = "desk_busy"  # the queue was full or failed
+    MISSED = "missed"  # hung up while waiting in the queue
+
+
+class CallbackStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class TaskKind(StrEnum):
+    """Work the machine leaves for the staff."""
+
+    PRESCRIPTION = "prescription_renewal"
+    COMPLETE_CARD = "complete_card"  # a caller booked by phone with a spoken name
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"

@@ -26,6 +26,7 @@ from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
 from frontdesk.worker import Worker, default_jobs
+from ivr.routes import setup as setup_ivr
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def create_app(
     setup_routes(app)
     setup_bot(app)
     app.cleanup_ctx.append(_services_ctx)
+    setup_ivr(app)  # its context needs the services built just above
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
     return app

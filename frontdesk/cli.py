@@ -141,6 +141,7 @@ def cmd_demo(settings: Settings) -> int:
         print(f"  {base}/", flush=True)
         print(f"  {base}/healthz", flush=True)
         print(f"  {base}/demo/chat   (book, move, cancel as a patient would)", flush=True)
+        print(f"  {base}/demo/phone  (the same by phone: the voice menu)", flush=True)
         print(f"  {base}/api/v1/slots?service={example}&limit=5", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 

@@ -16,8 +16,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.errors import PhoneInvalid
+from core.identity import normalize_phone
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/frontdesk.db"
 
+IVR_LANGUAGES = ("pl", "uk", "ru", "en")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 # Schemes people paste, mapped to the async drivers the engine runs on.
@@ -89,6 +93,9 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     notification_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # The phone menu (Twilio Voice).
+    ivr_languages: dict[str, str] = Field(default_factory=dict)  # dialled number -> language
+    ivr_callback_offer_seconds: int = Field(default=60, ge=0, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +110,19 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("ivr_languages")
+    @classmethod
+    def _numbers_and_languages(cls, value: dict[str, str]) -> dict[str, str]:
+        checked = {}
+        for number, language in value.items():
+            if language not in IVR_LANGUAGES:
+                raise ValueError(f"languages are {', '.join(IVR_LANGUAGES)}")
+            try:
+                checked[normalize_phone(number)] = language
+            except PhoneInvalid:
+                raise ValueError("keys must be phone numbers, +48...") from None
+        return checked
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,6 +1,7 @@
 """Every table of the engine; importing this package fills `SQLModel.metadata`."""
 
 from core.models.booking import Booking, BookingChange, Hold, Occupancy, OutboxEvent
+from core.models.calls import Call, CallbackRequest, StaffTask
 from core.models.clinic import (
     Branch,
     Clinic,
@@ -30,6 +31,8 @@ __all__ = [
     "Booking",
     "BookingChange",
     "Branch",
+    "Call",
+    "CallbackRequest",
     "Clinic",
     "Contact",
     "Conversation",
@@ -54,6 +57,7 @@ __all__ = [
     "Service",
     "Slot",
     "Specialty",
+    "StaffTask",
     "Throttle",
     "WaitlistEntry",
     "WaitlistOffer",

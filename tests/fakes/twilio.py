@@ -257,3 +257,44 @@ def inbound_whatsapp(
         "ApiVersion": "2010-04-01",
         **extra,
     }
+
+
+_call_counter = itertools.count(1)
+VOICE_NUMBER = "+48221000000"  # the small clinic's branch phone (tests/factories.py)
+
+
+def call_sid() -> str:
+    """A fresh CallSid as Twilio makes them: "CA" + 32 hex."""
+    return f"CA{'c0' * 8}{next(_call_counter):016x}"
+
+
+def voice_call(
+    sid: str,
+    *,
+    caller: str = PATIENT,
+    called: str = VOICE_NUMBER,
+    account_sid: str = ACCOUNT_SID,
+    status: str = "in-progress",
+    **extra: str,
+) -> dict[str, str]:
+    """The form fields of a voice webhook (incoming call, Gather action, queue, status) as
+    Twilio posts them; a withheld caller ID comes as "anonymous"."""
+    return {
+        "CallSid": sid,
+        "AccountSid": account_sid,
+        "From": caller,
+        "To": called,
+        "Caller": caller,
+        "Called": called,
+        "CallStatus": status,
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        "FromCountry": "PL",
+        "ToCountry": "PL",
+        **extra,
+    }
+
+
+def sms_to(fake: FakeTwilio, number: str) -> list[str]:
+    """The SMS bodies sent to a phone number ("+48..."), in order."""
+    return [m.body for m in fake.messages if m.to == number and m.from_ == fake.sms_sender]

@@ -1,0 +1,5 @@
+"""The voice face (Twilio Voice): a phone menu that books, moves and cancels visits, leaves
+prescription requests and callbacks for the desk, and queues callers for a person.
+
+`routes.setup(app)` mounts the signed `/twilio/voice*` webhooks and the demo phone.
+"""

@@ -1,0 +1,297 @@
+"""Booking and moving by phone: specialty or doctor, service, the earliest free time held
+while the caller hears it (1 take, 2 next, 3 another day), then the confirmation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from core.errors import DomainError, HoldExpired, RestrictionViolated, SlotTaken
+from core.identity import normalize_phone
+from core.models import Service
+from core.placement import VisitRequest
+from core.search import SlotQuery
+from core.vocab import CallOutcome, Channel
+from ivr import spoken
+from ivr.desk import desk
+from ivr.inbound import VoiceInput
+from ivr.turn import Step, Turn, go, menu_option, reachable, words
+from ivr.twiml import Option, Prompt
+
+log = logging.getLogger(__name__)
+
+
+MAX_LISTED = 8  # specialties or services read out in one prompt
+CANDIDATES = 10  # slots looked at for one offer (some may be held by other callers)
+
+
+def _bookable(services: list[Service]) -> list[Service]:
+    """What can be booked by phone: a referral needs the desk."""
+    return [s for s in services if not s.referral_required]
+
+
+async def _ask_pick(turn: Turn) -> None:
+    t = turn.texts
+    catalog = turn.services.catalog
+    specialties = (await catalog.specialties())[:MAX_LISTED]
+    doctors = await catalog.doctors()
+    options = [
+        Option(str(n), s.name, f"spec:{s.id}", (s.name,)) for n, s in enumerate(specialties, 1)
+    ]
+    options.append(menu_option(turn))
+    names = [spoken.doctor_name(d) for d in doctors]
+    turn.prompt = Prompt(
+        t._("Which specialty, or which doctor? Say the doctor's name, or choose:"),
+        options,
+        hints=[s.name for s in specialties] + names,
+        spoken_only=[
+            Option("", name, f"doc:{d.id}", (name, d.last_name))
+            for d, name in zip(doctors, names, strict=True)
+        ],
+        simple=t._("Choose a specialty."),
+    )
+
+
+async def _answer_pick(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
+    catalog = turn.services.catalog
+    if action is None:
+        return False
+    if action == "menu":
+        await go(turn, "menu")
+        return True
+    kind, _sep, ident = action.partition(":")
+    if kind == "spec":
+        found = [s for s in await catalog.services() if s.specialty_id == int(ident)]
+        turn.data.pop("doctor", None)
+    elif kind == "doc":
+        found = await catalog.services_of(int(ident))
+        turn.data["doctor"] = int(ident)
+    else:
+        return False
+    bookable = _bookable(found)
+    if not bookable:
+        turn.say(turn.texts._("This can only be booked at the registration desk."))
+        await desk(turn)
+        return True
+    if len(bookable) == 1:
+        turn.data["service"] = bookable[0].id
+        await go(turn, "offer")
+        return True
+    turn.data["services"] = [s.id for s in bookable[:MAX_LISTED]]
+    await go(turn, "service")
+    return True
+
+
+async def _ask_service(turn: Turn) -> None:
+    t = turn.texts
+    catalog = turn.services.catalog
+    services = [await catalog.service(i) for i in turn.data["services"]]
+    options = [Option(str(n), s.name, f"svc:{s.id}", (s.name,)) for n, s in enumerate(services, 1)]
+    options.append(menu_option(turn))
+    turn.prompt = Prompt(t._("Which visit?"), options, hints=[s.name for s in services])
+
+
+async def _answer_service(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
+    if action == "menu":
+        await go(turn, "menu")
+        return True
+    if not action or not action.startswith("svc:"):
+        return False
+    turn.data["service"] = int(action[4:])
+    await go(turn, "offer")
+    return True
+
+
+async def _ask_offer(turn: Turn) -> None:
+    t = turn.texts
+    data = turn.data
+    if "slot" not in data and not await _hold_next(turn):
+        return
+    slot = data["slot"]
+    start = datetime.fromisoformat(slot["start"])
+    doctor = slot["doctor_name"]
+    heard = spoken.spoken_slot(t, start, slot["tz"], doctor)
+    intro = t._("The next free time is") if data.get("after") else t._("The earliest free time is")
+    turn.prompt = Prompt(
+        f"{intro} {heard}, {slot['branch_name']}.",
+        [
+            Option("1", t._("To take it"), "take", words(t._("yes, take it, good, fine"))),
+            Option("2", t._("For the next one"), "next", words(t._("next, later, another time"))),
+            Option("3", t._("For another day"), "day", words(t._("another day, different day"))),
+            menu_option(turn),
+        ],
+    )
+
+
+async def _hold_next(turn: Turn) -> bool:
+    """Find the next free time after the one offered last and hold it for this caller.
+    False (and another step asked) when there is none."""
+    services = turn.services
+    data = turn.data
+    after = data.get("after")
+    start = datetime.fromisoformat(data["from"]) if "from" in data else None
+    if after and start is None:
+        start = datetime.fromisoformat(after[0])
+    query = SlotQuery(
+        channel=Channel.VOICE,
+        service_id=data["service"],
+        doctor_id=data.get("doctor"),
+        patient_id=turn.call.patient_id,
+        start=start,
+        limit=CANDIDATES,
+    )
+    t = turn.texts
+    try:
+        found = await services.search.find(query)
+    except RestrictionViolated:
+        turn.say(t._("This visit is not available for you. Please choose another."))
+        await go(turn, "pick")
+        return False
+    if after:
+        last = (datetime.fromisoformat(after[0]), int(after[1]))
+        found = [f for f in found if (f.start_at, f.doctor_id) > last]
+    for free in found:
+        try:
+            ticket = await services.booking.hold(
+                Channel.VOICE, data["service"], free.doctor_id, free.start_at
+            )
+        except SlotTaken:
+            continue
+        doctors = {d.id: d for d in await services.catalog.doctors()}
+        branch = await services.catalog.branch(free.branch_id)
+        data["hold"] = ticket.token
+        data["slot"] = {
+            "doctor": free.doctor_id,
+            "doctor_name": spoken.doctor_name(doctors[free.doctor_id]),
+            "start": free.start_at.isoformat(),
+            "tz": free.timezone,
+            "branch_name": branch.name,
+        }
+        return True
+    turn.say(t._("There are no free times for this by phone in the coming weeks."))
+    turn.forget_booking()
+    await go(turn, "menu")
+    return False
+
+
+async def _answer_offer(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
+    data = turn.data
+    if action == "take":
+        await go(turn, "confirm")
+    elif action == "next":
+        data["after"] = [data["slot"]["start"], data["slot"]["doctor"]]
+        data.pop("from", None)
+        await turn.release_hold()
+        await go(turn, "offer")
+    elif action == "day":
+        slot = data["slot"]
+        zone = ZoneInfo(slot["tz"])
+        day = datetime.fromisoformat(slot["start"]).astimezone(zone).date() + timedelta(days=1)
+        data["from"] = datetime.combine(day, time(), tzinfo=zone).isoformat()
+        data.pop("after", None)
+        await turn.release_hold()
+        await go(turn, "offer")
+    elif action == "menu":
+        await turn.release_hold()
+        turn.forget_booking()
+        await go(turn, "menu")
+    else:
+        return False
+    return True
+
+
+async def _ask_confirm(turn: Turn) -> None:
+    t = turn.texts
+    slot = turn.data["slot"]
+    heard = spoken.spoken_slot(
+        t, datetime.fromisoformat(slot["start"]), slot["tz"], slot["doctor_name"]
+    )
+    if "move" in turn.data:
+        question = t._(
+            "Your visit will be moved to {slot}, {branch}.", slot=heard, branch=slot["branch_name"]
+        )
+    else:
+        service = await turn.services.catalog.service(turn.data["service"])
+        question = t._(
+            "You are booking {service}, {slot}, {branch}.",
+            service=service.name,
+            slot=heard,
+            branch=slot["branch_name"],
+        )
+    turn.prompt = Prompt(
+        question,
+        [
+            Option("1", t._("To confirm"), "yes", words(t._("yes, confirm, fine"))),
+            Option("2", t._("To hear other times"), "no", words(t._("no, other times"))),
+        ],
+    )
+
+
+async def _answer_confirm(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
+    data = turn.data
+    if action == "no":
+        data["after"] = [data["slot"]["start"], data["slot"]["doctor"]]
+        await turn.release_hold()
+        await go(turn, "offer")
+        return True
+    if action != "yes":
+        return False
+    services = turn.services
+    t = turn.texts
+    slot = data["slot"]
+    start = datetime.fromisoformat(slot["start"])
+    try:
+        if "move" in data:
+            booking = await services.booking.reschedule(
+                turn.actor,
+                data["move"],
+                doctor_id=slot["doctor"],
+                start_at=start,
+                hold_token=data.get("hold"),
+            )
+            turn.call.outcome = CallOutcome.MOVED
+            turn.say(t._("Your visit is moved. We will send you a text message with the details."))
+        else:
+            booking = await services.booking.book(
+                turn.actor,
+                VisitRequest(
+                    turn.patient_id,
+                    data["service"],
+                    slot["doctor"],
+                    start,
+                    hold_token=data.get("hold"),
+                ),
+            )
+            turn.call.outcome = CallOutcome.BOOKED
+            turn.say(t._("Your visit is booked. We will send you a text message with the details."))
+    except (SlotTaken, HoldExpired):
+        data.pop("hold", None)
+        data.pop("slot", None)
+        turn.say(t._("Sorry, someone has just taken that time."))
+        await go(turn, "offer")
+        return True
+    except DomainError as error:
+        log.info("phone booking refused: %s", error.code)
+        await turn.release_hold()
+        turn.forget_booking()
+        turn.say(t._("I could not book this visit by phone."))
+        await desk(turn)
+        return True
+    turn.call.booking_id = booking.id
+    data.pop("hold", None)
+    turn.forget_booking()
+    if reachable(turn.call.caller):
+        services.confirmations.confirm(
+            booking, normalize_phone(turn.call.caller), turn.call.language
+        )
+    await go(turn, "menu")
+    return True
+
+
+STEPS = {
+    "pick": Step(_ask_pick, _answer_pick),
+    "service": Step(_ask_service, _answer_service),
+    "offer": Step(_ask_offer, _answer_offer),
+    "confirm": Step(_ask_confirm, _answer_confirm),
+}
