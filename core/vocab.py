@@ -178,3 +178,12 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"  # every channel refused for good, or retries ran out
     SKIPPED = "skipped"  # no longer true (visit cancelled or moved, offer gone, past)
     IN_DOUBT = "in_doubt"  # a worker died while sending: maybe delivered, never resent
+
+
+class StaffRole(StrEnum):
+    """What a staff member may do: admin everything, registrar their branches, doctor
+    their own schedule."""
+
+    ADMIN = "admin"
+    REGISTRAR = "registrar"
+    DOCTOR = "doctor"

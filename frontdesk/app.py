@@ -25,6 +25,7 @@ from frontdesk.errors import body_limit_middleware, errors_middleware
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
+from frontdesk.staff_auth import setup_staff_auth
 from frontdesk.worker import Worker, default_jobs
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def create_app(
     app[keys.CLOCK] = clock or SystemClock()
     app[keys.TEMPLATES] = template_environment()
     setup_routes(app)
+    setup_staff_auth(app)
     setup_bot(app)
     app.cleanup_ctx.append(_services_ctx)
     if with_worker:

@@ -23,10 +23,12 @@ from core.models.messaging import (
 from core.models.patient import Contact, Patient
 from core.models.reminders import Notification, ReminderRule
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
+from core.models.staff import ApiToken, StaffBranch, StaffMember
 from core.models.waitlist import WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "Absence",
+    "ApiToken",
     "Booking",
     "BookingChange",
     "Branch",
@@ -54,6 +56,8 @@ __all__ = [
     "Service",
     "Slot",
     "Specialty",
+    "StaffBranch",
+    "StaffMember",
     "Throttle",
     "WaitlistEntry",
     "WaitlistOffer",
