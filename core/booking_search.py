@@ -1,4 +1,5 @@
-"""The desk's search over bookings: by patient name or phone, time, doctor, branch, status.
+"""The desk's search over bookings: by patient name, phone or PESEL, time, doctor, branch,
+status and source.
 
 One query serves the search grid, the day's list and the trash: each is a
 `BookingFilter`. A filter's doctor and branch sets are what the caller may
@@ -18,8 +19,9 @@ from sqlmodel import col
 
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
+from core.identity import normalize_pesel
 from core.models import Booking, Branch, Contact, Doctor, Patient, Service
-from core.vocab import BookingStatus, ContactKind
+from core.vocab import BookingStatus, Channel, ContactKind
 
 MAX_LIMIT = 200
 MAX_TERM = 100
@@ -37,6 +39,8 @@ class BookingFilter:
     doctor_ids: frozenset[int] | None = None
     branch_ids: frozenset[int] | None = None
     statuses: frozenset[BookingStatus] | None = None
+    pesel: str | None = None  # the patient's whole PESEL (checked, matched exactly)
+    sources: frozenset[Channel] | None = None  # where the booking was made
 
     def narrowed(
         self, *, doctor_ids: frozenset[int] | None, branch_ids: frozenset[int] | None
@@ -156,6 +160,8 @@ def _conditions(query: BookingFilter) -> list[ColumnElement[bool]] | None:
         return None
     if query.statuses is not None and not query.statuses:
         return None
+    if query.sources is not None and not query.sources:
+        return None
     conditions: list[ColumnElement[bool]] = []
     if query.doctor_ids is not None:
         conditions.append(col(Booking.doctor_id).in_(sorted(query.doctor_ids)))
@@ -163,6 +169,10 @@ def _conditions(query: BookingFilter) -> list[ColumnElement[bool]] | None:
         conditions.append(col(Booking.branch_id).in_(sorted(query.branch_ids)))
     if query.statuses is not None:
         conditions.append(col(Booking.status).in_(sorted(s.value for s in query.statuses)))
+    if query.sources is not None:
+        conditions.append(col(Booking.source).in_(sorted(s.value for s in query.sources)))
+    if query.pesel:
+        conditions.append(col(Patient.pesel) == normalize_pesel(query.pesel))
     if query.start is not None:
         conditions.append(col(Booking.start_at) >= _aware(query.start))
     if query.end is not None:
