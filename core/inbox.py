@@ -36,7 +36,10 @@ class Inbox:
         self.db = db
 
     async def cases(
-        self, statuses: tuple[EscalationStatus, ...] = ACTIVE, limit: int = MAX_CASES
+        self,
+        statuses: tuple[EscalationStatus, ...] = ACTIVE,
+        limit: int = MAX_CASES,
+        offset: int = 0,
     ) -> list[InboxItem]:
         """Cases in `statuses`, the longest waiting first, each with its latest message."""
         statement = (
@@ -44,6 +47,7 @@ class Inbox:
             .where(col(Escalation.status).in_([s.value for s in statuses]))
             .order_by(col(Escalation.created_at), col(Escalation.id))
             .limit(min(limit, MAX_CASES))
+            .offset(max(offset, 0))
         )
         async with self.db.read() as session:
             return [_item(*found) for found in (await session.execute(statement)).all()]

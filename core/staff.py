@@ -269,6 +269,13 @@ class StaffAccounts:
             raise NotFound("no such staff member")
         return member
 
+    async def members(self, *, limit: int, offset: int) -> list[StaffMember]:
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(StaffMember).order_by(col(StaffMember.id)).limit(limit).offset(offset)
+            )
+            return list(rows.scalars())
+
     async def display_names(self, logins: Iterable[str]) -> dict[str, str]:
         """Login to display name, for the change history and the inbox."""
         wanted = sorted(set(logins))

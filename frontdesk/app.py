@@ -20,6 +20,7 @@ from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
 from frontdesk import keys
+from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
 from frontdesk.routes import setup_routes
@@ -53,6 +54,7 @@ def create_app(
     app[keys.TEMPLATES] = template_environment()
     setup_routes(app)
     setup_staff_auth(app)
+    setup_api(app)
     setup_bot(app)
     app.cleanup_ctx.append(_services_ctx)
     if with_worker:

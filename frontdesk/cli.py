@@ -26,6 +26,7 @@ from core.demo import seed_demo
 from core.errors import DomainError
 from core.staff import NewStaff, StaffAccounts
 from core.vocab import StaffRole
+from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.delivery import open_senders
 from frontdesk.services import build_services
@@ -244,7 +245,7 @@ async def _serve(
     on_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Serve until `stop` is set; the app's cleanup (worker, engine) runs on the way out."""
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)

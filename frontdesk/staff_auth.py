@@ -24,8 +24,9 @@ import logging
 import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from http.cookies import SimpleCookie
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from yarl import URL
 
@@ -94,6 +95,12 @@ async def require(request: web.Request, *roles: StaffRole) -> StaffScope:
     if roles:
         scope.require(*roles)
     return scope
+
+
+def by_token(request: web.Request) -> bool:
+    """Whether this request's member (already authenticated) showed a bearer token."""
+    who = request.get(_WHO)
+    return isinstance(who, Who) and who.by_token
 
 
 async def optional_staff(request: web.Request) -> StaffMember | None:
@@ -182,15 +189,18 @@ async def _write_session(request: web.Request, response: web.StreamResponse) -> 
     payload: dict[str, object] = {"c": session.csrf}
     if session.staff_id is not None:
         payload |= {"s": session.staff_id, "k": session.key}
-    response.set_cookie(
-        SESSION_COOKIE,
-        request.app[SIGNER].dumps(payload),
-        max_age=int(SESSION_MAX_AGE.total_seconds()),
-        path="/",
-        secure=_https(request),
-        httponly=True,
-        samesite="Lax",
-    )
+    # aiohttp has already turned `response.cookies` into headers when on_response_prepare
+    # runs, so the cookie is written as a header of its own.
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[SESSION_COOKIE] = request.app[SIGNER].dumps(payload)
+    morsel = cookie[SESSION_COOKIE]
+    morsel["max-age"] = int(SESSION_MAX_AGE.total_seconds())
+    morsel["path"] = "/"
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    if _https(request):
+        morsel["secure"] = True
+    response.headers.add(hdrs.SET_COOKIE, morsel.OutputString())
 
 
 def _https(request: web.Request) -> bool:

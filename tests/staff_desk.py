@@ -63,7 +63,8 @@ async def desk(db: Database, clock: Clock, accounts: StaffAccounts | None = None
     wola, other_doctor = await db.write(work)
     await ScheduleService(db, clock).regenerate(today, today + timedelta(days=14))
     accounts = accounts or StaffAccounts(db, clock, hasher=FAST_HASHER)
-    assert built.branch.id is not None and wola.id is not None
+    assert built.branch.id is not None
+    assert wola.id is not None
     return Desk(
         clinic=built,
         other_branch=wola,

@@ -97,7 +97,8 @@ async def test_tokens_are_kept_as_sha256_only_and_can_be_revoked(
         row = (await session.execute(select(ApiToken))).scalar_one()
     assert row.token_hash == hashlib.sha256(issued.raw.encode()).hexdigest()
     assert issued.raw not in (row.token_hash, row.prefix, row.name)
-    assert issued.raw.startswith(row.prefix) and len(row.prefix) < len(issued.raw) // 3
+    assert issued.raw.startswith(row.prefix)
+    assert len(row.prefix) < len(issued.raw) // 3
     assert (await accounts.by_token(issued.raw)).id == staff.registrar.id
     assert (await accounts.tokens(staff.registrar.id))[0].last_used_at == clock.now()
     with pytest.raises(AuthenticationFailed):

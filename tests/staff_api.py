@@ -1,0 +1,75 @@
+"""A running app over the two-branch desk, with a bearer token per role, for the staff
+API's tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from core.actors import Actor
+from core.booking import BookingService
+from core.clock import FrozenClock
+from core.db.database import Database
+from core.placement import VisitRequest
+from core.staff import StaffAccounts
+from core.vocab import Channel
+from tests.factories import adult
+from tests.staff_desk import FAST_HASHER, Desk, desk
+
+Client = TestClient[web.Request, web.Application]
+
+# Wednesday 2 December 2026, 09:00 and 10:00 in Warsaw (UTC+1).
+NINE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+TEN = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    client: Client
+    desk: Desk
+    tokens: dict[str, str]  # "admin", "registrar", "other_registrar", "doctor"
+    patient_id: int
+    booking_a: int  # the internist's visit at Mokotów (branch A)
+    booking_b: int  # the other doctor's visit at Wola (branch B)
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def call(
+        self, who: str, method: str, path: str, *, status: int = 200, **kwargs: Any
+    ) -> Any:
+        response = await self.client.request(
+            method, "/api/v1" + path, headers=self.auth(who), **kwargs
+        )
+        body = await response.json() if response.status != 204 else None
+        assert response.status == status, (response.status, body)
+        return body
+
+
+async def build_world(db: Database, clock: FrozenClock, client: Client) -> World:
+    accounts = StaffAccounts(db, clock, hasher=FAST_HASHER)
+    staff = await desk(db, clock, accounts)
+    tokens = {}
+    for role in ("admin", "registrar", "other_registrar", "doctor"):
+        member = getattr(staff, role)
+        tokens[role] = (await accounts.issue_token(member.id, f"{role} tests")).raw
+    patient_id = await adult(db, clock)
+    booking = BookingService(db, clock)
+    actor = Actor.patient(patient_id, Channel.TELEGRAM)
+    clinic = staff.clinic
+    assert clinic.consult.id is not None
+    assert clinic.internist.id is not None
+    assert staff.other_doctor.id is not None
+    a = await booking.book(
+        actor, VisitRequest(patient_id, clinic.consult.id, clinic.internist.id, NINE)
+    )
+    b = await booking.book(
+        actor, VisitRequest(patient_id, clinic.consult.id, staff.other_doctor.id, NINE)
+    )
+    assert a.id is not None
+    assert b.id is not None
+    return World(client, staff, tokens, patient_id, a.id, b.id)
