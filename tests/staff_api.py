@@ -20,7 +20,7 @@ from core.vocab import Channel
 from tests.factories import adult
 from tests.staff_desk import FAST_HASHER, Desk, desk
 
-Client = TestClient[web.Request, web.Application]
+Client = TestClient[web.Request, Any]
 
 # Wednesday 2 December 2026, 09:00 and 10:00 in Warsaw (UTC+1).
 NINE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)

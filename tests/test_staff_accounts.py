@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from core.clock import FrozenClock
 from core.db.database import Database
@@ -15,7 +16,7 @@ from core.errors import AuthenticationFailed, InvalidInput, NotFound, Throttled
 from core.models import ApiToken, Booking, StaffMember
 from core.staff import LoginPolicy, NewStaff, StaffAccounts
 from core.throttle import Limit
-from core.vocab import StaffRole
+from core.vocab import Channel, StaffRole
 from tests.staff_desk import FAST_HASHER, PASSWORD, Desk, desk
 
 
@@ -31,7 +32,7 @@ async def staff(db: Database, clock: FrozenClock, accounts: StaffAccounts) -> De
 
 async def test_password_is_kept_as_an_argon2id_hash(db: Database, staff: Desk) -> None:
     async with db.read() as session:
-        stored = (await session.execute(select(StaffMember.password_hash))).scalars().all()
+        stored = (await session.execute(select(col(StaffMember.password_hash)))).scalars().all()
     assert len(stored) == 4
     assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
 
@@ -127,6 +128,8 @@ async def test_each_role_gets_its_scope(accounts: StaffAccounts, staff: Desk) ->
     assert (admin.branch_ids, admin.doctor_ids) == (None, None)
     assert (registrar.branch_ids, registrar.doctor_ids) == (frozenset({a}), None)
     assert doctor.doctor_ids == frozenset({staff.clinic.internist.id})
+    assert b is not None
+    assert staff.other_doctor.id is not None
     visit = Booking(
         patient_id=1,
         service_id=1,
@@ -134,7 +137,7 @@ async def test_each_role_gets_its_scope(accounts: StaffAccounts, staff: Desk) ->
         branch_id=b,
         start_at=accounts.clock.now(),
         end_at=accounts.clock.now(),
-        source="staff",
+        source=Channel.STAFF,
         created_at=accounts.clock.now(),
         updated_at=accounts.clock.now(),
     )

@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
+from sqlmodel import col
 
 from core.clock import FrozenClock
 from core.db.database import Database
@@ -176,7 +177,7 @@ async def test_history_in_the_database_names_the_staff_login(world: World, db: D
         last = (
             (
                 await session.execute(
-                    select(BookingChange).where(BookingChange.booking_id == world.booking_a)
+                    select(BookingChange).where(col(BookingChange.booking_id) == world.booking_a)
                 )
             )
             .scalars()

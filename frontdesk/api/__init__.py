@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from frontdesk.api import bookings, escalations, staff
+from frontdesk.api import bookings, escalations, patients, staff
 from frontdesk.api.openapi import Api
 
-MODULES = (bookings, escalations, staff)
+MODULES = (bookings, patients, escalations, staff)
 
 
 def setup_api(app: web.Application) -> None:
