@@ -28,13 +28,17 @@ TEN = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
-class World:
-    client: Client
+class Seeded:
     desk: Desk
     tokens: dict[str, str]  # "admin", "registrar", "other_registrar", "doctor"
     patient_id: int
     booking_a: int  # the internist's visit at Mokotów (branch A)
     booking_b: int  # the other doctor's visit at Wola (branch B)
+
+
+@dataclass
+class World(Seeded):
+    client: Client
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -51,6 +55,11 @@ class World:
 
 
 async def build_world(db: Database, clock: FrozenClock, client: Client) -> World:
+    seeded = await seed(db, clock)
+    return World(**vars(seeded), client=client)
+
+
+async def seed(db: Database, clock: FrozenClock) -> Seeded:
     accounts = StaffAccounts(db, clock, hasher=FAST_HASHER)
     staff = await desk(db, clock, accounts)
     tokens = {}
@@ -72,4 +81,4 @@ async def build_world(db: Database, clock: FrozenClock, client: Client) -> World
     )
     assert a.id is not None
     assert b.id is not None
-    return World(client, staff, tokens, patient_id, a.id, b.id)
+    return Seeded(staff, tokens, patient_id, a.id, b.id)
