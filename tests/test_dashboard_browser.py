@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -31,7 +32,7 @@ from frontdesk.settings import load_settings
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.staff_desk import PASSWORD, Desk, desk
 from tests.test_dashboard import book
-from tests.test_journeys import PUBLIC, SECRET, TelegramChat, telegram  # noqa: F401
+from tests.test_journeys import PUBLIC, SECRET, Client, TelegramChat, telegram  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
@@ -203,7 +204,8 @@ async def test_the_desk_answers_a_patient_who_asked_for_a_person(
     await expect(page.get_by_text("No conversations waiting.")).to_be_visible()
 
     # The patient asks for a person in Telegram while the inbox is open: it appears by itself.
-    chat = TelegramChat(await aiohttp_client(server), telegram, 700_101, "uk")
+    webhook = cast(Client, await aiohttp_client(server))  # the same server the browser uses
+    chat = TelegramChat(webhook, telegram, 700_101, "uk")
     await chat.send("/start")
     await chat.press(action="m:human")
     await chat.send("Чи можна прийти раніше?")
