@@ -363,11 +363,13 @@ async def test_pages_speak_the_members_language(
     page = await (await client.get("/staff/today?day=2026-12-02")).text()
     assert '<html lang="uk">' in page
     assert "середа, 2 грудня" in page
+    assert "Позначити прибуття" in page  # "Mark arrived", from the catalog
     await client.post(
         "/staff/language", data={"csrf_token": token, "language": "pl", "next": "/staff/today"}
     )
     page = await (await client.get("/staff/today?day=2026-12-02")).text()
     assert "środa, 2 grudnia" in page
+    assert "Oznacz przybycie" in page
 
 
 async def test_a_reminder_template_is_previewed_with_the_clinics_data(
