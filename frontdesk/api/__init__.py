@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from frontdesk.api import bookings, escalations, patients, staff
+from frontdesk.api import (
+    bookings,
+    escalations,
+    patients,
+    reminders,
+    reports,
+    schedules,
+    staff,
+    waitlist,
+)
 from frontdesk.api.openapi import Api
 
-MODULES = (bookings, patients, escalations, staff)
+MODULES = (bookings, patients, escalations, waitlist, reminders, schedules, reports, staff)
 
 
 def setup_api(app: web.Application) -> None:

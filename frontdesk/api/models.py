@@ -5,10 +5,18 @@ envelope every list answers with."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from frontdesk.api.openapi import MAX_ID
 
@@ -26,6 +34,27 @@ def _sane_instant(value: datetime) -> datetime:
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
+
+
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time of day, without a zone")
+    return value
+
+
+# A time of day on the branch's wall clock: JSON Schema's "time" format demands an offset,
+# which a local time has none of, so the document gives the pattern instead.
+LocalTime = Annotated[
+    time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+            "description": "Local time of day, HH:MM[:SS]",
+        }
+    ),
+]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
