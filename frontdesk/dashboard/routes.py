@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from frontdesk.dashboard import bookings, inbox, pages, settings_pages, today
+from frontdesk.dashboard import bookings, inbox, lists, pages, settings_pages, today
 from frontdesk.dashboard.render import TEMPLATES, Templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -42,6 +42,8 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_post(f"/staff/inbox/{ID}/take", inbox.take, name="staff-case-take")
     r.add_post(f"/staff/inbox/{ID}/reply", inbox.reply, name="staff-case-reply")
     r.add_post(f"/staff/inbox/{ID}/close", inbox.close, name="staff-case-close")
+    r.add_get("/staff/waitlist", lists.waitlist, name="staff-waitlist")
+    r.add_get("/staff/schedules", lists.schedules, name="staff-schedules")
     r.add_get("/staff/services", settings_pages.services, name="staff-services")
     r.add_get("/staff/reminders", settings_pages.reminders, name="staff-reminders")
     r.add_post(
