@@ -170,6 +170,10 @@ async def test_the_desk_finds_moves_and_marks_visits(
     assert (await status(db, moved_id)).status is BookingStatus.ARRIVED
     assert (await status(db, other_branch)).status is BookingStatus.BOOKED
 
+    for name, artifact in (("Waiting list", "06-waitlist"), ("Schedules", "06-schedules")):
+        await page.get_by_role("link", name=name).click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        await shot(page, artifact, database_url)
     await page.get_by_role("link", name="Services").click()
     await expect(page.get_by_role("row", name=re.compile("USG piersi"))).to_contain_text(
         "referral required"
