@@ -10,22 +10,20 @@ given. Each row carries the names the grid shows, read in the same statement.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlmodel import col
 
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
 from core.identity import normalize_pesel
-from core.models import Booking, Branch, Contact, Doctor, Patient, Service
-from core.vocab import BookingStatus, Channel, ContactKind
+from core.models import Booking, Branch, Doctor, Patient, Service
+from core.patient_match import name_matches, phone_matches
+from core.vocab import BookingStatus, Channel
 
 MAX_LIMIT = 200
-MAX_TERM = 100
-MIN_PHONE_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -178,38 +176,10 @@ def _conditions(query: BookingFilter) -> list[ColumnElement[bool]] | None:
     if query.end is not None:
         conditions.append(col(Booking.start_at) < _aware(query.end))
     if query.patient:
-        for word in _words(query.patient):
-            pattern = f"%{_escape(word)}%"
-            conditions.append(
-                or_(
-                    col(Patient.first_name).ilike(pattern, escape="\\"),
-                    col(Patient.last_name).ilike(pattern, escape="\\"),
-                )
-            )
+        conditions.extend(name_matches(query.patient))
     if query.phone:
-        digits = re.sub(r"\D", "", query.phone)
-        if len(digits) < MIN_PHONE_DIGITS or len(digits) > MAX_TERM:
-            raise InvalidInput(f"a phone search needs {MIN_PHONE_DIGITS} or more digits")
-        conditions.append(
-            exists().where(
-                and_(
-                    col(Contact.patient_id) == col(Booking.patient_id),
-                    col(Contact.kind).in_([ContactKind.PHONE.value, ContactKind.WHATSAPP.value]),
-                    col(Contact.value).contains(digits),
-                )
-            )
-        )
+        conditions.append(phone_matches(col(Booking.patient_id), query.phone))
     return conditions
-
-
-def _words(text: str) -> list[str]:
-    if len(text) > MAX_TERM:
-        raise InvalidInput(f"a name search has at most {MAX_TERM} characters")
-    return text.split()
-
-
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _aware(at: datetime) -> datetime:

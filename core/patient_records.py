@@ -10,11 +10,10 @@ entries withdrawn first, as the staff member who asked, so the history says who.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -22,7 +21,7 @@ from core.actors import Actor
 from core.booking import CANCELLABLE, BookingService
 from core.clock import Clock
 from core.db.database import Database
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from core.identity import normalize_pesel
 from core.journal import plain
 from core.models import (
@@ -37,14 +36,13 @@ from core.models import (
     Patient,
     WaitlistEntry,
 )
-from core.vocab import ContactKind, NotificationStatus, WaitlistStatus
+from core.patient_match import name_matches, phone_matches
+from core.vocab import NotificationStatus, WaitlistStatus
 from core.waitlist import WaitlistService
 
 ERASED = "erased"
 ERASED_TEXT = "[erased]"
 ERASE_REASON = "the patient's data was erased on request"
-MAX_TERM = 100
-MIN_PHONE_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -55,10 +53,6 @@ class PatientPage:
 
 def _row(model: SQLModel) -> dict[str, Any]:
     return {k: plain(v) for k, v in model.model_dump().items()}
-
-
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PatientRecords:
@@ -83,28 +77,9 @@ class PatientRecords:
         digits, with exactly this PESEL; by last name."""
         statement = select(Patient)
         if name:
-            if len(name) > MAX_TERM:
-                raise InvalidInput(f"a name search has at most {MAX_TERM} characters")
-            for word in name.split():
-                pattern = f"%{_escape(word)}%"
-                statement = statement.where(
-                    or_(
-                        col(Patient.first_name).ilike(pattern, escape="\\"),
-                        col(Patient.last_name).ilike(pattern, escape="\\"),
-                    )
-                )
+            statement = statement.where(*name_matches(name))
         if phone:
-            digits = re.sub(r"\D", "", phone)
-            if not MIN_PHONE_DIGITS <= len(digits) <= MAX_TERM:
-                raise InvalidInput(f"a phone search needs {MIN_PHONE_DIGITS} or more digits")
-            statement = statement.where(
-                col(Patient.id).in_(
-                    select(col(Contact.patient_id)).where(
-                        col(Contact.kind).in_([ContactKind.PHONE, ContactKind.WHATSAPP]),
-                        col(Contact.value).contains(digits),
-                    )
-                )
-            )
+            statement = statement.where(phone_matches(col(Patient.id), phone))
         if pesel:
             statement = statement.where(col(Patient.pesel) == normalize_pesel(pesel))
         statement = (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from core.actors import Actor
 from core.booking import BookingService
@@ -17,6 +17,9 @@ from core.db.database import Database
 from core.placement import VisitRequest
 from core.staff import StaffAccounts
 from core.vocab import Channel
+from frontdesk.access_log import PathOnlyAccessLogger
+from frontdesk.app import create_app
+from frontdesk.settings import Settings
 from tests.factories import adult
 from tests.staff_desk import FAST_HASHER, Desk, desk
 
@@ -52,6 +55,19 @@ class World(Seeded):
         body = await response.json() if response.status != 204 else None
         assert response.status == status, (response.status, body)
         return body
+
+
+async def start_world(
+    aiohttp_client: Any, database_url: str, db: Database, clock: FrozenClock, **settings: Any
+) -> World:
+    """The app served as `frontdesk serve` serves it (the access log without query
+    strings) over the seeded desk."""
+    app = create_app(
+        Settings(database_url=database_url, secret_key="k" * 32, **settings), clock=clock
+    )
+    server = TestServer(app)
+    await server.start_server(access_log_class=PathOnlyAccessLogger)
+    return await build_world(db, clock, await aiohttp_client(server))
 
 
 async def build_world(db: Database, clock: FrozenClock, client: Client) -> World:

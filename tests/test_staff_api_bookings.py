@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 from sqlmodel import col
@@ -15,21 +14,14 @@ from sqlmodel import col
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.models import BookingChange, Patient
-from frontdesk.access_log import PathOnlyAccessLogger
-from frontdesk.app import create_app
-from frontdesk.settings import Settings
-from tests.staff_api import NINE, TEN, World, build_world
+from tests.staff_api import NINE, TEN, World, start_world
 
 
 @pytest.fixture
 async def world(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> World:
-    settings = Settings(database_url=database_url, secret_key="k" * 32)
-    server = TestServer(create_app(settings, clock=clock))
-    # As `frontdesk serve` runs it: the access log leaves query strings out.
-    await server.start_server(access_log_class=PathOnlyAccessLogger)
-    return await build_world(db, clock, await aiohttp_client(server))
+    return await start_world(aiohttp_client, database_url, db, clock)
 
 
 def ids(page) -> list[int]:
@@ -219,9 +211,12 @@ async def test_a_doctor_reads_and_marks_progress_only(world: World) -> None:
         "doctor", "POST", f"/bookings/{world.booking_a}/cancel", json={"reason": "x"}, status=403
     )
     await world.call(
-        "doctor", "POST", f"/bookings/{world.booking_a}/status", json={"status": "arrived"},
+        "doctor",
+        "POST",
+        f"/bookings/{world.booking_a}/status",
+        json={"status": "arrived"},
         status=403,
-    )  # fmt: skip
+    )
     await world.call(
         "registrar", "POST", f"/bookings/{world.booking_a}/status", json={"status": "arrived"}
     )

@@ -4,6 +4,7 @@ HTTP, on SQLite and PostgreSQL, each role within its scope."""
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from pytest_aiohttp import AiohttpClient
@@ -13,17 +14,14 @@ from sqlmodel import col
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.models import ScheduleTemplate
-from frontdesk.app import create_app
-from frontdesk.settings import Settings
-from tests.staff_api import NINE, World, build_world
+from tests.staff_api import NINE, World, start_world
 
 
 @pytest.fixture
 async def world(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> World:
-    settings = Settings(database_url=database_url, secret_key="k" * 32)
-    return await build_world(db, clock, await aiohttp_client(create_app(settings, clock=clock)))
+    return await start_world(aiohttp_client, database_url, db, clock)
 
 
 async def test_waiting_list_by_branch(world: World) -> None:
@@ -131,8 +129,9 @@ async def test_reminder_rules_read_by_the_desk_changed_by_an_admin(world: World)
     listed = await world.call("registrar", "GET", "/reminder-rules")
     assert [r["id"] for r in listed["items"]] == [rule_id]
     await world.call("doctor", "GET", "/reminder-rules", status=403)
-    await world.call("admin", "PUT", "/reminder-rules/999/enabled", json={"enabled": True},
-                     status=404)  # fmt: skip
+    await world.call(
+        "admin", "PUT", "/reminder-rules/999/enabled", json={"enabled": True}, status=404
+    )
 
 
 async def test_services_with_restrictions(world: World) -> None:
@@ -145,8 +144,8 @@ async def test_services_with_restrictions(world: World) -> None:
 
 async def test_schedule_templates_within_scope(world: World) -> None:
     c = world.desk.clinic
-    doctors = {t["doctor_id"] for t in (await world.call("doctor", "GET",
-                                                          "/schedule-templates"))["items"]}  # fmt: skip
+    own = await world.call("doctor", "GET", "/schedule-templates")
+    doctors = {t["doctor_id"] for t in own["items"]}
     assert doctors == {c.internist.id}
     branches = {
         t["branch_id"]
@@ -186,9 +185,12 @@ async def test_regeneration_reports_conflicts_in_scope(
     assert (await world.call("other_registrar", "GET", "/schedule-conflicts"))["items"] == []
     late = (NINE + timedelta(days=400)).date().isoformat()
     await world.call(
-        "admin", "POST", "/schedule/regenerate", json={"first_day": day, "last_day": late},
+        "admin",
+        "POST",
+        "/schedule/regenerate",
+        json={"first_day": day, "last_day": late},
         status=400,
-    )  # fmt: skip
+    )
 
 
 async def test_bookings_per_channel(world: World) -> None:
@@ -209,7 +211,7 @@ async def test_bookings_per_channel(world: World) -> None:
     end = (NINE + timedelta(days=1)).date().isoformat() + "T00:00:00Z"
     path = f"/reports/bookings-per-channel?start={start}&end={end}"
 
-    def counts(report):
+    def counts(report: dict[str, Any]) -> dict[str, int]:
         return {r["channel"]: r["bookings"] for r in report["rows"] if r["bookings"]}
 
     assert counts(await world.call("admin", "GET", path)) == {"telegram": 2, "staff": 1}

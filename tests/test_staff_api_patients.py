@@ -14,17 +14,14 @@ from core.escalation import EscalationService
 from core.models import Contact, EscalationMessage, OutboxEvent, Patient
 from core.vocab import Channel, EventKind
 from frontdesk import keys
-from frontdesk.app import create_app
-from frontdesk.settings import Settings
-from tests.staff_api import World, build_world
+from tests.staff_api import World, start_world
 
 
 @pytest.fixture
 async def world(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> World:
-    settings = Settings(database_url=database_url, secret_key="k" * 32)
-    return await build_world(db, clock, await aiohttp_client(create_app(settings, clock=clock)))
+    return await start_world(aiohttp_client, database_url, db, clock)
 
 
 async def test_doctors_have_no_access_to_cards_or_the_inbox(world: World) -> None:
@@ -148,9 +145,13 @@ async def test_export_holds_everything_and_erase_strips_it(
 async def test_inbox_take_reply_close(world: World, db: Database, clock: FrozenClock) -> None:
     cases = EscalationService(db, clock)
     case = await cases.open(
-        Channel.TELEGRAM, "4242", reason="asked", language="uk", patient_id=world.patient_id,
+        Channel.TELEGRAM,
+        "4242",
+        reason="asked",
+        language="uk",
+        patient_id=world.patient_id,
         transcript=[("patient", "Допоможіть")],
-    )  # fmt: skip
+    )
     inbox = await world.call("registrar", "GET", "/escalations")
     assert [(c["id"], c["status"], c["patient_name"]) for c in inbox["items"]] == [
         (case.id, "open", "Ewa Testowa1")

@@ -10,28 +10,19 @@ from yarl import URL
 from core.clock import FrozenClock
 from core.db.database import Database
 from frontdesk import keys
-from frontdesk.app import create_app
-from frontdesk.settings import Settings
 from frontdesk.staff_auth import SESSION_COOKIE, SIGNER
-from tests.staff_api import World, build_world
+from tests.staff_api import World, start_world
 from tests.staff_desk import PASSWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 LOGIN_CSRF = "login-form-token"
 
 
-async def make_world(aiohttp_client, database_url, db, clock, **settings) -> World:
-    app = create_app(
-        Settings(database_url=database_url, secret_key="k" * 32, **settings), clock=clock
-    )
-    return await build_world(db, clock, await aiohttp_client(app))
-
-
 @pytest.fixture
 async def world(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> World:
-    return await make_world(aiohttp_client, database_url, db, clock)
+    return await start_world(aiohttp_client, database_url, db, clock)
 
 
 def anonymous_session(world: World) -> None:
@@ -69,7 +60,7 @@ async def test_login_sets_a_signed_http_only_lax_cookie(world: World) -> None:
 async def test_the_cookie_is_secure_behind_https(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> None:
-    world = await make_world(
+    world = await start_world(
         aiohttp_client, database_url, db, clock, public_base_url="https://clinic.example"
     )
     response = await log_in(world)

@@ -17,7 +17,7 @@ from core.placement import VisitRequest
 from core.staff_bookings import HistoryEntry, StaffBookings
 from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus
 from frontdesk import keys
-from frontdesk.api.models import Id, Input, Instant, Page, Paging, page_of
+from frontdesk.api.models import Id, Input, Instant, Page, Paging, page_of, paged
 from frontdesk.api.openapi import DESK, Api, Call
 
 routes = Api()
@@ -104,12 +104,7 @@ class BookingOut(BaseModel):
 class BookingList(Page[BookingOut]):
     @classmethod
     def of(cls, found: BookingPage, paging: Paging) -> BookingList:
-        return cls(
-            items=[BookingOut.of(r) for r in found.rows],
-            limit=paging.limit,
-            offset=paging.offset,
-            has_more=found.has_more,
-        )
+        return paged(cls, [BookingOut.of(r) for r in found.rows], paging, has_more=found.has_more)
 
 
 class NewBooking(Input):
@@ -171,9 +166,13 @@ async def _out(call: Call, booking_id: int | None) -> BookingOut:
 
 
 @routes.route(
-    "GET", "/bookings", summary="Search bookings", tag=TAG, query=BookingQuery,
+    "GET",
+    "/bookings",
+    summary="Search bookings",
+    tag=TAG,
+    query=BookingQuery,
     response=BookingList,
-)  # fmt: skip
+)
 async def search_bookings(call: Call) -> BookingList:
     q = call.query_as(BookingQuery)
     found = await desk(call.request).find(call.scope, q.to_filter(), limit=q.limit, offset=q.offset)
@@ -181,9 +180,13 @@ async def search_bookings(call: Call) -> BookingList:
 
 
 @routes.route(
-    "GET", "/bookings/trash", summary="Cancelled bookings, to restore", tag=TAG,
-    query=Paging, response=BookingList,
-)  # fmt: skip
+    "GET",
+    "/bookings/trash",
+    summary="Cancelled bookings, to restore",
+    tag=TAG,
+    query=Paging,
+    response=BookingList,
+)
 async def booking_trash(call: Call) -> BookingList:
     q = call.query_as(Paging)
     return BookingList.of(
@@ -192,9 +195,16 @@ async def booking_trash(call: Call) -> BookingList:
 
 
 @routes.route(
-    "POST", "/bookings", summary="Book a visit for a patient", tag=TAG, roles=DESK,
-    body=NewBooking, response=BookingOut, status=201, errors=(409, 422),
-)  # fmt: skip
+    "POST",
+    "/bookings",
+    summary="Book a visit for a patient",
+    tag=TAG,
+    roles=DESK,
+    body=NewBooking,
+    response=BookingOut,
+    status=201,
+    errors=(409, 422),
+)
 async def create_booking(call: Call) -> BookingOut:
     b = call.body_as(NewBooking)
     booking = await desk(call.request).book(
@@ -216,18 +226,28 @@ async def get_booking(call: Call) -> BookingOut:
 
 
 @routes.route(
-    "GET", "/bookings/{booking_id}/history", summary="A booking's change history", tag=TAG,
-    query=Paging, response=ChangeList,
-)  # fmt: skip
+    "GET",
+    "/bookings/{booking_id}/history",
+    summary="A booking's change history",
+    tag=TAG,
+    query=Paging,
+    response=ChangeList,
+)
 async def booking_history(call: Call) -> ChangeList:
     entries = await desk(call.request).history(call.scope, call.ids["booking_id"])
     return page_of(ChangeList, [ChangeOut.of(e) for e in entries], call.query_as(Paging))
 
 
 @routes.route(
-    "POST", "/bookings/{booking_id}/move", summary="Move to another time or doctor", tag=TAG,
-    roles=DESK, body=Move, response=BookingOut, errors=(409, 422),
-)  # fmt: skip
+    "POST",
+    "/bookings/{booking_id}/move",
+    summary="Move to another time or doctor",
+    tag=TAG,
+    roles=DESK,
+    body=Move,
+    response=BookingOut,
+    errors=(409, 422),
+)
 async def move_booking(call: Call) -> BookingOut:
     b = call.body_as(Move)
     booking = await desk(call.request).move(
@@ -237,9 +257,15 @@ async def move_booking(call: Call) -> BookingOut:
 
 
 @routes.route(
-    "POST", "/bookings/{booking_id}/cancel", summary="Cancel (to the trash)", tag=TAG,
-    roles=DESK, body=Cancel, response=BookingOut, errors=(409,),
-)  # fmt: skip
+    "POST",
+    "/bookings/{booking_id}/cancel",
+    summary="Cancel (to the trash)",
+    tag=TAG,
+    roles=DESK,
+    body=Cancel,
+    response=BookingOut,
+    errors=(409,),
+)
 async def cancel_booking(call: Call) -> BookingOut:
     booking = await desk(call.request).cancel(
         call.scope, call.ids["booking_id"], call.body_as(Cancel).reason
@@ -248,18 +274,28 @@ async def cancel_booking(call: Call) -> BookingOut:
 
 
 @routes.route(
-    "POST", "/bookings/{booking_id}/restore", summary="Restore from the trash", tag=TAG,
-    roles=DESK, response=BookingOut, errors=(409, 422),
-)  # fmt: skip
+    "POST",
+    "/bookings/{booking_id}/restore",
+    summary="Restore from the trash",
+    tag=TAG,
+    roles=DESK,
+    response=BookingOut,
+    errors=(409, 422),
+)
 async def restore_booking(call: Call) -> BookingOut:
     booking = await desk(call.request).restore(call.scope, call.ids["booking_id"])
     return await _out(call, booking.id)
 
 
 @routes.route(
-    "POST", "/bookings/{booking_id}/status", summary="Change the visit's status", tag=TAG,
-    body=StatusChange, response=BookingOut, errors=(409,),
-)  # fmt: skip
+    "POST",
+    "/bookings/{booking_id}/status",
+    summary="Change the visit's status",
+    tag=TAG,
+    body=StatusChange,
+    response=BookingOut,
+    errors=(409,),
+)
 async def change_booking_status(call: Call) -> BookingOut:
     booking = await desk(call.request).set_status(
         call.scope, call.ids["booking_id"], call.body_as(StatusChange).status

@@ -13,7 +13,7 @@ from core.inbox import Inbox, InboxItem
 from core.models import EscalationMessage
 from core.vocab import Channel, EscalationStatus
 from frontdesk import keys
-from frontdesk.api.models import Input, Page, Paging
+from frontdesk.api.models import Input, Page, Paging, paged
 from frontdesk.api.openapi import DESK, Api, Call
 
 routes = Api()
@@ -110,44 +110,64 @@ async def _detail(call: Call, escalation_id: int) -> EscalationDetail:
 
 
 @routes.route(
-    "GET", "/escalations", summary="The inbox of escalated conversations", tag=TAG,
-    roles=DESK, query=EscalationQuery, response=EscalationList,
-)  # fmt: skip
+    "GET",
+    "/escalations",
+    summary="The inbox of escalated conversations",
+    tag=TAG,
+    roles=DESK,
+    query=EscalationQuery,
+    response=EscalationList,
+)
 async def list_escalations(call: Call) -> EscalationList:
     q = call.query_as(EscalationQuery)
     statuses = tuple(dict.fromkeys(q.status)) or ACTIVE
     items = await Inbox(call.request.app[keys.DATABASE]).cases(
         statuses, limit=q.limit + 1, offset=q.offset
     )
-    return EscalationList(
-        items=[EscalationOut.of(i) for i in items[: q.limit]],
-        limit=q.limit,
-        offset=q.offset,
+    return paged(
+        EscalationList,
+        [EscalationOut.of(i) for i in items[: q.limit]],
+        q,
         has_more=len(items) > q.limit,
     )
 
 
 @routes.route(
-    "GET", "/escalations/{escalation_id}", summary="A conversation with its transcript",
-    tag=TAG, roles=DESK, response=EscalationDetail,
-)  # fmt: skip
+    "GET",
+    "/escalations/{escalation_id}",
+    summary="A conversation with its transcript",
+    tag=TAG,
+    roles=DESK,
+    response=EscalationDetail,
+)
 async def get_escalation(call: Call) -> EscalationDetail:
     return await _detail(call, call.ids["escalation_id"])
 
 
 @routes.route(
-    "POST", "/escalations/{escalation_id}/take", summary="Take the conversation", tag=TAG,
-    roles=DESK, response=EscalationDetail, errors=(409,),
-)  # fmt: skip
+    "POST",
+    "/escalations/{escalation_id}/take",
+    summary="Take the conversation",
+    tag=TAG,
+    roles=DESK,
+    response=EscalationDetail,
+    errors=(409,),
+)
 async def take_escalation(call: Call) -> EscalationDetail:
     await service(call.request).take(call.ids["escalation_id"], call.scope.login)
     return await _detail(call, call.ids["escalation_id"])
 
 
 @routes.route(
-    "POST", "/escalations/{escalation_id}/reply", summary="Answer the patient on their channel",
-    tag=TAG, roles=DESK, body=Reply, response=EscalationDetail, errors=(409,),
-)  # fmt: skip
+    "POST",
+    "/escalations/{escalation_id}/reply",
+    summary="Answer the patient on their channel",
+    tag=TAG,
+    roles=DESK,
+    body=Reply,
+    response=EscalationDetail,
+    errors=(409,),
+)
 async def reply_to_escalation(call: Call) -> EscalationDetail:
     text = call.body_as(Reply).text
     await service(call.request).reply(call.ids["escalation_id"], call.scope.login, text)
@@ -155,9 +175,14 @@ async def reply_to_escalation(call: Call) -> EscalationDetail:
 
 
 @routes.route(
-    "POST", "/escalations/{escalation_id}/close", summary="Close the conversation", tag=TAG,
-    roles=DESK, response=EscalationDetail, errors=(409,),
-)  # fmt: skip
+    "POST",
+    "/escalations/{escalation_id}/close",
+    summary="Close the conversation",
+    tag=TAG,
+    roles=DESK,
+    response=EscalationDetail,
+    errors=(409,),
+)
 async def close_escalation(call: Call) -> EscalationDetail:
     await service(call.request).close(call.ids["escalation_id"])
     return await _detail(call, call.ids["escalation_id"])

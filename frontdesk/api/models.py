@@ -92,6 +92,12 @@ class Paging(Input):
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET, description="Items to skip")
 
 
+class Output(BaseModel):
+    """A response body read straight off a table row's attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list: `has_more` says whether `offset + limit` finds more."""
 
@@ -104,11 +110,12 @@ class Page(BaseModel, Generic[T]):
 P = TypeVar("P", bound=Page[Any])
 
 
+def paged(page: type[P], items: Sequence[Any], paging: Paging, *, has_more: bool) -> P:
+    """The page of `items` (rows or models) read with `paging`."""
+    return page(items=list(items), limit=paging.limit, offset=paging.offset, has_more=has_more)
+
+
 def page_of(page: type[P], items: Sequence[Any], paging: Paging) -> P:
     """A page cut from a short list that is read whole (a booking's history)."""
-    return page(
-        items=list(items[paging.offset : paging.offset + paging.limit]),
-        limit=paging.limit,
-        offset=paging.offset,
-        has_more=len(items) > paging.offset + paging.limit,
-    )
+    end = paging.offset + paging.limit
+    return paged(page, items[paging.offset : end], paging, has_more=len(items) > end)

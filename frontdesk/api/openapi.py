@@ -122,10 +122,19 @@ class Api:
         def declare(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(
-                    method, path, handler, summary, tag, roles, response, query, body,
-                    status, errors,
+                    method,
+                    path,
+                    handler,
+                    summary,
+                    tag,
+                    roles,
+                    response,
+                    query,
+                    body,
+                    status,
+                    errors,
                 )
-            )  # fmt: skip
+            )
             return handler
 
         return declare
@@ -133,9 +142,11 @@ class Api:
     def setup(self, app: web.Application) -> None:
         for operation in self.operations:
             app.router.add_route(
-                operation.method, PREFIX + operation.path, _endpoint(operation),
+                operation.method,
+                PREFIX + operation.path,
+                _endpoint(operation),
                 name=f"api-{operation.operation_id}",
-            )  # fmt: skip
+            )
         document = openapi_document(self.operations)
 
         async def serve_document(_request: web.Request) -> web.Response:

@@ -10,12 +10,11 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.models import Contact, Patient
 from core.patient_records import PatientRecords
 from core.patients import PatientDraft
 from core.vocab import ContactKind, Sex
 from frontdesk import keys
-from frontdesk.api.models import Input, Page, Paging
+from frontdesk.api.models import Input, Output, Page, Paging, paged
 from frontdesk.api.openapi import ADMIN, DESK, Api, Call
 
 routes = Api()
@@ -29,26 +28,15 @@ class PatientQuery(Paging):
     pesel: str | None = Field(default=None, max_length=11, description="The whole PESEL")
 
 
-class ContactOut(BaseModel):
+class ContactOut(Output):
     id: int
     kind: ContactKind
     value: str
     verified: bool
     priority: int
 
-    @classmethod
-    def of(cls, contact: Contact) -> ContactOut:
-        assert contact.id is not None
-        return cls(
-            id=contact.id,
-            kind=contact.kind,
-            value=contact.value,
-            verified=contact.verified,
-            priority=contact.priority,
-        )
 
-
-class PatientOut(BaseModel):
+class PatientOut(Output):
     id: int
     first_name: str
     last_name: str
@@ -58,21 +46,6 @@ class PatientOut(BaseModel):
     language: str
     needs_verification: bool
     created_at: datetime
-
-    @classmethod
-    def of(cls, patient: Patient) -> PatientOut:
-        assert patient.id is not None
-        return cls(
-            id=patient.id,
-            first_name=patient.first_name,
-            last_name=patient.last_name,
-            birth_date=patient.birth_date,
-            sex=patient.sex,
-            pesel=patient.pesel,
-            language=patient.language,
-            needs_verification=patient.needs_verification,
-            created_at=patient.created_at,
-        )
 
 
 class PatientCard(PatientOut):
@@ -128,31 +101,38 @@ async def _card(request: web.Request, patient_id: int) -> PatientCard:
     patient = await patients.get(patient_id)
     contacts = await patients.contacts(patient_id)
     return PatientCard(
-        **PatientOut.of(patient).model_dump(), contacts=[ContactOut.of(c) for c in contacts]
+        **PatientOut.model_validate(patient).model_dump(),
+        contacts=[ContactOut.model_validate(c) for c in contacts],
     )
 
 
 @routes.route(
-    "GET", "/patients", summary="Find patients' cards", tag=TAG, roles=DESK,
-    query=PatientQuery, response=PatientList,
-)  # fmt: skip
+    "GET",
+    "/patients",
+    summary="Find patients' cards",
+    tag=TAG,
+    roles=DESK,
+    query=PatientQuery,
+    response=PatientList,
+)
 async def find_patients(call: Call) -> PatientList:
     q = call.query_as(PatientQuery)
     found = await records(call.request).find(
         name=q.name, phone=q.phone, pesel=q.pesel, limit=q.limit, offset=q.offset
     )
-    return PatientList(
-        items=[PatientOut.of(p) for p in found.patients],
-        limit=q.limit,
-        offset=q.offset,
-        has_more=found.has_more,
-    )
+    return paged(PatientList, found.patients, q, has_more=found.has_more)
 
 
 @routes.route(
-    "POST", "/patients", summary="Register a patient", tag=TAG, roles=DESK, body=NewPatient,
-    response=PatientCard, status=201,
-)  # fmt: skip
+    "POST",
+    "/patients",
+    summary="Register a patient",
+    tag=TAG,
+    roles=DESK,
+    body=NewPatient,
+    response=PatientCard,
+    status=201,
+)
 async def register_patient(call: Call) -> PatientCard:
     b = call.body_as(NewPatient)
     contacts = {ContactKind.PHONE: b.phone, ContactKind.EMAIL: b.email}
@@ -172,17 +152,27 @@ async def register_patient(call: Call) -> PatientCard:
 
 
 @routes.route(
-    "GET", "/patients/{patient_id}", summary="A patient's card with contacts", tag=TAG,
-    roles=DESK, response=PatientCard,
-)  # fmt: skip
+    "GET",
+    "/patients/{patient_id}",
+    summary="A patient's card with contacts",
+    tag=TAG,
+    roles=DESK,
+    response=PatientCard,
+)
 async def get_patient(call: Call) -> PatientCard:
     return await _card(call.request, call.ids["patient_id"])
 
 
 @routes.route(
-    "POST", "/patients/{patient_id}/contacts", summary="Add a contact", tag=TAG, roles=DESK,
-    body=NewContact, response=PatientCard, status=201,
-)  # fmt: skip
+    "POST",
+    "/patients/{patient_id}/contacts",
+    summary="Add a contact",
+    tag=TAG,
+    roles=DESK,
+    body=NewContact,
+    response=PatientCard,
+    status=201,
+)
 async def add_contact(call: Call) -> PatientCard:
     b = call.body_as(NewContact)
     patient_id = call.ids["patient_id"]
@@ -191,33 +181,50 @@ async def add_contact(call: Call) -> PatientCard:
 
 
 @routes.route(
-    "DELETE", "/patients/{patient_id}/contacts/{contact_id}",
-    summary="Remove a contact (unlink a chat)", tag=TAG, roles=DESK, response=None,
-)  # fmt: skip
+    "DELETE",
+    "/patients/{patient_id}/contacts/{contact_id}",
+    summary="Remove a contact (unlink a chat)",
+    tag=TAG,
+    roles=DESK,
+    response=None,
+)
 async def remove_contact(call: Call) -> None:
     await records(call.request).remove_contact(call.ids["patient_id"], call.ids["contact_id"])
 
 
 @routes.route(
-    "POST", "/patients/{patient_id}/linking-code", summary="A new 9-digit linking code",
-    tag=TAG, roles=DESK, response=LinkingCode, status=201,
-)  # fmt: skip
+    "POST",
+    "/patients/{patient_id}/linking-code",
+    summary="A new 9-digit linking code",
+    tag=TAG,
+    roles=DESK,
+    response=LinkingCode,
+    status=201,
+)
 async def issue_linking_code(call: Call) -> LinkingCode:
     issued = await call.request.app[keys.SERVICES].linking.issue(call.ids["patient_id"])
     return LinkingCode(code=issued.code, expires_at=issued.expires_at)
 
 
 @routes.route(
-    "GET", "/patients/{patient_id}/export", summary="All the patient's data, as JSON",
-    tag=TAG, roles=DESK, response=PatientExport,
-)  # fmt: skip
+    "GET",
+    "/patients/{patient_id}/export",
+    summary="All the patient's data, as JSON",
+    tag=TAG,
+    roles=DESK,
+    response=PatientExport,
+)
 async def export_patient(call: Call) -> PatientExport:
     return PatientExport.model_validate(await records(call.request).export(call.ids["patient_id"]))
 
 
 @routes.route(
-    "POST", "/patients/{patient_id}/erase", summary="Erase the patient's data on request",
-    tag=TAG, roles=ADMIN, response=None,
-)  # fmt: skip
+    "POST",
+    "/patients/{patient_id}/erase",
+    summary="Erase the patient's data on request",
+    tag=TAG,
+    roles=ADMIN,
+    response=None,
+)
 async def erase_patient(call: Call) -> None:
     await records(call.request).erase(call.scope.actor, call.ids["patient_id"])

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from core.errors import NotFound
-from core.models import ReminderRule
 from core.reminders import ReminderRules, RuleDraft
 from core.vocab import BookingStatus, CommunicationStatus, PatientEvent, RuleKind
 from frontdesk import keys
-from frontdesk.api.models import Id, Input, LocalTime, Page, Paging, page_of
+from frontdesk.api.models import Id, Input, LocalTime, Output, Page, Paging, page_of
 from frontdesk.api.openapi import ADMIN, DESK, Api, Call
 
 routes = Api()
@@ -22,7 +21,7 @@ Templates = dict[str, str]
 TEMPLATES_DOC = "Language (pl, uk, ru, en) to a jinja2 text, e.g. 'Visit {{ date }} {{ time }}'"
 
 
-class RuleOut(BaseModel):
+class RuleOut(Output):
     id: int
     name: str
     kind: RuleKind
@@ -38,10 +37,6 @@ class RuleOut(BaseModel):
     sets_status: CommunicationStatus | None
     with_actions: bool
     created_at: datetime
-
-    @classmethod
-    def of(cls, rule: ReminderRule) -> RuleOut:
-        return cls.model_validate(rule.model_dump())
 
 
 class RuleList(Page[RuleOut]):
@@ -80,44 +75,67 @@ def rules(request: web.Request) -> ReminderRules:
 async def _rule(request: web.Request, rule_id: int) -> RuleOut:
     for rule in await rules(request).all():
         if rule.id == rule_id:
-            return RuleOut.of(rule)
+            return RuleOut.model_validate(rule)
     raise NotFound("no such rule")
 
 
 @routes.route(
-    "GET", "/reminder-rules", summary="Reminder rules", tag=TAG, roles=DESK, query=Paging,
+    "GET",
+    "/reminder-rules",
+    summary="Reminder rules",
+    tag=TAG,
+    roles=DESK,
+    query=Paging,
     response=RuleList,
-)  # fmt: skip
+)
 async def list_reminder_rules(call: Call) -> RuleList:
     found = sorted(await rules(call.request).all(), key=lambda r: r.id or 0)
-    return page_of(RuleList, [RuleOut.of(r) for r in found], call.query_as(Paging))
+    return page_of(RuleList, [RuleOut.model_validate(r) for r in found], call.query_as(Paging))
 
 
 @routes.route(
-    "POST", "/reminder-rules", summary="Add a reminder rule", tag=TAG, roles=ADMIN,
-    body=NewRule, response=RuleOut, status=201, errors=(422,),
-)  # fmt: skip
+    "POST",
+    "/reminder-rules",
+    summary="Add a reminder rule",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewRule,
+    response=RuleOut,
+    status=201,
+    errors=(422,),
+)
 async def add_reminder_rule(call: Call) -> RuleOut:
     b = call.body_as(NewRule)
     rule = await rules(call.request).add(RuleDraft(**b.model_dump()))
-    return RuleOut.of(rule)
+    return RuleOut.model_validate(rule)
 
 
 @routes.route(
-    "PUT", "/reminder-rules/{rule_id}/templates", summary="Replace a rule's templates",
-    tag=TAG, roles=ADMIN, body=NewTemplates, response=RuleOut, errors=(422,),
-)  # fmt: skip
+    "PUT",
+    "/reminder-rules/{rule_id}/templates",
+    summary="Replace a rule's templates",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewTemplates,
+    response=RuleOut,
+    errors=(422,),
+)
 async def set_reminder_templates(call: Call) -> RuleOut:
     rule = await rules(call.request).set_templates(
         call.ids["rule_id"], call.body_as(NewTemplates).templates
     )
-    return RuleOut.of(rule)
+    return RuleOut.model_validate(rule)
 
 
 @routes.route(
-    "PUT", "/reminder-rules/{rule_id}/enabled", summary="Switch a rule on or off", tag=TAG,
-    roles=ADMIN, body=Enabled, response=RuleOut,
-)  # fmt: skip
+    "PUT",
+    "/reminder-rules/{rule_id}/enabled",
+    summary="Switch a rule on or off",
+    tag=TAG,
+    roles=ADMIN,
+    body=Enabled,
+    response=RuleOut,
+)
 async def enable_reminder_rule(call: Call) -> RuleOut:
     await rules(call.request).set_enabled(call.ids["rule_id"], call.body_as(Enabled).enabled)
     return await _rule(call.request, call.ids["rule_id"])

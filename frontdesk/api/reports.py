@@ -42,9 +42,14 @@ class BookingsPerChannel(BaseModel):
 
 
 @routes.route(
-    "GET", "/reports/bookings-per-channel", summary="Bookings made through each channel",
-    tag=TAG, roles=DESK, query=Period, response=BookingsPerChannel,
-)  # fmt: skip
+    "GET",
+    "/reports/bookings-per-channel",
+    summary="Bookings made through each channel",
+    tag=TAG,
+    roles=DESK,
+    query=Period,
+    response=BookingsPerChannel,
+)
 async def bookings_per_channel(call: Call) -> BookingsPerChannel:
     q = call.query_as(Period)
     counts = await DeskLists(call.request.app[keys.DATABASE]).bookings_per_channel(

@@ -11,10 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from core.desk_lists import DeskLists
-from core.models import ScheduleConflict, ScheduleTemplate, Service
+from core.models import ScheduleTemplate
 from core.vocab import Availability, ServiceMode, Sex
 from frontdesk import keys
-from frontdesk.api.models import Id, Input, LocalTime, Page, Paging, page_of
+from frontdesk.api.models import Id, Input, LocalTime, Output, Page, Paging, page_of, paged
 from frontdesk.api.openapi import ADMIN, Api, Call
 
 routes = Api()
@@ -22,7 +22,7 @@ TAG = "schedules"
 MAX_REGENERATION_DAYS = 366
 
 
-class ServiceOut(BaseModel):
+class ServiceOut(Output):
     id: int
     code: str
     name: str
@@ -38,10 +38,6 @@ class ServiceOut(BaseModel):
     referral_required: bool
     arrival_confirmation_required: bool
     patient_info: str
-
-    @classmethod
-    def of(cls, service: Service) -> ServiceOut:
-        return cls.model_validate(service.model_dump())
 
 
 class ServiceList(Page[ServiceOut]):
@@ -83,17 +79,13 @@ class ConflictQuery(Paging):
     resolved: bool = False
 
 
-class ConflictOut(BaseModel):
+class ConflictOut(Output):
     id: int
     booking_id: int
     doctor_id: int
     start_at: datetime
     detected_at: datetime
     resolved: bool
-
-    @classmethod
-    def of(cls, conflict: ScheduleConflict) -> ConflictOut:
-        return cls.model_validate(conflict.model_dump())
 
 
 class ConflictList(Page[ConflictOut]):
@@ -128,18 +120,26 @@ def lists(request: web.Request) -> DeskLists:
 
 
 @routes.route(
-    "GET", "/services", summary="The services catalog with restrictions", tag=TAG,
-    query=Paging, response=ServiceList,
-)  # fmt: skip
+    "GET",
+    "/services",
+    summary="The services catalog with restrictions",
+    tag=TAG,
+    query=Paging,
+    response=ServiceList,
+)
 async def list_services(call: Call) -> ServiceList:
     found = await call.request.app[keys.CATALOG].services()
-    return page_of(ServiceList, [ServiceOut.of(s) for s in found], call.query_as(Paging))
+    return page_of(ServiceList, found, call.query_as(Paging))
 
 
 @routes.route(
-    "GET", "/schedule-templates", summary="Weekly schedule templates", tag=TAG,
-    query=TemplateQuery, response=TemplateList,
-)  # fmt: skip
+    "GET",
+    "/schedule-templates",
+    summary="Weekly schedule templates",
+    tag=TAG,
+    query=TemplateQuery,
+    response=TemplateList,
+)
 async def list_schedule_templates(call: Call) -> TemplateList:
     q = call.query_as(TemplateQuery)
     found = await lists(call.request).templates(
@@ -149,35 +149,34 @@ async def list_schedule_templates(call: Call) -> TemplateList:
         limit=q.limit,
         offset=q.offset,
     )
-    return TemplateList(
-        items=[TemplateOut.of(t) for t in found.items],
-        limit=q.limit,
-        offset=q.offset,
-        has_more=found.has_more,
-    )
+    return paged(TemplateList, [TemplateOut.of(t) for t in found.items], q, has_more=found.has_more)
 
 
 @routes.route(
-    "GET", "/schedule-conflicts", summary="Booked visits a new schedule no longer covers",
-    tag=TAG, query=ConflictQuery, response=ConflictList,
-)  # fmt: skip
+    "GET",
+    "/schedule-conflicts",
+    summary="Booked visits a new schedule no longer covers",
+    tag=TAG,
+    query=ConflictQuery,
+    response=ConflictList,
+)
 async def list_schedule_conflicts(call: Call) -> ConflictList:
     q = call.query_as(ConflictQuery)
     found = await lists(call.request).conflicts(
         call.scope, resolved=q.resolved, limit=q.limit, offset=q.offset
     )
-    return ConflictList(
-        items=[ConflictOut.of(c) for c in found.items],
-        limit=q.limit,
-        offset=q.offset,
-        has_more=found.has_more,
-    )
+    return paged(ConflictList, found.items, q, has_more=found.has_more)
 
 
 @routes.route(
-    "POST", "/schedule/regenerate", summary="Regenerate slots from the templates", tag=TAG,
-    roles=ADMIN, body=Regeneration, response=RegenerationOut,
-)  # fmt: skip
+    "POST",
+    "/schedule/regenerate",
+    summary="Regenerate slots from the templates",
+    tag=TAG,
+    roles=ADMIN,
+    body=Regeneration,
+    response=RegenerationOut,
+)
 async def regenerate_schedule(call: Call) -> RegenerationOut:
     b = call.body_as(Regeneration)
     report = await call.request.app[keys.SCHEDULE].regenerate(

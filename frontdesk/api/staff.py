@@ -8,11 +8,11 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.models import ApiToken, StaffMember
+from core.models import StaffMember
 from core.staff import NewStaff, StaffAccounts
 from core.vocab import StaffRole
 from frontdesk import keys
-from frontdesk.api.models import Id, Input, Page, Paging, page_of
+from frontdesk.api.models import Id, Input, Output, Page, Paging, page_of, paged
 from frontdesk.api.openapi import ADMIN, Api, Call
 from frontdesk.staff_auth import by_token, csrf_token
 
@@ -66,25 +66,13 @@ class NewToken(Input):
     name: str = Field(min_length=1, max_length=100)
 
 
-class TokenOut(BaseModel):
+class TokenOut(Output):
     id: int
     name: str
     prefix: str = Field(description="The token's first characters, to tell tokens apart")
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, token: ApiToken) -> TokenOut:
-        assert token.id is not None
-        return cls(
-            id=token.id,
-            name=token.name,
-            prefix=token.prefix,
-            created_at=token.created_at,
-            last_used_at=token.last_used_at,
-            revoked_at=token.revoked_at,
-        )
 
 
 class IssuedTokenOut(BaseModel):
@@ -115,13 +103,18 @@ async def who_am_i(call: Call) -> Me:
 )
 async def my_tokens(call: Call) -> TokenList:
     tokens = await accounts(call.request).tokens(call.scope.staff_id)
-    return page_of(TokenList, [TokenOut.of(t) for t in tokens], call.query_as(Paging))
+    return page_of(TokenList, tokens, call.query_as(Paging))
 
 
 @routes.route(
-    "POST", "/me/tokens", summary="Issue an API token", tag=TAG, body=NewToken,
-    response=IssuedTokenOut, status=201,
-)  # fmt: skip
+    "POST",
+    "/me/tokens",
+    summary="Issue an API token",
+    tag=TAG,
+    body=NewToken,
+    response=IssuedTokenOut,
+    status=201,
+)
 async def issue_token(call: Call) -> IssuedTokenOut:
     issued = await accounts(call.request).issue_token(
         call.scope.staff_id, call.body_as(NewToken).name
@@ -137,21 +130,32 @@ async def revoke_token(call: Call) -> None:
 
 
 @routes.route(
-    "GET", "/staff", summary="Staff accounts", tag=TAG, roles=ADMIN, query=Paging,
+    "GET",
+    "/staff",
+    summary="Staff accounts",
+    tag=TAG,
+    roles=ADMIN,
+    query=Paging,
     response=StaffList,
-)  # fmt: skip
+)
 async def list_staff(call: Call) -> StaffList:
     q = call.query_as(Paging)
     staff = accounts(call.request)
     members = await staff.members(limit=q.limit + 1, offset=q.offset)
     items = [StaffOut.of(m, (await staff.scope(m)).branch_ids) for m in members[: q.limit]]
-    return StaffList(items=items, limit=q.limit, offset=q.offset, has_more=len(members) > q.limit)
+    return paged(StaffList, items, q, has_more=len(members) > q.limit)
 
 
 @routes.route(
-    "POST", "/staff", summary="Create a staff account", tag=TAG, roles=ADMIN, body=NewMember,
-    response=StaffOut, status=201,
-)  # fmt: skip
+    "POST",
+    "/staff",
+    summary="Create a staff account",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewMember,
+    response=StaffOut,
+    status=201,
+)
 async def create_staff(call: Call) -> StaffOut:
     b = call.body_as(NewMember)
     staff = accounts(call.request)

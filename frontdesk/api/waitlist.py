@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from core.desk_lists import DeskLists
 from core.errors import InvalidInput
-from core.models import WaitlistEntry
 from core.vocab import Channel, WaitlistStatus
 from core.waitlist import WaitRequest
 from frontdesk import keys
-from frontdesk.api.models import Id, Input, LocalTime, Page, Paging
+from frontdesk.api.models import Id, Input, LocalTime, Output, Page, Paging, paged
 from frontdesk.api.openapi import DESK, Api, Call
 
 routes = Api()
@@ -26,7 +25,7 @@ class WaitlistQuery(Paging):
     status: list[WaitlistStatus] = Field(default_factory=list, description="Default: all")
 
 
-class EntryOut(BaseModel):
+class EntryOut(Output):
     id: int
     patient_id: int
     doctor_id: int | None
@@ -40,10 +39,6 @@ class EntryOut(BaseModel):
     status: WaitlistStatus
     booking_id: int | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, entry: WaitlistEntry) -> EntryOut:
-        return cls.model_validate(entry.model_dump())
 
 
 class EntryList(Page[EntryOut]):
@@ -67,26 +62,32 @@ def lists(request: web.Request) -> DeskLists:
 
 
 @routes.route(
-    "GET", "/waitlist", summary="The waiting list, longest waiting first", tag=TAG, roles=DESK,
-    query=WaitlistQuery, response=EntryList,
-)  # fmt: skip
+    "GET",
+    "/waitlist",
+    summary="The waiting list, longest waiting first",
+    tag=TAG,
+    roles=DESK,
+    query=WaitlistQuery,
+    response=EntryList,
+)
 async def list_waitlist(call: Call) -> EntryList:
     q = call.query_as(WaitlistQuery)
     found = await lists(call.request).waitlist(
         call.scope, frozenset(q.status) or None, limit=q.limit, offset=q.offset
     )
-    return EntryList(
-        items=[EntryOut.of(e) for e in found.items],
-        limit=q.limit,
-        offset=q.offset,
-        has_more=found.has_more,
-    )
+    return paged(EntryList, found.items, q, has_more=found.has_more)
 
 
 @routes.route(
-    "POST", "/waitlist", summary="Put a patient on the waiting list", tag=TAG, roles=DESK,
-    body=NewEntry, response=EntryOut, status=201,
-)  # fmt: skip
+    "POST",
+    "/waitlist",
+    summary="Put a patient on the waiting list",
+    tag=TAG,
+    roles=DESK,
+    body=NewEntry,
+    response=EntryOut,
+    status=201,
+)
 async def join_waitlist(call: Call) -> EntryOut:
     b = call.body_as(NewEntry)
     if b.channel not in OFFER_CHANNELS:
@@ -108,13 +109,17 @@ async def join_waitlist(call: Call) -> EntryOut:
             time_to=b.time_to,
         )
     )
-    return EntryOut.of(entry)
+    return EntryOut.model_validate(entry)
 
 
 @routes.route(
-    "DELETE", "/waitlist/{entry_id}", summary="Withdraw from the waiting list", tag=TAG,
-    roles=DESK, response=None,
-)  # fmt: skip
+    "DELETE",
+    "/waitlist/{entry_id}",
+    summary="Withdraw from the waiting list",
+    tag=TAG,
+    roles=DESK,
+    response=None,
+)
 async def withdraw_from_waitlist(call: Call) -> None:
     entry_id = call.ids["entry_id"]
     await lists(call.request).waitlist_entry(call.scope, entry_id)
