@@ -67,10 +67,6 @@ class StaffScope:
     def actor(self) -> Actor:
         return Actor.staff(self.login)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is StaffRole.ADMIN
-
     def require(self, *roles: StaffRole) -> None:
         if self.role not in roles:
             raise Forbidden("your role does not allow this")
@@ -99,16 +95,6 @@ class StaffScope:
             self.branch_ids is not None and branch_id not in self.branch_ids
         ):
             raise Forbidden("this branch is outside your scope")
-
-    def visible_branches(self, wanted: Iterable[int] | None = None) -> frozenset[int] | None:
-        """The branches to query (None: all); `wanted` outside the scope is refused."""
-        wanted_set = None if wanted is None else frozenset(wanted)
-        if wanted_set is not None:
-            for branch_id in wanted_set:
-                if self.branch_ids is not None and branch_id not in self.branch_ids:
-                    raise Forbidden("this branch is outside your scope")
-            return wanted_set
-        return self.branch_ids
 
 
 @dataclass(frozen=True)

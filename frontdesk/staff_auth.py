@@ -103,14 +103,6 @@ def by_token(request: web.Request) -> bool:
     return isinstance(who, Who) and who.by_token
 
 
-async def optional_staff(request: web.Request) -> StaffMember | None:
-    """The member, or None for a visitor (a page redirects them to the login form)."""
-    try:
-        return await current_staff(request)
-    except AuthenticationFailed:
-        return None
-
-
 async def _who(request: web.Request) -> Who:
     known = request.get(_WHO)
     if isinstance(known, Who):
