@@ -443,3 +443,21 @@ async def test_schedules_show_the_templates_and_conflicts_in_scope(
     assert "lek. Anna Kowalska" in page
     assert f"/staff/bookings/{booking_id}" in page
     assert "08:00–12:00" in page
+
+
+async def test_errors_under_staff_are_pages_and_every_page_forbids_framing(
+    client: Client, clinic: Desk
+) -> None:
+    await log_in(client, "reg")
+    missing = await client.get("/staff/bookings/999999")
+    assert missing.status == 404
+    assert "Not found, or not in your branches." in await missing.text()
+    assert "frame-ancestors 'none'" in missing.headers["Content-Security-Policy"]
+    assert missing.headers["Cache-Control"] == "no-store"
+    unknown = await client.get("/staff/nowhere")
+    assert unknown.status == 404
+    assert unknown.headers["Content-Type"].startswith("text/html")
+    # Outside /staff/ the API keeps its JSON errors.
+    assert (
+        (await client.get("/api/v1/nowhere")).headers["Content-Type"].startswith("application/json")
+    )
