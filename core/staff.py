@@ -237,6 +237,19 @@ class StaffAccounts:
         member = await self.get(staff_id)
         await self._store_hash(member, await asyncio.to_thread(self.hasher.hash, password))
 
+    async def set_active(self, staff_id: int, active: bool) -> StaffMember:
+        """Close (or reopen) an account: a closed one can neither log in nor use its tokens,
+        and its open sessions end at their next request."""
+
+        async def work(session: AsyncSession) -> StaffMember:
+            member = await session.get(StaffMember, staff_id, with_for_update=True)
+            if member is None:
+                raise NotFound("no such staff member")
+            member.active = active
+            return member
+
+        return await self.db.write(work)
+
     async def _store_hash(self, member: StaffMember, password_hash: str) -> None:
         async def work(session: AsyncSession) -> None:
             await session.execute(

@@ -183,3 +183,19 @@ async def test_only_an_admin_manages_accounts(world: World) -> None:
     assert (len(listed["items"]), listed["has_more"]) == (2, True)
     assert "password" not in str(listed)
     assert "argon2" not in str(listed)
+
+
+async def test_a_closed_account_loses_its_session_and_tokens(world: World) -> None:
+    await log_in(world)
+    assert (await world.client.get("/api/v1/me")).status == 200
+    path = f"/staff/{world.desk.registrar.id}/active"
+    await world.call(
+        "admin", "PUT", f"/staff/{world.desk.admin.id}/active", json={"active": False}, status=403
+    )  # never oneself
+    closed = await world.call("admin", "PUT", path, json={"active": False})
+    assert closed["active"] is False
+    assert (await world.client.get("/api/v1/me")).status == 401
+    await world.call("registrar", "GET", "/me", status=401)
+    assert (await log_in(world)).headers["Location"] == "/staff/login?error=invalid"
+    await world.call("admin", "PUT", path, json={"active": True})
+    await world.call("registrar", "GET", "/me")

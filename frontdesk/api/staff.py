@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from core.errors import Forbidden
 from core.models import StaffMember
 from core.staff import NewStaff, StaffAccounts
 from core.vocab import StaffRole
@@ -60,6 +61,10 @@ class NewMember(Input):
     password: str = Field(min_length=12, max_length=1024)
     doctor_id: Id | None = None
     branch_ids: list[Id] = Field(default_factory=list, max_length=100)
+
+
+class Active(Input):
+    active: bool
 
 
 class NewToken(Input):
@@ -169,4 +174,22 @@ async def create_staff(call: Call) -> StaffOut:
             branch_ids=tuple(b.branch_ids),
         )
     )
+    return StaffOut.of(member, (await staff.scope(member)).branch_ids)
+
+
+@routes.route(
+    "PUT",
+    "/staff/{staff_id}/active",
+    summary="Close or reopen an account",
+    tag=TAG,
+    roles=ADMIN,
+    body=Active,
+    response=StaffOut,
+)
+async def set_staff_active(call: Call) -> StaffOut:
+    staff_id = call.ids["staff_id"]
+    if staff_id == call.scope.staff_id:
+        raise Forbidden("an admin cannot close their own account")
+    staff = accounts(call.request)
+    member = await staff.set_active(staff_id, call.body_as(Active).active)
     return StaffOut.of(member, (await staff.scope(member)).branch_ids)
