@@ -22,6 +22,9 @@ DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
 POLL_SECONDS = 2.0
 # A comment line this often keeps proxies from closing an idle stream.
 KEEPALIVE_SECONDS = 20.0
+# Then the stream ends and the browser reconnects, its session checked afresh (a member
+# logged out or deactivated stops hearing within this time).
+STREAM_SECONDS = 600.0
 STOP_STREAMS = web.AppKey("dashboard_stop_streams", asyncio.Event)
 
 
@@ -59,8 +62,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     seen = await inbox.stamp()
     await response.write(f"retry: 3000\nevent: stamp\ndata: {seen}\n\n".encode())
     quiet = 0.0
+    until = asyncio.get_running_loop().time() + STREAM_SECONDS
     with contextlib.suppress(ConnectionResetError):
-        while not stop.is_set():
+        while not stop.is_set() and asyncio.get_running_loop().time() < until:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
             if stop.is_set():
