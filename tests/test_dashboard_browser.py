@@ -170,6 +170,14 @@ async def test_the_desk_finds_moves_and_marks_visits(
     assert (await status(db, moved_id)).status is BookingStatus.ARRIVED
     assert (await status(db, other_branch)).status is BookingStatus.BOOKED
 
+    # A tablet held upright: every page fits its width, nothing to scroll sideways.
+    await page.set_viewport_size({"width": 768, "height": 1024})
+    for path in ("/staff/today?day=2026-12-03", "/staff/bookings", f"/staff/bookings/{moved_id}"):
+        await page.goto(path)
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), path
+    await shot(page, "05-booking-upright", database_url)
+    await page.set_viewport_size({"width": 1024, "height": 768})
+
     for name, artifact in (("Waiting list", "06-waitlist"), ("Schedules", "06-schedules")):
         await page.get_by_role("link", name=name).click()
         await expect(page.get_by_role("heading", level=1)).to_have_text(name)
