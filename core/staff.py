@@ -32,7 +32,7 @@ from core.errors import (
     NotFound,
     Throttled,
 )
-from core.models import ApiToken, Booking, Branch, Doctor, StaffBranch, StaffMember
+from core.models import ApiToken, Branch, Doctor, StaffBranch, StaffMember
 from core.throttle import Limit, bump
 from core.vocab import StaffRole
 
@@ -79,18 +79,8 @@ class StaffScope:
             return frozenset() if self.doctor_id is None else frozenset({self.doctor_id})
         return None
 
-    def sees(self, *, branch_id: int, doctor_id: int) -> bool:
-        if self.role is StaffRole.DOCTOR:
-            return self.doctor_id is not None and doctor_id == self.doctor_id
-        return self.branch_ids is None or branch_id in self.branch_ids
-
-    def check_booking(self, booking: Booking) -> Booking:
-        """The booking if in scope; "not found" otherwise, revealing nothing."""
-        if not self.sees(branch_id=booking.branch_id, doctor_id=booking.doctor_id):
-            raise NotFound("no such booking")
-        return booking
-
     def check_branch(self, branch_id: int) -> None:
+        """Where a member would put something new (a visit, a waiting-list entry)."""
         if self.role is StaffRole.DOCTOR or (
             self.branch_ids is not None and branch_id not in self.branch_ids
         ):

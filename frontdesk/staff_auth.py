@@ -47,10 +47,6 @@ LOGIN_PAGE = "/staff/login"
 HOME_PAGE = "/staff/"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-SIGNER = web.AppKey("staff_session_signer", URLSafeTimedSerializer)
-_SESSION = web.RequestKey("staff_session", object)
-_SAVE = web.RequestKey("staff_session_save", bool)
-_WHO = web.RequestKey("staff_who", object)
 
 
 @dataclass(frozen=True)
@@ -67,6 +63,12 @@ class Who:
     member: StaffMember
     scope: StaffScope
     by_token: bool
+
+
+SIGNER = web.AppKey("staff_session_signer", URLSafeTimedSerializer)
+_SESSION = web.RequestKey("staff_session", Session)
+_SAVE = web.RequestKey("staff_session_save", bool)
+_WHO = web.RequestKey("staff_who", Who)
 
 
 def setup_staff_auth(app: web.Application) -> None:
@@ -99,22 +101,20 @@ async def require(request: web.Request, *roles: StaffRole) -> StaffScope:
 
 def by_token(request: web.Request) -> bool:
     """Whether this request's member (already authenticated) showed a bearer token."""
-    who = request.get(_WHO)
-    return isinstance(who, Who) and who.by_token
+    return _WHO in request and request[_WHO].by_token
 
 
 async def _who(request: web.Request) -> Who:
-    known = request.get(_WHO)
-    if isinstance(known, Who):
-        return known
+    if _WHO in request:
+        return request[_WHO]
     accounts = request.app[keys.SERVICES].staff
     bearer = _bearer(request)
     if bearer is not None:
         member = await accounts.by_token(bearer)
         who = Who(member, await accounts.scope(member), by_token=True)
     else:
-        session = _session(request)
-        if session.staff_id is None or session.key is None:
+        session = _read_cookie(request)  # a visitor is refused without being given a cookie
+        if session is None or session.staff_id is None or session.key is None:
             raise AuthenticationFailed("log in first")
         try:
             member = await accounts.get(session.staff_id)
@@ -142,9 +142,8 @@ def _bearer(request: web.Request) -> str | None:
 
 
 def _session(request: web.Request) -> Session:
-    known = request.get(_SESSION)
-    if isinstance(known, Session):
-        return known
+    if _SESSION in request:
+        return request[_SESSION]
     session = _read_cookie(request) or Session(csrf=secrets.token_urlsafe(32))
     if session.staff_id is None and SESSION_COOKIE not in request.cookies:
         request[_SAVE] = True  # a new anonymous session: its CSRF token must reach the browser
@@ -177,7 +176,6 @@ async def _write_session(request: web.Request, response: web.StreamResponse) -> 
     if not request.get(_SAVE):
         return
     session = request[_SESSION]
-    assert isinstance(session, Session)
     payload: dict[str, object] = {"c": session.csrf}
     if session.staff_id is not None:
         payload |= {"s": session.staff_id, "k": session.key}

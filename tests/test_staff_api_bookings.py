@@ -33,6 +33,7 @@ async def test_no_credentials_is_401_json(world: World) -> None:
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "authentication_failed"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Set-Cookie" not in response.headers  # a visitor of the API gets no session
     bad = await world.client.get(
         "/api/v1/bookings", headers={"Authorization": "Bearer fdk_not-a-token"}
     )

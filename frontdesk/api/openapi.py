@@ -122,17 +122,17 @@ class Api:
         def declare(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(
-                    method,
-                    path,
-                    handler,
-                    summary,
-                    tag,
-                    roles,
-                    response,
-                    query,
-                    body,
-                    status,
-                    errors,
+                    method=method,
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    tag=tag,
+                    roles=roles,
+                    response=response,
+                    query=query,
+                    body=body,
+                    status=status,
+                    errors=errors,
                 )
             )
             return handler
