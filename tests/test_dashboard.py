@@ -461,3 +461,18 @@ async def test_errors_under_staff_are_pages_and_every_page_forbids_framing(
     assert (
         (await client.get("/api/v1/nowhere")).headers["Content-Type"].startswith("application/json")
     )
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/staff/", "/api/v1/me"])
+async def test_a_form_never_sends_the_browser_off_the_dashboard(
+    client: Client, clinic: Desk, target: str
+) -> None:
+    token = await log_in(client, "reg")
+    done = await client.post(
+        "/staff/language",
+        data={"csrf_token": token, "language": "uk", "next": target},
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    assert done.headers["Location"] == "/staff/today"
+    assert done.cookies["staff_language"].value == "uk"
