@@ -476,3 +476,33 @@ async def test_a_form_never_sends_the_browser_off_the_dashboard(
     assert done.status == 303
     assert done.headers["Location"] == "/staff/today"
     assert done.cookies["staff_language"].value == "uk"
+
+
+async def test_an_admin_saves_a_reminder_text_once_it_checks(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    rules = ReminderRules(db, clock)
+    rule = await rules.add(default_rules()[0])
+    before = dict(rule.templates)
+    token = await log_in(client, "reg")
+    refused = await client.post(
+        f"/staff/reminders/{rule.id}/save",
+        data={"csrf_token": token, "language": "en", "text": "Hello {{ first_name }}"},
+    )
+    assert refused.status == 403
+    token = await log_in(client, "admin")
+    wrong = await client.post(
+        f"/staff/reminders/{rule.id}/save",
+        data={"csrf_token": token, "language": "en", "text": "{{ pesel }}"},
+    )
+    assert "unknown parameters: pesel" in await wrong.text()
+    [unchanged] = await rules.all()
+    assert unchanged.templates == before
+    saved = await client.post(
+        f"/staff/reminders/{rule.id}/save",
+        data={"csrf_token": token, "language": "en", "text": "Hello {{ first_name }}"},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    [changed] = await rules.all()
+    assert changed.templates == {**before, "en": "Hello {{ first_name }}"}

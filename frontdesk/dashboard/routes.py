@@ -49,4 +49,5 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_post(
         f"/staff/reminders/{ID}/preview", settings_pages.preview, name="staff-reminder-preview"
     )
+    r.add_post(f"/staff/reminders/{ID}/save", settings_pages.save, name="staff-reminder-save")
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)

@@ -8,12 +8,13 @@ from datetime import timedelta
 from aiohttp import web
 
 from core.errors import NotFound, TemplateInvalid
-from core.message_templates import LANGUAGES, check, date_and_time, render
+from core.message_templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
+from core.models import ReminderRule
 from core.reminders import ReminderRules
 from core.vocab import StaffRole
 from frontdesk import keys
 from frontdesk.dashboard import forms
-from frontdesk.dashboard.access import member_of
+from frontdesk.dashboard.access import Member, member_of
 from frontdesk.dashboard.desk import Desk
 from frontdesk.dashboard.render import language_of, page
 
@@ -45,27 +46,56 @@ async def preview(request: web.Request) -> web.Response:
     """`POST /staff/reminders/{id}/preview` (language, text): the text as a patient would
     read it, with sample values; or what is wrong with it. Nothing is saved."""
     member = await member_of(request, *DESK)
+    rule, language, text = await _edited(request)
+    try:
+        shown = render(check({language: text}), language, await _sample(request, language))
+    except TemplateInvalid as error:
+        return await _listing(request, member, rule.id, language, text, problem=error.message)
+    return await _listing(request, member, rule.id, language, text, shown=shown)
+
+
+async def save(request: web.Request) -> web.Response:
+    """`POST /staff/reminders/{id}/save` (language, text), admins only: the rule's text in
+    that language replaced, once it checks; its other languages kept."""
+    member = await member_of(request, StaffRole.ADMIN)
+    rule, language, text = await _edited(request)
+    assert rule.id is not None
+    try:
+        await _rules(request).set_templates(rule.id, {**rule.templates, language: text})
+    except TemplateInvalid as error:
+        return await _listing(request, member, rule.id, language, text, problem=error.message)
+    raise web.HTTPSeeOther(f"/staff/reminders#rule-{rule.id}")
+
+
+async def _edited(request: web.Request) -> tuple[ReminderRule, str, str]:
+    """The rule of the URL, and the language and text the form holds."""
     rule_id = forms.path_id(request.match_info["id"])
     values = await forms.posted(request)
     language = values.get("language", "")
     if language not in LANGUAGES:
         language = language_of(request)
-    text = forms.text(values, "text", 2000)
-    rules = sorted(await _rules(request).all(), key=lambda r: r.id or 0)
-    if not any(r.id == rule_id for r in rules):
+    rule = next((r for r in await _rules(request).all() if r.id == rule_id), None)
+    if rule is None:
         raise NotFound("no such rule")
-    try:
-        shown, problem = (
-            render(check({language: text}), language, await _sample(request, language)),
-            None,
-        )
-    except TemplateInvalid as error:
-        shown, problem = None, error.message
+    return rule, language, forms.text(values, "text", MAX_TEMPLATE_CHARS)
+
+
+async def _listing(
+    request: web.Request,
+    member: Member,
+    rule_id: int | None,
+    language: str,
+    text: str,
+    *,
+    shown: str | None = None,
+    problem: str | None = None,
+) -> web.Response:
+    """The rules' page with one rule's form as it was sent, and its preview or problem."""
     return page(
         request,
         "reminders.html",
         member=member,
-        rules=rules,
+        rules=sorted(await _rules(request).all(), key=lambda r: r.id or 0),
         template_languages=LANGUAGES,
         preview={
             "rule_id": rule_id,
