@@ -187,12 +187,13 @@ class StaffAccounts:
         now = self.clock.now()
 
         async def count(session: AsyncSession) -> bool:
-            allowed = await bump(session, f"staff-login:{login}", self.policy.per_login, now)
-            if source is not None:
-                allowed &= await bump(
-                    session, f"staff-login-from:{source[:80]}", self.policy.per_source, now
-                )
-            return allowed
+            # The address first: a spray of made-up logins from one address stops there,
+            # without a counter row for every name it tries.
+            if source is not None and not await bump(
+                session, f"staff-login-from:{source[:80]}", self.policy.per_source, now
+            ):
+                return False
+            return await bump(session, f"staff-login:{login}", self.policy.per_login, now)
 
         if not await self.db.write(count):
             raise Throttled("too many login attempts: try again later")

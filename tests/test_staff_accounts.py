@@ -13,7 +13,7 @@ from sqlmodel import col
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.errors import AuthenticationFailed, Forbidden, InvalidInput, NotFound, Throttled
-from core.models import ApiToken, StaffMember
+from core.models import ApiToken, StaffMember, Throttle
 from core.staff import LoginPolicy, NewStaff, StaffAccounts
 from core.throttle import Limit
 from core.vocab import StaffRole
@@ -87,6 +87,19 @@ async def test_guessing_many_logins_from_one_address_is_throttled(
             await accounts.authenticate(login, "wrong password!!", source="10.0.0.9")
     with pytest.raises(Throttled):
         await accounts.authenticate("kowalska", PASSWORD, source="10.0.0.9")
+    for n in range(20):  # a spray of made-up logins leaves no counter behind
+        with pytest.raises(Throttled):
+            await accounts.authenticate(f"guess{n}", PASSWORD, source="10.0.0.9")
+    async with db.read() as session:
+        scopes = (await session.execute(select(col(Throttle.scope)))).scalars().all()
+    assert sorted(scopes) == [
+        "staff-login-from:10.0.0.9",
+        "staff-login:admin",
+        "staff-login:reg",
+    ]
+    assert (await accounts.authenticate("kowalska", PASSWORD, source="10.0.0.8")).id == (
+        staff.doctor.id
+    )
 
 
 async def test_tokens_are_kept_as_sha256_only_and_can_be_revoked(
