@@ -10,7 +10,10 @@ STAMP := $(VENV)/.installed
 # Lint and type-check only the folders that hold Python yet.
 PY_DIRS := $(strip $(foreach d,core frontdesk bot ivr tests bench migrations,$(if $(wildcard $(d)/*.py),$(d))))
 
-.PHONY: venv demo test lint bench migrate clean distclean
+# The dashboard's browser tests drive Debian's chromium; installed once, as root.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: venv demo test lint bench migrate clean distclean chromium
 
 venv: $(STAMP)
 
@@ -23,8 +26,14 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/frontdesk demo
 
-test: venv lint
+test: venv lint chromium
 	$(BIN)/pytest
+
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 lint: venv
 	$(BIN)/ruff check .

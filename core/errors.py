@@ -88,3 +88,15 @@ class TemplateInvalid(DomainError):
     """A message template does not parse or names a parameter that does not exist."""
 
     code = "template_invalid"
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong login or password, or an unknown or revoked token: one answer for all."""
+
+    code = "authentication_failed"
+
+
+class Forbidden(DomainError):
+    """The staff member is known but their role or scope does not allow this."""
+
+    code = "forbidden"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -134,6 +135,19 @@ class PatientService:
         if patient is None:
             raise NotFound("no such patient")
         return patient
+
+    async def names(self, patient_ids: Iterable[int]) -> dict[int, str]:
+        """Card id to "first last", for a list's page of cards, in one read."""
+        wanted = sorted(set(patient_ids))
+        if not wanted:
+            return {}
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(col(Patient.id), col(Patient.first_name), col(Patient.last_name)).where(
+                    col(Patient.id).in_(wanted)
+                )
+            )
+            return {pid: f"{first} {last}" for pid, first, last in rows.all() if pid is not None}
 
     async def find_by_contact(self, kind: ContactKind, value: str) -> Patient | None:
         normalized = normalize_contact(kind, value)

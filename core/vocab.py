@@ -215,3 +215,12 @@ class TaskKind(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+
+
+class StaffRole(StrEnum):
+    """What a staff member may do: admin everything, registrar their branches, doctor
+    their own schedule."""
+
+    ADMIN = "admin"
+    REGISTRAR = "registrar"
+    DOCTOR = "doctor"

@@ -20,11 +20,13 @@ from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
 from frontdesk import keys
+from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
+from frontdesk.staff_auth import setup_staff_auth
 from frontdesk.worker import Worker, default_jobs
 from ivr.routes import setup as setup_ivr
 
@@ -52,6 +54,8 @@ def create_app(
     app[keys.CLOCK] = clock or SystemClock()
     app[keys.TEMPLATES] = template_environment()
     setup_routes(app)
+    setup_staff_auth(app)
+    setup_api(app)
     setup_bot(app)
     app.cleanup_ctx.append(_services_ctx)
     setup_ivr(app)  # its context needs the services built just above

@@ -1,4 +1,4 @@
-"""The `frontdesk` command: serve, worker, migrate, seed-demo and demo.
+"""The `frontdesk` command: serve, worker, migrate, seed-demo, demo and create-staff.
 
 Settings are read and validated once, before anything else; a bad variable
 ends the command with its name on stderr and exit status 2.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +23,10 @@ from core.clock import SystemClock
 from core.db.database import Database
 from core.db.migrate import upgrade
 from core.demo import seed_demo
+from core.errors import DomainError
+from core.staff import NewStaff, StaffAccounts
+from core.vocab import StaffRole
+from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.delivery import open_senders
 from frontdesk.services import build_services
@@ -32,6 +38,9 @@ log = logging.getLogger("frontdesk")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+
+# Read by `create-staff` instead of a prompt (scripts, containers); never logged.
+PASSWORD_VAR = "FRONTDESK_STAFF_PASSWORD"  # noqa: S105  (a variable name)
 
 Command = Callable[[Settings], int]
 
@@ -55,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
         ("seed-demo", cmd_seed_demo, "create the demo clinic unless a clinic exists"),
     ):
         commands.add_parser(name, help=help_text).set_defaults(func=func)
+    staff = commands.add_parser(
+        "create-staff",
+        help=f"create a staff account (password from {PASSWORD_VAR} or a prompt)",
+    )
+    staff.add_argument("login")
+    staff.add_argument("--name", required=True, help="the name shown in the change history")
+    staff.add_argument(
+        "--role", choices=[r.value for r in StaffRole], default=StaffRole.ADMIN.value
+    )
+    staff.add_argument("--doctor-id", type=int, help="the doctor a doctor's account belongs to")
+    staff.add_argument(
+        "--branch", type=int, action="append", default=[], help="a registrar's branch id"
+    )
+    staff.set_defaults(func=cmd_create_staff)
     return parser
 
 
@@ -70,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     configure_logging(settings.log_level)
     command: Command = args.func
+    if command is cmd_create_staff:
+        command = _staff_command(args)
     try:
         prepare_storage(settings)
         return command(settings)
@@ -118,6 +143,40 @@ def cmd_seed_demo(settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_create_staff(settings: Settings) -> int:
+    raise AssertionError("bound to its arguments by _staff_command")
+
+
+def _staff_command(args: argparse.Namespace) -> Command:
+    def run(settings: Settings) -> int:
+        password = os.environ.get(PASSWORD_VAR) or _prompt_password()
+        if password is None:
+            log.error("the passwords did not match")
+            return EXIT_FAILED
+        new = NewStaff(
+            login=args.login,
+            display_name=args.name,
+            role=StaffRole(args.role),
+            password=password,
+            doctor_id=args.doctor_id,
+            branch_ids=tuple(args.branch),
+        )
+        try:
+            staff_id = asyncio.run(_create_staff(settings, new))
+        except DomainError as exc:
+            log.error("cannot create the account: %s", exc.message)
+            return EXIT_FAILED
+        log.info("staff account %s (id %s, %s) created", new.login, staff_id, new.role)
+        return EXIT_OK
+
+    return run
+
+
+def _prompt_password() -> str | None:
+    first = getpass.getpass("password: ")
+    return first if getpass.getpass("again: ") == first else None
+
+
 def cmd_serve(settings: Settings) -> int:
     app = create_app(settings, with_worker=settings.run_worker_in_process)
     _run(lambda stop: _serve(app, settings, stop))
@@ -160,6 +219,16 @@ async def _seed(settings: Settings) -> bool:
         await db.dispose()
 
 
+async def _create_staff(settings: Settings, new: NewStaff) -> int:
+    db = Database.from_url(settings.database_url)
+    try:
+        member = await StaffAccounts(db, SystemClock()).create(new)
+    finally:
+        await db.dispose()
+    assert member.id is not None
+    return member.id
+
+
 async def _example_service(settings: Settings) -> str:
     db = Database.from_url(settings.database_url)
     try:
@@ -177,7 +246,7 @@ async def _serve(
     on_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Serve until `stop` is set; the app's cleanup (worker, engine) runs on the way out."""
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -14,8 +14,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from core.errors import (
+    AuthenticationFailed,
     DomainError,
     EmailInvalid,
+    Forbidden,
     HoldExpired,
     InvalidInput,
     InvalidTransition,
@@ -27,6 +29,7 @@ from core.errors import (
     RestrictionViolated,
     ScheduleInvalid,
     SlotTaken,
+    Throttled,
 )
 from frontdesk.responses import json_response
 
@@ -46,6 +49,9 @@ STATUS_OF: dict[type[DomainError], int] = {
     InvalidTransition: 409,
     HoldExpired: 410,
     OfferGone: 410,
+    AuthenticationFailed: 401,
+    Forbidden: 403,
+    Throttled: 429,
 }
 DEFAULT_DOMAIN_STATUS = 422
 
@@ -83,7 +89,11 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
 
 def domain_error_response(error: DomainError) -> web.Response:
     details = {k: str(error.details[k]) for k in _PUBLIC_DETAILS if k in error.details}
-    return json_response(error_body(error.code, error.message, **details), status=status_of(error))
+    status = status_of(error)
+    headers = {"WWW-Authenticate": 'Bearer realm="frontdesk"'} if status == 401 else None
+    return json_response(
+        error_body(error.code, error.message, **details), status=status, headers=headers
+    )
 
 
 @web.middleware

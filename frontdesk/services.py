@@ -20,6 +20,7 @@ from core.linking import LinkingService
 from core.patients import PatientService
 from core.schedule import ScheduleService
 from core.search import SlotSearch
+from core.staff import StaffAccounts
 from core.waitlist import WaitlistPolicy, WaitlistService
 from frontdesk.settings import Settings
 
@@ -42,6 +43,7 @@ class Services:
     escalation: EscalationService
     conversations: ConversationStore
     courier: Courier
+    staff: StaffAccounts
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -84,6 +86,7 @@ def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
         escalation=EscalationService(db, clock),
         conversations=ConversationStore(db, clock),
         courier=Courier(),
+        staff=StaffAccounts(db, clock),
         calendar_links=links,
     )
 

@@ -24,10 +24,12 @@ from core.models.messaging import (
 from core.models.patient import Contact, Patient
 from core.models.reminders import Notification, ReminderRule
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
+from core.models.staff import ApiToken, StaffBranch, StaffMember
 from core.models.waitlist import WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "Absence",
+    "ApiToken",
     "Booking",
     "BookingChange",
     "Branch",
@@ -57,6 +59,8 @@ __all__ = [
     "Service",
     "Slot",
     "Specialty",
+    "StaffBranch",
+    "StaffMember",
     "StaffTask",
     "Throttle",
     "WaitlistEntry",

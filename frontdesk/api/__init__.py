@@ -1,0 +1,23 @@
+"""The staff API under `/api/v1` (JSON; OpenAPI document at `/api/v1/openapi.json`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from frontdesk.api import (
+    bookings,
+    escalations,
+    patients,
+    reminders,
+    reports,
+    schedules,
+    staff,
+    waitlist,
+)
+from frontdesk.api.openapi import Api
+
+MODULES = (bookings, patients, escalations, waitlist, reminders, schedules, reports, staff)
+
+
+def setup_api(app: web.Application) -> None:
+    Api([op for module in MODULES for op in module.routes.operations]).setup(app)
