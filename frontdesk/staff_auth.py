@@ -48,7 +48,6 @@ HOME_PAGE = "/staff/"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-
 @dataclass(frozen=True)
 class Session:
     csrf: str
