@@ -157,7 +157,13 @@ async def test_inbox_take_reply_close(world: World, db: Database, clock: FrozenC
         (case.id, "open", "Ewa Testowa1")
     ]
     taken = await world.call("registrar", "POST", f"/escalations/{case.id}/take")
-    assert (taken["status"], taken["taken_by"]) == ("taken", "reg")
+    assert (taken["status"], taken["taken_by"], taken["taken_by_name"]) == (
+        "taken",
+        "reg",
+        "Renata Rejestracja",
+    )
+    listed = await world.call("admin", "GET", "/escalations")
+    assert listed["items"][0]["taken_by_name"] == "Renata Rejestracja"
     replied = await world.call(
         "registrar", "POST", f"/escalations/{case.id}/reply", json={"text": "Dzwonimy zaraz"}
     )

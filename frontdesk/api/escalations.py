@@ -35,13 +35,14 @@ class EscalationOut(BaseModel):
     reason: str
     status: EscalationStatus
     taken_by: str | None = Field(description="Login of the staff member who took it")
+    taken_by_name: str | None = Field(description="Their display name")
     created_at: datetime
     closed_at: datetime | None
     last_text: str
     last_at: datetime
 
     @classmethod
-    def of(cls, item: InboxItem) -> EscalationOut:
+    def of(cls, item: InboxItem, names: dict[str, str]) -> EscalationOut:
         case = item.case
         assert case.id is not None
         return cls(
@@ -53,6 +54,7 @@ class EscalationOut(BaseModel):
             reason=case.reason,
             status=case.status,
             taken_by=case.taken_by,
+            taken_by_name=names.get(case.taken_by, case.taken_by) if case.taken_by else None,
             created_at=case.created_at,
             closed_at=case.closed_at,
             last_text=item.last_text,
@@ -102,9 +104,10 @@ async def _detail(call: Call, escalation_id: int) -> EscalationDetail:
     services = call.request.app[keys.SERVICES]
     item = await Inbox(services.db).case(escalation_id)
     messages = await services.escalation.transcript(escalation_id)
-    names = await services.staff.display_names(m.staff_login for m in messages if m.staff_login)
+    logins = [item.case.taken_by, *(m.staff_login for m in messages)]
+    names = await services.staff.display_names(login for login in logins if login)
     return EscalationDetail(
-        **EscalationOut.of(item).model_dump(),
+        **EscalationOut.of(item, names).model_dump(),
         transcript=[MessageOut.of(m, names) for m in messages],
     )
 
@@ -121,12 +124,12 @@ async def _detail(call: Call, escalation_id: int) -> EscalationDetail:
 async def list_escalations(call: Call) -> EscalationList:
     q = call.query_as(EscalationQuery)
     statuses = tuple(dict.fromkeys(q.status)) or ACTIVE
-    items = await Inbox(call.request.app[keys.DATABASE]).cases(
-        statuses, limit=q.limit + 1, offset=q.offset
-    )
+    services = call.request.app[keys.SERVICES]
+    items = await Inbox(services.db).cases(statuses, limit=q.limit + 1, offset=q.offset)
+    names = await services.staff.display_names(i.case.taken_by for i in items if i.case.taken_by)
     return paged(
         EscalationList,
-        [EscalationOut.of(i) for i in items[: q.limit]],
+        [EscalationOut.of(i, names) for i in items[: q.limit]],
         q,
         has_more=len(items) > q.limit,
     )
