@@ -205,6 +205,7 @@ class BookingService:
                 EventKind.MOVED,
                 at=now,
                 booking_id=booking.id,
+                channel=actor.channel,
                 **{f"old_{k}": v for k, v in old.items()},
                 **where_of(booking),
             )
@@ -246,6 +247,7 @@ class BookingService:
                 booking_id=booking.id,
                 reason=reason,
                 by=actor.kind,
+                channel=actor.channel,
                 **where_of(booking),
             )
             await _freed(session, where_of(booking), booking.service_id, now, self.waitlist)
@@ -288,7 +290,14 @@ class BookingService:
                     "cancel_reason": (reason, None),
                 },
             )
-            emit(session, EventKind.RESTORED, at=now, booking_id=booking.id, **where_of(booking))
+            emit(
+                session,
+                EventKind.RESTORED,
+                at=now,
+                booking_id=booking.id,
+                channel=actor.channel,
+                **where_of(booking),
+            )
             return booking
 
         return await self.db.write(work)

@@ -150,6 +150,7 @@ class EventKind(StrEnum):
     SCHEDULE_CONFLICT = "schedule.conflict"
     ESCALATION_OPENED = "escalation.opened"
     ESCALATION_REPLY = "escalation.reply"
+    PARTNER_CONFLICT = "partner.conflict"  # a partner booked a time taken here: staff look
 
 
 class RuleKind(StrEnum):
@@ -178,3 +179,31 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"  # every channel refused for good, or retries ran out
     SKIPPED = "skipped"  # no longer true (visit cancelled or moved, offer gone, past)
     IN_DOUBT = "in_doubt"  # a worker died while sending: maybe delivered, never resent
+
+
+class PartnerOpKind(StrEnum):
+    """What an operation owed to a partner does there."""
+
+    BOOK = "book"
+    MOVE = "move"
+    CANCEL = "cancel"
+    COMPLETE = "complete"  # a finished visit, reported (LUX MED)
+    PUBLISH_SLOTS = "publish_slots"  # one doctor's free time on one local day
+
+
+class PartnerOpStatus(StrEnum):
+    PENDING = "pending"  # due at `next_attempt_at` (first try or a retry)
+    CLAIMED = "claimed"  # a worker holds it until its lease ends
+    DONE = "done"
+    FAILED = "failed"  # the partner refused it for good: staff retry or discard it
+    DISCARDED = "discarded"  # staff gave it up
+    SKIPPED = "skipped"  # nothing to do (it came from that partner, or is moot now)
+
+
+class MappingKind(StrEnum):
+    """What of ours a partner mapping names (seed 001: services, price lists, branches,
+    doctors; a Docplanner doctor is the address its calendar lives at)."""
+
+    DOCTOR = "doctor"
+    SERVICE = "service"
+    BRANCH = "branch"

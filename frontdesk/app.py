@@ -19,13 +19,16 @@ from bot.dialog import Dialog
 from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
+from core.partner_inbox import PartnerInbox
 from frontdesk import keys
 from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
+from frontdesk.partners import docplanner_gate, open_partners
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
 from frontdesk.worker import Worker, default_jobs
+from partners import web as partner_web
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ def create_app(
     app[keys.TEMPLATES] = template_environment()
     setup_routes(app)
     setup_bot(app)
+    partner_web.setup_partner_routes(app)
     app.cleanup_ctx.append(_services_ctx)
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
@@ -82,6 +86,8 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.WAITLIST] = services.waitlist
     app[keys.SCHEDULE] = services.schedule
     app[bot_keys.DIALOG] = Dialog(services.bot())
+    app[partner_web.INBOX] = PartnerInbox(db, services.clock, services.booking)
+    app[partner_web.DOCPLANNER_GATE] = docplanner_gate(settings)
     log.info("database: %s", settings.safe_database_url)
     try:
         yield
@@ -92,9 +98,10 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     services = app[keys.SERVICES]
-    async with open_senders(settings, services) as senders:
+    async with open_senders(settings, services) as senders, open_partners(settings) as partners:
         worker = Worker(
-            default_jobs(services, settings, senders), interval=settings.worker_interval_seconds
+            default_jobs(services, settings, senders, partners),
+            interval=settings.worker_interval_seconds,
         )
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="frontdesk-worker")

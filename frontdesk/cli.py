@@ -23,6 +23,7 @@ from core.db.migrate import upgrade
 from core.demo import seed_demo
 from frontdesk.app import create_app
 from frontdesk.delivery import open_senders
+from frontdesk.partners import open_partners
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
 from frontdesk.worker import Worker, default_jobs
@@ -193,8 +194,11 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     db = Database.from_url(settings.database_url)
     try:
         services = build_services(db, SystemClock(), settings)
-        async with open_senders(settings, services) as senders:
-            jobs = default_jobs(services, settings, senders)
+        async with (
+            open_senders(settings, services) as senders,
+            open_partners(settings) as partners,
+        ):
+            jobs = default_jobs(services, settings, senders, partners)
             await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
     finally:
         await db.dispose()

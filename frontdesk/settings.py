@@ -7,6 +7,7 @@ value itself: a DATABASE_URL may carry a password.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -89,13 +90,34 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     notification_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Partner platforms: all optional; a partner without credentials is not synced.
+    docplanner_base_url: str = "https://www.znanylekarz.pl"
+    docplanner_client_id: str | None = None
+    docplanner_client_secret: str | None = Field(default=None, repr=False)
+    docplanner_push_api_key: str | None = Field(default=None, min_length=16, repr=False)
+    docplanner_push_sources: str = ""  # comma-separated networks allowed to push
+    docplanner_writes_per_minute: float = Field(default=40.0, gt=0, le=10_000)
+    partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalize_database_url(value)
 
-    @field_validator("public_base_url", "telegram_api_server")
+    @field_validator("docplanner_push_sources", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """A comma-separated list of networks ("203.0.113.0/24, 198.51.100.7")."""
+        items = [i.strip() for i in str(value).split(",") if i.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError("a comma-separated list of IP networks") from None
+        return ", ".join(items)
+
+    @field_validator("public_base_url", "telegram_api_server", "docplanner_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         if value is None:
