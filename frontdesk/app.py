@@ -19,6 +19,7 @@ from bot.dialog import Dialog
 from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
+from core.feed import FeedService
 from core.partner_inbox import PartnerInbox
 from frontdesk import keys
 from frontdesk.delivery import open_senders
@@ -27,6 +28,7 @@ from frontdesk.partners import docplanner_gate, open_partners
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
+from frontdesk.smart import SMART_FEED, SmartFeed, setup_smart_routes
 from frontdesk.worker import Worker, default_jobs
 from partners import web as partner_web
 
@@ -56,6 +58,7 @@ def create_app(
     setup_routes(app)
     setup_bot(app)
     partner_web.setup_partner_routes(app)
+    setup_smart_routes(app)
     app.cleanup_ctx.append(_services_ctx)
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
@@ -88,6 +91,9 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[bot_keys.DIALOG] = Dialog(services.bot())
     app[partner_web.INBOX] = PartnerInbox(db, services.clock, services.booking)
     app[partner_web.DOCPLANNER_GATE] = docplanner_gate(settings)
+    app[SMART_FEED] = SmartFeed(
+        FeedService(db, services.clock), settings.smart_feed_days, settings.telegram_bot_username
+    )
     log.info("database: %s", settings.safe_database_url)
     try:
         yield

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     docplanner_writes_per_minute: float = Field(default=40.0, gt=0, le=10_000)
     partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    # The SMART Scheduling Links feed for aggregators.
+    smart_feed_days: int = Field(default=28, ge=1, le=90)
+    telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
 
     @field_validator("database_url")
     @classmethod

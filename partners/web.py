@@ -74,6 +74,15 @@ def setup_partner_routes(app: web.Application) -> None:
     app.router.add_post(
         "/partners/znanylekarz/notifications", docplanner_push, name="docplanner_push"
     )
+    app.on_shutdown.append(_finish_background)
+
+
+async def _finish_background(app: web.Application) -> None:
+    """Let notices being applied finish before the database closes (they are stored: the
+    worker would apply any left over anyway)."""
+    background: set[asyncio.Future[Any]] = app[_BACKGROUND]
+    if pending := list(background):
+        await asyncio.wait(pending, timeout=5)
 
 
 def _background(request: web.Request, work: asyncio.Future[Any]) -> None:
