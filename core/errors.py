@@ -88,3 +88,10 @@ class TemplateInvalid(DomainError):
     """A message template does not parse or names a parameter that does not exist."""
 
     code = "template_invalid"
+
+
+class NotEligible(DomainError):
+    """The partner that pays for the service does not cover this patient (LUX MED);
+    `reason`: pesel_required, not_covered or unverified; `partner_message`, theirs."""
+
+    code = "not_eligible"

@@ -16,7 +16,7 @@ from sqlmodel import col
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
-from core.models import Branch, Doctor, PartnerMapping, PartnerOperation, Service
+from core.models import Branch, Doctor, PartnerMapping, PartnerOperation, Patient, Service
 from core.vocab import Channel, MappingKind, PartnerOpKind, PartnerOpStatus
 
 PARTNERS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
@@ -201,4 +201,6 @@ async def _exists(session: AsyncSession, kind: MappingKind, local_id: int) -> bo
         return await session.get(Doctor, local_id) is not None
     if kind is MappingKind.SERVICE:
         return await session.get(Service, local_id) is not None
+    if kind is MappingKind.PATIENT:
+        return await session.get(Patient, local_id) is not None
     return await session.get(Branch, local_id) is not None

@@ -49,6 +49,7 @@ class PartnerPatient:
     birth_date: date | None = None
     pesel: str | None = None
     sex: Sex | None = None
+    remote_id: str | None = None  # the partner's own id for the patient, when linked
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Visit:
     start_at: datetime
     end_at: datetime
     patient: PartnerPatient
+    doctor_name: str = ""
+    service_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,14 @@ class Notice:
         )
 
 
+class Scope(StrEnum):
+    """Which mapping makes a booking a partner's business."""
+
+    DOCTOR = "doctor"  # every visit in a mapped doctor's calendar (Docplanner)
+    SERVICE = "service"  # visits of the services it pays for (LUX MED)
+    PATIENT = "patient"  # visits of patients linked to it (ONDOC)
+
+
 class PartnerClient(Protocol):
     """A partner platform, as the sync engine drives it."""
 
@@ -147,6 +158,9 @@ class PartnerClient(Protocol):
     def operations(self) -> frozenset[PartnerOpKind]:
         """The operation kinds this partner takes; others are never planned for it."""
         ...
+
+    @property
+    def scope(self) -> Scope: ...
 
     @property
     def horizon(self) -> timedelta:

@@ -41,6 +41,7 @@ from core.models import (
     Booking,
     Branch,
     Contact,
+    Doctor,
     DoctorService,
     OutboxEvent,
     PartnerBooking,
@@ -58,6 +59,7 @@ from core.partner_port import (
     PartnerPatient,
     PartnerRefused,
     PartnerUnavailable,
+    Scope,
     Visit,
 )
 from core.vocab import (
@@ -137,6 +139,7 @@ class _Planner:
         self.partner = client.partner
         self.clock = clock
         self.policy = policy
+        self.maps: dict[MappingKind, dict[int, str]] = {}
 
     async def plan(self, session: AsyncSession, report: SyncReport) -> bool:
         """Plan one batch; whether there may be more."""
@@ -167,7 +170,8 @@ class _Planner:
         )
         if not events:
             return False
-        doctors = await remote_ids(session, self.partner, MappingKind.DOCTOR)
+        self.maps = {kind: await remote_ids(session, self.partner, kind) for kind in MappingKind}
+        doctors = self.maps[MappingKind.DOCTOR]
         zones = {
             b.id: ZoneInfo(b.timezone) for b in (await session.execute(select(Branch))).scalars()
         }
@@ -224,9 +228,8 @@ class _Planner:
         places = [(p["doctor_id"], p["branch_id"], p["start_at"])]
         if event.kind is EventKind.MOVED:
             places.append((p["old_doctor_id"], p["old_branch_id"], p["old_start_at"]))
-        if not any(doctor in doctors for doctor, _, _ in places):
-            report.unmapped += 1
-            return []
+        mapped_doctor = any(doctor in doctors for doctor, _, _ in places)
+        concerned = await self._concerns(session, event.booking_id, mapped_doctor, report)
         ops: list[tuple[PartnerOpKind, str, dict[str, Any]]] = []
         subject = booking_subject(event.booking_id)
         kind = {
@@ -237,7 +240,7 @@ class _Planner:
         }.get(event.kind)
         if event.kind is EventKind.STATUS_CHANGED and p.get("status") == BookingStatus.COMPLETED:
             kind = PartnerOpKind.COMPLETE
-        if kind is not None and ours and kind in self.client.operations:
+        if kind is not None and ours and concerned and kind in self.client.operations:
             snapshot: dict[str, Any] = {
                 k: p[k] for k in ("doctor_id", "start_at", "end_at", "reason") if k in p
             }
@@ -251,6 +254,25 @@ class _Planner:
                 if doctor in doctors and today <= day <= today + self.client.horizon:
                     ops.append((PartnerOpKind.PUBLISH_SLOTS, slots_subject(doctor, day), {}))
         return ops
+
+    async def _concerns(
+        self, session: AsyncSession, booking_id: int, mapped_doctor: bool, report: SyncReport
+    ) -> bool:
+        """Whether the booking is the partner's business (see `Scope`); a booking that should
+        be but whose doctor is not mapped is counted as unmapped."""
+        scope = self.client.scope
+        if scope is Scope.DOCTOR:
+            report.unmapped += not mapped_doctor
+            return mapped_doctor
+        booking = await session.get(Booking, booking_id)
+        if booking is None:
+            return False
+        if scope is Scope.PATIENT:
+            return booking.patient_id in self.maps[MappingKind.PATIENT]
+        if booking.service_id not in self.maps[MappingKind.SERVICE]:
+            return False  # the clinic's own patients' visits: none of the payer's business
+        report.unmapped += not mapped_doctor
+        return mapped_doctor
 
 
 async def _queued(session: AsyncSession, partner: Channel, subject: str) -> bool:
@@ -438,6 +460,8 @@ class PartnerSync:
             return Outbound(op.kind, key, remote_booking_id=remote, reason=reason)
         doctors = await remote_ids(session, partner, MappingKind.DOCTOR)
         doctor = doctors.get(op.payload["doctor_id"])
+        if doctor is None and client.scope is Scope.PATIENT:  # it knows our doctors by our ids
+            doctor = str(op.payload["doctor_id"])
         if doctor is None:  # moved to a doctor the partner does not know: it leaves there
             if remote is None:
                 return "doctor not mapped"
@@ -465,9 +489,14 @@ class PartnerSync:
             ).scalars()
         }
         services = await remote_ids(session, partner, MappingKind.SERVICE)
+        patients = await remote_ids(session, partner, MappingKind.PATIENT)
+        who = await session.get_one(Doctor, booking.doctor_id)
+        what = await session.get_one(Service, booking.service_id)
         return Visit(
             doctor=doctor,
             service=services.get(booking.service_id),
+            doctor_name=who.display_name,
+            service_name=what.name,
             start_at=datetime.fromisoformat(op.payload["start_at"]),
             end_at=datetime.fromisoformat(op.payload["end_at"]),
             patient=PartnerPatient(
@@ -478,6 +507,7 @@ class PartnerSync:
                 birth_date=patient.birth_date,
                 pesel=patient.pesel,
                 sex=patient.sex,
+                remote_id=patients.get(booking.patient_id),
             ),
         )
 

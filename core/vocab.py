@@ -207,3 +207,4 @@ class MappingKind(StrEnum):
     DOCTOR = "doctor"
     SERVICE = "service"
     BRANCH = "branch"
+    PATIENT = "patient"  # a card linked to the partner's patient account (ONDOC)

@@ -38,6 +38,7 @@ from core.partner_port import (
     PartnerPatient,
     PartnerRefused,
     PartnerUnavailable,
+    Scope,
     Visit,
 )
 from core.vocab import Channel, PartnerOpKind, Sex
@@ -276,6 +277,7 @@ class DocplannerClient:
         {PartnerOpKind.BOOK, PartnerOpKind.MOVE, PartnerOpKind.CANCEL, PartnerOpKind.PUBLISH_SLOTS}
     )
     horizon = HORIZON
+    scope = Scope.DOCTOR
 
     def __init__(self, http: httpx.AsyncClient, account: DocplannerAccount) -> None:
         self.http = http
