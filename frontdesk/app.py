@@ -24,7 +24,7 @@ from core.partner_inbox import PartnerInbox
 from frontdesk import keys
 from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
-from frontdesk.partners import docplanner_gate, open_partners
+from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
@@ -59,6 +59,7 @@ def create_app(
     setup_bot(app)
     partner_web.setup_partner_routes(app)
     setup_smart_routes(app)
+    app.cleanup_ctx.append(partners_ctx)
     app.cleanup_ctx.append(_services_ctx)
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
@@ -79,7 +80,7 @@ def template_environment() -> jinja2.Environment:
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     db = Database.from_url(settings.database_url)
-    services = build_services(db, app[keys.CLOCK], settings)
+    services = build_services(db, app[keys.CLOCK], settings, app[PARTNERS].eligibility(db))
     app[keys.SERVICES] = services
     app[keys.DATABASE] = db
     app[keys.CATALOG] = services.catalog
@@ -104,9 +105,9 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     services = app[keys.SERVICES]
-    async with open_senders(settings, services) as senders, open_partners(settings) as partners:
+    async with open_senders(settings, services) as senders:
         worker = Worker(
-            default_jobs(services, settings, senders, partners),
+            default_jobs(services, settings, senders, app[PARTNERS].sync),
             interval=settings.worker_interval_seconds,
         )
         stop = asyncio.Event()

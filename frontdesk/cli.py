@@ -198,7 +198,7 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
             open_senders(settings, services) as senders,
             open_partners(settings) as partners,
         ):
-            jobs = default_jobs(services, settings, senders, partners)
+            jobs = default_jobs(services, settings, senders, partners.sync)
             await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
     finally:
         await db.dispose()

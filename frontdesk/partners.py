@@ -6,19 +6,25 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
+from aiohttp import web
 
 from core.clock import Clock
+from core.db.database import Database
+from core.eligibility import Eligibility, EligibilityChecker
 from core.partner_inbox import ApplyReport, PartnerInbox
 from core.partner_port import PartnerClient, PartnerRefused, PartnerUnavailable
 from core.partner_sync import PartnerSync, SyncPolicy
 from core.vocab import Channel
+from frontdesk import keys
 from frontdesk.delivery import worker_id
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 from partners.docplanner import DocplannerAccount, DocplannerClient
+from partners.luxmed import LuxmedClient, LuxmedConnector
 from partners.web import PushGate
 
 log = logging.getLogger(__name__)
@@ -30,10 +36,21 @@ def docplanner_gate(settings: Settings) -> PushGate:
     )
 
 
+@dataclass(frozen=True)
+class Partners:
+    """The configured partners: whom to sync, and who must approve a booking first."""
+
+    sync: dict[Channel, PartnerClient] = field(default_factory=dict)
+    payers: dict[Channel, EligibilityChecker] = field(default_factory=dict)
+
+    def eligibility(self, db: Database) -> Eligibility | None:
+        return Eligibility(db, self.payers) if self.payers else None
+
+
 @asynccontextmanager
-async def open_partners(settings: Settings) -> AsyncIterator[dict[Channel, PartnerClient]]:
+async def open_partners(settings: Settings) -> AsyncIterator[Partners]:
     """A client per partner with credentials; none for the demo."""
-    clients: dict[Channel, PartnerClient] = {}
+    partners = Partners()
     async with AsyncExitStack() as stack:
         if settings.docplanner_client_id and settings.docplanner_client_secret:
             http = await stack.enter_async_context(httpx.AsyncClient())
@@ -43,8 +60,27 @@ async def open_partners(settings: Settings) -> AsyncIterator[dict[Channel, Partn
                 settings.docplanner_client_secret,
                 writes_per_minute=settings.docplanner_writes_per_minute,
             )
-            clients[Channel.ZNANYLEKARZ] = DocplannerClient(http, account)
-        yield clients
+            partners.sync[Channel.ZNANYLEKARZ] = DocplannerClient(http, account)
+        if settings.luxmed_connector_url and settings.luxmed_password:
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            connector = LuxmedConnector(
+                settings.luxmed_connector_url,
+                settings.luxmed_password,
+                timeout=settings.luxmed_timeout_seconds,
+            )
+            luxmed = LuxmedClient(http, connector)
+            partners.sync[Channel.LUXMED] = partners.payers[Channel.LUXMED] = luxmed
+        yield partners
+
+
+PARTNERS = web.AppKey("partners", Partners)
+
+
+async def partners_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The web app's partner clients (the bot asks LUX MED before booking its services)."""
+    async with open_partners(app[keys.SETTINGS]) as partners:
+        app[PARTNERS] = partners
+        yield
 
 
 class PullAndApply:

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     docplanner_push_api_key: str | None = Field(default=None, min_length=16, repr=False)
     docplanner_push_sources: str = ""  # comma-separated networks allowed to push
     docplanner_writes_per_minute: float = Field(default=40.0, gt=0, le=10_000)
+    luxmed_connector_url: str | None = None
+    luxmed_password: str | None = Field(default=None, repr=False)
+    luxmed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     # The SMART Scheduling Links feed for aggregators.
@@ -120,7 +123,9 @@ class Settings(BaseSettings):
                 raise ValueError("a comma-separated list of IP networks") from None
         return ", ".join(items)
 
-    @field_validator("public_base_url", "telegram_api_server", "docplanner_base_url")
+    @field_validator(
+        "public_base_url", "telegram_api_server", "docplanner_base_url", "luxmed_connector_url"
+    )
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         if value is None:
