@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -165,6 +165,8 @@ class PartnerInbox:
                 outcome = await self._move(partner, notice)
             elif notice.kind is NoticeKind.CANCELLED:
                 outcome = await self._cancel(partner, notice)
+            elif notice.kind in (NoticeKind.LINKED, NoticeKind.UNLINKED):
+                outcome = await self._link_patient(partner, notice)
             else:
                 outcome = "nothing to apply"
         except Refused as exc:
@@ -284,6 +286,38 @@ class PartnerInbox:
         except InvalidTransition:
             return "already cancelled"
         return "applied"
+
+    async def _link_patient(self, partner: Channel, notice: Notice) -> str:
+        """A card tied to (or untied from) the patient's account there: their visits are
+        sent from now on (or no longer)."""
+        try:
+            local = int(notice.extra.get("local_patient", ""))
+        except ValueError:
+            raise Refused("not_found") from None
+        remote = str(notice.extra.get("remote_patient", ""))[:200]
+
+        async def work(session: AsyncSession) -> str:
+            if await session.get(Patient, local) is None:
+                raise Refused("not_found")
+            await session.execute(
+                delete(PartnerMapping).where(
+                    col(PartnerMapping.partner) == partner,
+                    col(PartnerMapping.kind) == MappingKind.PATIENT,
+                    or_(
+                        col(PartnerMapping.local_id) == local,
+                        col(PartnerMapping.remote_id) == remote,
+                    ),
+                )
+            )
+            if notice.kind is NoticeKind.LINKED and remote:
+                session.add(
+                    PartnerMapping(
+                        partner=partner, kind=MappingKind.PATIENT, local_id=local, remote_id=remote
+                    )
+                )
+            return "applied"
+
+        return await self.db.write(work)
 
     async def _refuse(
         self,

@@ -84,6 +84,8 @@ class NoticeKind(StrEnum):
     BOOKED = "booked"
     MOVED = "moved"
     CANCELLED = "cancelled"
+    LINKED = "linked"  # a patient tied their account there to a card here (`extra`)
+    UNLINKED = "unlinked"
     OTHER = "other"  # stored, acknowledged, nothing to apply
 
 

@@ -25,6 +25,7 @@ from frontdesk.services import Services
 from frontdesk.settings import Settings
 from partners.docplanner import DocplannerAccount, DocplannerClient
 from partners.luxmed import LuxmedClient, LuxmedConnector
+from partners.ondoc import OndocAccount, OndocClient
 from partners.web import PushGate
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,15 @@ async def open_partners(settings: Settings) -> AsyncIterator[Partners]:
             )
             luxmed = LuxmedClient(http, connector)
             partners.sync[Channel.LUXMED] = partners.payers[Channel.LUXMED] = luxmed
+        if settings.ondoc_base_url and settings.ondoc_company_token and settings.ondoc_branch_token:
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            ondoc = OndocAccount(
+                settings.ondoc_base_url,
+                settings.ondoc_company_token,
+                settings.ondoc_branch_token,
+                timezone=settings.ondoc_timezone,
+            )
+            partners.sync[Channel.ONDOC] = OndocClient(http, ondoc)
         yield partners
 
 

@@ -11,6 +11,7 @@ import ipaddress
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +101,10 @@ class Settings(BaseSettings):
     luxmed_connector_url: str | None = None
     luxmed_password: str | None = Field(default=None, repr=False)
     luxmed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    ondoc_base_url: str | None = None
+    ondoc_company_token: str | None = Field(default=None, repr=False)
+    ondoc_branch_token: str | None = Field(default=None, repr=False)
+    ondoc_timezone: str = "Europe/Warsaw"
     partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     # The SMART Scheduling Links feed for aggregators.
@@ -110,6 +115,15 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("ondoc_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone (e.g. Europe/Warsaw)") from None
+        return value
 
     @field_validator("docplanner_push_sources", mode="before")
     @classmethod
@@ -124,7 +138,11 @@ class Settings(BaseSettings):
         return ", ".join(items)
 
     @field_validator(
-        "public_base_url", "telegram_api_server", "docplanner_base_url", "luxmed_connector_url"
+        "public_base_url",
+        "telegram_api_server",
+        "docplanner_base_url",
+        "luxmed_connector_url",
+        "ondoc_base_url",
     )
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
