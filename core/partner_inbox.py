@@ -258,7 +258,8 @@ class PartnerInbox:
                 )
             except DomainError as exc:
                 raise Refused(exc.code) from exc
-        await self._relink(partner, booking.id, notice.remote_booking_id)
+        if notice.remote_booking_id:  # a blocking `booking-moving` has no new id yet
+            await self._relink(partner, booking.id, notice.remote_booking_id)
         return "applied"
 
     async def _relink(self, partner: Channel, booking_id: int, remote_id: str) -> None:

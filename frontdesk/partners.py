@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,9 +52,8 @@ class Partners:
 async def open_partners(settings: Settings) -> AsyncIterator[Partners]:
     """A client per partner with credentials; none for the demo."""
     partners = Partners()
-    async with AsyncExitStack() as stack:
+    async with httpx.AsyncClient() as http:
         if settings.docplanner_client_id and settings.docplanner_client_secret:
-            http = await stack.enter_async_context(httpx.AsyncClient())
             account = DocplannerAccount(
                 settings.docplanner_base_url,
                 settings.docplanner_client_id,
@@ -63,7 +62,6 @@ async def open_partners(settings: Settings) -> AsyncIterator[Partners]:
             )
             partners.sync[Channel.ZNANYLEKARZ] = DocplannerClient(http, account)
         if settings.luxmed_connector_url and settings.luxmed_password:
-            http = await stack.enter_async_context(httpx.AsyncClient())
             connector = LuxmedConnector(
                 settings.luxmed_connector_url,
                 settings.luxmed_password,
@@ -72,7 +70,6 @@ async def open_partners(settings: Settings) -> AsyncIterator[Partners]:
             luxmed = LuxmedClient(http, connector)
             partners.sync[Channel.LUXMED] = partners.payers[Channel.LUXMED] = luxmed
         if settings.ondoc_base_url and settings.ondoc_company_token and settings.ondoc_branch_token:
-            http = await stack.enter_async_context(httpx.AsyncClient())
             ondoc = OndocAccount(
                 settings.ondoc_base_url,
                 settings.ondoc_company_token,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from core.partner_port import (
     Visit,
 )
 from core.vocab import Channel, PartnerOpKind, Sex
+from partners.http import call_json, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +147,6 @@ def move_body(visit: Visit, address: Address, address_service_id: str) -> dict[s
         "address_service_id": address_service_id,
         "duration": minutes,
     }
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
-        return None
-    return max(seconds, 0.0) if seconds is not None and math.isfinite(seconds) else None
 
 
 def parse_error(status: int, content: bytes, headers: Mapping[str, str]) -> Exception:
@@ -441,28 +433,21 @@ class DocplannerClient:
         for attempt in range(2):
             token = await self._bearer(stale)
             try:
-                response = await self.http.request(
+                return await call_json(
+                    self.http,
                     method,
                     self.api + path,
-                    json=json_body,
-                    params=params,
                     headers={"Authorization": f"Bearer {token}", "Accept": MEDIA_TYPE},
-                    timeout=self.timeout,
+                    limits=self.timeout,
+                    read_error=parse_error,
+                    body=json_body,
+                    params=params,
+                    on_headers=self._note_budget,
                 )
-            except httpx.HTTPError as exc:
-                raise PartnerUnavailable(f"{type(exc).__name__} on {method}") from None
-            self._note_budget(response.headers)
-            if response.status_code == 401 and attempt == 0:
+            except PartnerRefused as exc:
+                if exc.status != 401 or attempt > 0:
+                    raise
                 stale = token  # it expired early: a new one, once
-                continue
-            if response.status_code >= 400:
-                raise parse_error(response.status_code, response.content, response.headers)
-            if not response.content:
-                return {}
-            try:
-                return response.json()
-            except ValueError:
-                raise PartnerUnavailable(f"unreadable answer to {method}") from None
         raise AssertionError("unreachable")
 
     async def _take_write(self) -> None:

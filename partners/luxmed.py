@@ -25,7 +25,6 @@ LUX MED patient's PESEL is required (the engine checks it before asking).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,6 +43,7 @@ from core.partner_port import (
     Visit,
 )
 from core.vocab import Channel, PartnerOpKind
+from partners.http import call_json, retry_after_seconds
 
 HORIZON = timedelta(weeks=12)
 
@@ -67,13 +67,7 @@ def parse_error(status: int, content: bytes, headers: Mapping[str, str]) -> Exce
         code, message = str(error.get("code") or ""), str(error.get("message") or "")
     text = f"HTTP {status}: {code} {message}".strip()[:400]
     if status == 429 or status >= 500:
-        try:
-            wait: float | None = float(headers.get("retry-after", ""))
-        except ValueError:
-            wait = None
-        if wait is not None and not math.isfinite(wait):
-            wait = None
-        return PartnerUnavailable(text, retry_after=wait)
+        return PartnerUnavailable(text, retry_after=retry_after_seconds(headers.get("retry-after")))
     return PartnerRefused(text, status=status)
 
 
@@ -208,22 +202,13 @@ class LuxmedClient:
         headers = {"Authorization": f"Bearer {self.connector.password}"}
         if key is not None:
             headers["Idempotency-Key"] = key
-        try:
-            response = await self.http.request(
-                method,
-                self.connector.base_url.rstrip("/") + path,
-                json=body,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise PartnerUnavailable(f"{type(exc).__name__} on {method}") from None
-        if response.status_code >= 400:
-            raise parse_error(response.status_code, response.content, response.headers)
-        if not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError:
-            raise PartnerUnavailable(f"unreadable answer to {method}") from None
+        data = await call_json(
+            self.http,
+            method,
+            self.connector.base_url.rstrip("/") + path,
+            headers=headers,
+            limits=self.timeout,
+            read_error=parse_error,
+            body=body,
+        )
         return data if isinstance(data, dict) else {}

@@ -25,7 +25,6 @@ restore), cancellations carry their reason.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,6 +43,7 @@ from core.partner_port import (
     Scope,
 )
 from core.vocab import Channel, PartnerOpKind
+from partners.http import call_json, retry_after_seconds
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,7 @@ def parse_error(status: int, content: bytes, headers: Mapping[str, str]) -> Exce
         words = f"{data.get('error') or ''} {data.get('message') or ''}".strip()
     text = f"HTTP {status}: {words or 'no message'}"[:400]
     if status == 429 or status >= 500:
-        try:
-            wait: float | None = float(headers.get("retry-after", ""))
-        except ValueError:
-            wait = None
-        return PartnerUnavailable(text, retry_after=wait if wait and math.isfinite(wait) else None)
+        return PartnerUnavailable(text, retry_after=retry_after_seconds(headers.get("retry-after")))
     return PartnerRefused(text, status=status)
 
 
@@ -180,22 +176,13 @@ class OndocClient:
             "Authorization": f"Bearer {self.account.branch_token}",
             "X-Company-Token": self.account.company_token,
         }
-        try:
-            response = await self.http.request(
-                method,
-                self.account.base_url.rstrip("/") + path,
-                json=body,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise PartnerUnavailable(f"{type(exc).__name__} on {method}") from None
-        if response.status_code >= 400:
-            raise parse_error(response.status_code, response.content, response.headers)
-        if not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError:
-            raise PartnerUnavailable(f"unreadable answer to {method}") from None
+        data = await call_json(
+            self.http,
+            method,
+            self.account.base_url.rstrip("/") + path,
+            headers=headers,
+            limits=self.timeout,
+            read_error=parse_error,
+            body=body,
+        )
         return data if isinstance(data, dict) else {}
