@@ -344,7 +344,8 @@ class PartnerSync:
         await self.recover()
         for client in self.clients.values():
             while claimed := await self.claim(client.partner):
-                await self.deliver(client, claimed, report)
+                if not await self.deliver(client, claimed, report):
+                    break  # the partner took none of a whole batch: the rest waits a pass
         return report
 
     async def plan(self, client: PartnerClient, report: SyncReport) -> None:
@@ -419,8 +420,10 @@ class PartnerSync:
 
     async def deliver(
         self, client: PartnerClient, claimed: Sequence[int], report: SyncReport
-    ) -> None:
-        """Prepare each operation, send the batch at once, record the results together."""
+    ) -> bool:
+        """Prepare each operation, send the batch at once, record the results together;
+        whether the partner answered any of them (an outage is one batch a pass, not a
+        storm of calls that are bound to fail)."""
         async with self.db.read() as session:
             ops = list(
                 (
@@ -434,6 +437,7 @@ class PartnerSync:
             prepared = [(op, await self._prepare(session, client, op)) for op in ops]
         results = await asyncio.gather(*(self._send(client, op, out) for op, out in prepared))
         await self._record(client.partner, results, report)
+        return not all(r.transient for r in results)
 
     async def _prepare(
         self, session: AsyncSession, client: PartnerClient, op: PartnerOperation
