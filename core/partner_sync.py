@@ -131,6 +131,13 @@ async def remote_ids(session: AsyncSession, partner: Channel, kind: MappingKind)
     return {local: remote for local, remote in rows.all()}  # noqa: C416
 
 
+Mappings = dict[MappingKind, dict[int, str]]
+
+
+async def all_mappings(session: AsyncSession, partner: Channel) -> Mappings:
+    return {kind: await remote_ids(session, partner, kind) for kind in MappingKind}
+
+
 class _Planner:
     """Turns one partner's share of the outbox into operations (one transaction a batch)."""
 
@@ -139,7 +146,7 @@ class _Planner:
         self.partner = client.partner
         self.clock = clock
         self.policy = policy
-        self.maps: dict[MappingKind, dict[int, str]] = {}
+        self.maps: Mappings = {}
 
     async def plan(self, session: AsyncSession, report: SyncReport) -> bool:
         """Plan one batch; whether there may be more."""
@@ -170,7 +177,7 @@ class _Planner:
         )
         if not events:
             return False
-        self.maps = {kind: await remote_ids(session, self.partner, kind) for kind in MappingKind}
+        self.maps = await all_mappings(session, self.partner)
         doctors = self.maps[MappingKind.DOCTOR]
         zones = {
             b.id: ZoneInfo(b.timezone) for b in (await session.execute(select(Branch))).scalars()
@@ -434,19 +441,20 @@ class PartnerSync:
                     )
                 ).scalars()
             )
-            prepared = [(op, await self._prepare(session, client, op)) for op in ops]
+            maps = await all_mappings(session, client.partner)
+            prepared = [(op, await self._prepare(session, client, op, maps)) for op in ops]
         results = await asyncio.gather(*(self._send(client, op, out) for op, out in prepared))
         await self._record(client.partner, results, report)
         return not all(r.transient for r in results)
 
     async def _prepare(
-        self, session: AsyncSession, client: PartnerClient, op: PartnerOperation
+        self, session: AsyncSession, client: PartnerClient, op: PartnerOperation, maps: Mappings
     ) -> Outbound | str:
         """The operation in the partner's ids, or why there is nothing to send."""
         partner = client.partner
         key = f"{partner}:{op.key}"
         if op.kind is PartnerOpKind.PUBLISH_SLOTS:
-            return await self._publication(session, client, op, key)
+            return await self._publication(session, client, op, key, maps)
         remote: str | None = op.payload.get("remote_booking_id")  # a refused partner booking
         if op.booking_id is not None:
             remote = (
@@ -462,8 +470,7 @@ class PartnerSync:
                 return "not on the partner"
             reason = op.payload.get("reason", "")
             return Outbound(op.kind, key, remote_booking_id=remote, reason=reason)
-        doctors = await remote_ids(session, partner, MappingKind.DOCTOR)
-        doctor = doctors.get(op.payload["doctor_id"])
+        doctor = maps[MappingKind.DOCTOR].get(op.payload["doctor_id"])
         if doctor is None and client.scope is Scope.PATIENT:  # it knows our doctors by our ids
             doctor = str(op.payload["doctor_id"])
         if doctor is None:  # moved to a doctor the partner does not know: it leaves there
@@ -472,13 +479,13 @@ class PartnerSync:
             return Outbound(
                 PartnerOpKind.CANCEL, key, remote_booking_id=remote, reason="moved elsewhere"
             )
-        visit = await self._visit(session, partner, op, doctor)
+        visit = await self._visit(session, op, doctor, maps)
         if op.kind is PartnerOpKind.MOVE and remote is not None:
             return Outbound(PartnerOpKind.MOVE, key, remote_booking_id=remote, visit=visit)
         return Outbound(PartnerOpKind.BOOK, key, visit=visit)
 
     async def _visit(
-        self, session: AsyncSession, partner: Channel, op: PartnerOperation, doctor: str
+        self, session: AsyncSession, op: PartnerOperation, doctor: str, maps: Mappings
     ) -> Visit:
         booking = await session.get_one(Booking, op.booking_id)
         patient = await session.get_one(Patient, booking.patient_id)
@@ -492,8 +499,7 @@ class PartnerSync:
                 )
             ).scalars()
         }
-        services = await remote_ids(session, partner, MappingKind.SERVICE)
-        patients = await remote_ids(session, partner, MappingKind.PATIENT)
+        services, patients = maps[MappingKind.SERVICE], maps[MappingKind.PATIENT]
         who = await session.get_one(Doctor, booking.doctor_id)
         what = await session.get_one(Service, booking.service_id)
         return Visit(
@@ -516,16 +522,21 @@ class PartnerSync:
         )
 
     async def _publication(
-        self, session: AsyncSession, client: PartnerClient, op: PartnerOperation, key: str
+        self,
+        session: AsyncSession,
+        client: PartnerClient,
+        op: PartnerOperation,
+        key: str,
+        maps: Mappings,
     ) -> Outbound | str:
         _, doctor_id, day_text = op.subject.split(":")
         doctor_id_int, day = int(doctor_id), date.fromisoformat(day_text)
-        doctor = (await remote_ids(session, client.partner, MappingKind.DOCTOR)).get(doctor_id_int)
+        doctor = maps[MappingKind.DOCTOR].get(doctor_id_int)
         if doctor is None:
             return "doctor not mapped"
         if not self.clock.now().date() <= day <= self.clock.now().date() + client.horizon:
             return "outside the publishing horizon"
-        mapped = await remote_ids(session, client.partner, MappingKind.SERVICE)
+        mapped = maps[MappingKind.SERVICE]
         durations = (
             await session.execute(
                 select(col(Service.id), col(Service.duration_minutes))
