@@ -17,9 +17,10 @@ from sqlmodel import col
 
 from core.actors import Actor
 from core.booking import BookingService
-from core.eligibility import Eligibility
+from core.eligibility import Eligibility, Verdict
 from core.errors import NotEligible
-from core.models import PartnerOperation
+from core.linking import LinkingService
+from core.models import Booking, PartnerOperation
 from core.partner_desk import PartnerDesk
 from core.partner_port import Outbound, PartnerPatient, Visit
 from core.partner_sync import PartnerSync
@@ -27,6 +28,8 @@ from core.patients import PatientDraft, PatientService
 from core.placement import VisitRequest
 from core.vocab import BookingStatus, Channel, MappingKind
 from partners.luxmed import LuxmedClient, LuxmedConnector
+from tests.chat import SECRET, make_dialog
+from tests.chat import Patient as Chat
 from tests.factories import SmallClinic, adult, small_clinic
 from tests.fakes.luxmed import PASSWORD, FakeLuxmed
 
@@ -189,3 +192,47 @@ def _visit_of(fake):
         end_at=datetime.fromisoformat(body["end"]),
         patient=PartnerPatient("Ewa", "Abonamentowa", pesel=body["patient"]["pesel"]),
     )
+
+
+class _Refusing:
+    """LUX MED's answer as the bot meets it (the connector's wire is tested above)."""
+
+    async def check(self, pesel: str, service: str, start_at: datetime) -> Verdict:
+        return Verdict(False, "no_active_plan", "Abonament wygasł")
+
+
+@pytest.mark.parametrize(
+    ("language", "book", "confirm", "pesel", "expected"),
+    [
+        ("en", "Book", "Confirm", None, "your PESEL number is needed"),
+        ("pl", "Umów", "Potwierdź", None, "potrzebny jest numer PESEL"),
+        ("uk", "Записатися", "Підтвердити", PESEL, "не покриває цю послугу"),
+        ("ru", "Записаться", "Подтвердить", PESEL, "не покрывает эту услугу"),
+    ],
+)
+async def test_the_bot_explains_a_refusal_in_the_patients_language(
+    db, clock, language, book, confirm, pesel, expected
+):
+    c = await small_clinic(db, clock)
+    await PartnerDesk(db, clock).map(LM, MappingKind.SERVICE, c.consult.id, "LM-100")
+    dialog = make_dialog(db, clock)
+    dialog.services.booking.eligibility = Eligibility(db, {LM: _Refusing()})
+    if pesel:  # a card with a PESEL, whose chat is linked
+        pid = await _lux_patient(db, clock, pesel)
+        linking = LinkingService(db, clock, SECRET)
+        issued = await linking.issue(pid)
+        await linking.redeem(Channel.TELEGRAM, "1001", issued.code)
+    chat = Chat(dialog, language=language)
+    await chat.send("/start")
+    await chat.press(book)
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    await chat.send(payload=chat.first_button("day:2026-12-02"))
+    await chat.send(payload=chat.first_button("t:"))
+    if not pesel:
+        await chat.send("Anna Nowak")
+        await chat.send("24.05.1987")
+        await chat.send(phone="+48501234567")
+    await chat.press(confirm)
+    assert expected in chat.text
+    async with db.read() as session:
+        assert list((await session.execute(select(Booking))).scalars()) == []
