@@ -61,9 +61,10 @@ async def _database(backend: str, folder: Path, phase: str) -> Database:
 
 
 async def _starts(
-    db: Database, clock: FrozenClock, doctor: int, service: int, n: int
+    db: Database, clock: FrozenClock, doctor: int, service: int, n: int, *, days_ahead: int = 0
 ) -> list[datetime]:
-    search, found, start = SlotSearch(db, clock), list[datetime](), clock.now()
+    search, found = SlotSearch(db, clock), list[datetime]()
+    start = clock.now() + timedelta(days=days_ahead)
     while len(found) < n:
         page = await search.find(
             SlotQuery(
@@ -136,7 +137,7 @@ async def convergence(db: Database, operations: int) -> dict[str, Any]:
         await rig.sync.publish_all(ZL)
         await rig.settle(passes=200)
         doctor, service = _ids(rig)
-        starts = await _starts(db, clock, doctor, service, 400)
+        starts = await _starts(db, clock, doctor, service, 400, days_ahead=1)
         pids = [await adult(db, clock, n) for n in range(1, 29)]
         desk = Actor.staff("bench")
         rig.fake.down = True

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,6 +70,15 @@ class ApplyReport:
     applied: int = 0
     duplicates: int = 0
     refused: int = 0
+    waiting: int = 0  # left for later: what they speak of has not arrived yet
+
+
+class _Later(Exception):
+    """What the notice speaks of has not arrived yet (notifications come out of order)."""
+
+
+# How long a notice may wait for the one it depends on before it is refused.
+WAIT_FOR_ORDER = timedelta(hours=1)
 
 
 class Refused(Exception):
@@ -114,23 +123,32 @@ class PartnerInbox:
         return await self.db.write(work)
 
     async def apply_pending(self, batch: int = 50) -> ApplyReport:
-        """Apply stored notices, oldest first, until none is left."""
+        """Apply stored notices in arrival order. One that must wait for another (a move
+        that came before its booking) is tried again after the others, in this sweep
+        while the others make progress, else in a later one."""
         report = ApplyReport()
         while True:
-            async with self.db.read() as session:
-                rows = (
-                    await session.execute(
-                        select(PartnerNotification)
-                        .where(col(PartnerNotification.applied_at).is_(None))
-                        .order_by(col(PartnerNotification.id))
-                        .limit(batch)
-                    )
-                ).scalars()
-                pending = list(rows)
-            if not pending:
+            applied_before, report.waiting = report.applied, 0
+            after = 0
+            while pending := await self._pending(after, batch):
+                for row in pending:
+                    await self._apply_one(row, report)
+                after = pending[-1].id or after
+            if not report.waiting or report.applied == applied_before:
                 return report
-            for row in pending:
-                await self._apply_one(row, report)
+
+    async def _pending(self, after: int, batch: int) -> list[PartnerNotification]:
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(PartnerNotification)
+                .where(
+                    col(PartnerNotification.applied_at).is_(None),
+                    col(PartnerNotification.id) > after,
+                )
+                .order_by(col(PartnerNotification.id))
+                .limit(batch)
+            )
+            return list(rows.scalars())
 
     async def decide(self, partner: Channel, notice: Notice) -> Decision:
         """A blocking request: store it and apply it now; refused if the time is taken."""
@@ -162,13 +180,16 @@ class PartnerInbox:
             if notice.kind is NoticeKind.BOOKED:
                 outcome = await self._book(row.id, partner, notice)
             elif notice.kind is NoticeKind.MOVED:
-                outcome = await self._move(partner, notice)
+                outcome = await self._move(partner, notice, row.received_at)
             elif notice.kind is NoticeKind.CANCELLED:
                 outcome = await self._cancel(partner, notice)
             elif notice.kind in (NoticeKind.LINKED, NoticeKind.UNLINKED):
                 outcome = await self._link_patient(partner, notice)
             else:
                 outcome = "nothing to apply"
+        except _Later:
+            report.waiting += 1
+            return "waiting"
         except Refused as exc:
             outcome = f"refused: {exc.code}"
             await self._refuse(row, partner, notice, exc.code, cancel_there=not blocking)
@@ -241,13 +262,15 @@ class PartnerInbox:
 
         return await self.db.write(work)
 
-    async def _move(self, partner: Channel, notice: Notice) -> str:
+    async def _move(self, partner: Channel, notice: Notice, received_at: datetime) -> str:
         async with self.db.read() as session:
             if await _linked(session, partner, notice.remote_booking_id) is not None:
                 return "already moved"
             booking_id = await _linked(session, partner, notice.old_remote_booking_id)
             doctor = await _local(session, partner, MappingKind.DOCTOR, notice.doctor)
             booking = await session.get(Booking, booking_id) if booking_id else None
+        if booking is None and self.clock.now() - received_at < WAIT_FOR_ORDER:
+            raise _Later
         if booking is None or doctor is None or notice.start_at is None:
             raise Refused("not_found" if booking is None else "unmapped")
         assert booking.id is not None

@@ -181,8 +181,8 @@ async def test_partner_cancellations_and_moves_are_applied_in_any_order(db, cloc
             rig.address, _at(clock, 3, 9), CONSULT_SERVICE, PORTAL_PATIENT
         )
         cancelled = rig.fake.patient_cancels(second["data"]["visit_booking"]["id"])
-        # Out of order and duplicated: the cancellation before its booking, twice.
-        for raw in (cancelled, cancelled, first, moved, second, moved):
+        # Out of order and duplicated: each cancellation and move before its booking.
+        for raw in (cancelled, moved, cancelled, first, second, moved):
             await rig.inbox.receive(ZL, [parse_notice(raw)])
         await rig.inbox.apply_pending()
 
