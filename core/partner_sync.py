@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import and_, case, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -86,10 +86,13 @@ _BOOKING_EVENTS = (
 )
 
 
+_CALENDAR_LAST = case((col(PartnerOperation.kind) == PartnerOpKind.PUBLISH_SLOTS, 1), else_=0)
+
+
 @dataclass(frozen=True)
 class SyncPolicy:
     lease: timedelta = timedelta(seconds=60)
-    batch: int = 20
+    batch: int = 50
     plan_batch: int = 500
     first_retry: timedelta = timedelta(seconds=5)
     last_retry: timedelta = timedelta(minutes=5)
@@ -402,7 +405,8 @@ class PartnerSync:
                     col(PartnerOperation.next_attempt_at) <= now,
                     ~blocked,
                 )
-                .order_by(col(PartnerOperation.id))
+                # Visits before calendars: a full republication must not hold bookings back.
+                .order_by(_CALENDAR_LAST, col(PartnerOperation.id))
                 .limit(self.policy.batch)
                 .with_for_update(skip_locked=True, of=PartnerOperation)
             )
