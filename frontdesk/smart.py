@@ -28,13 +28,13 @@ EXTENSIONS = "http://fhir-registry.smarthealthit.org/StructureDefinition/"
 MAX_AGE_SECONDS = 60
 NDJSON = "application/fhir+ndjson"
 FILES = {"Location": "locations", "Schedule": "schedules", "Slot": "slots"}
+SPECIALTIES = "urn:frontdesk:specialty"  # our specialty codes (no public code system fits)
 
 
 @dataclass(frozen=True)
 class FeedLinks:
     """Where the feed sends a patient: the bot (when its username is known)."""
 
-    base_url: str  # for the codes' system URL
     bot_username: str | None = None
 
     def deep_link(self, slot: FeedSlot) -> str | None:
@@ -70,11 +70,7 @@ def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:
                 "id": schedule.id,
                 "actor": [{"reference": f"Location/{schedule.branch_id}"}],
                 "serviceType": [
-                    {
-                        "coding": [
-                            {"system": f"{links.base_url}/specialties", "code": c, "display": n}
-                        ]
-                    }
+                    {"coding": [{"system": SPECIALTIES, "code": c, "display": n}]}
                     for c, n in schedule.specialties
                 ],
                 "comment": schedule.doctor,
@@ -112,8 +108,21 @@ def ndjson(items: Iterable[dict[str, Any]]) -> bytes:
 @dataclass(frozen=True)
 class _Built:
     at: float
-    manifest: dict[str, Any]
+    transaction_time: str
     files: dict[str, bytes]  # "locations" → NDJSON
+
+    def manifest(self, base_url: str) -> dict[str, Any]:
+        """The manifest for this address (built per request: nothing cached depends on
+        the Host a client sent)."""
+        return {
+            "transactionTime": self.transaction_time,
+            "request": f"{base_url}/smart/$bulk-publish",
+            "output": [
+                {"type": kind, "url": f"{base_url}/smart/{name}.ndjson"}
+                for kind, name in FILES.items()
+            ],
+            "error": [],
+        }
 
 
 class SmartFeed:
@@ -126,27 +135,19 @@ class SmartFeed:
         self._built: _Built | None = None
         self._lock = asyncio.Lock()
 
-    async def current(self, base_url: str) -> _Built:
+    async def current(self) -> _Built:
         async with self._lock:
             built = self._built
             if built is None or time.monotonic() - built.at >= MAX_AGE_SECONDS:
-                built = self._built = await self._build(base_url)
+                built = self._built = await self._build()
             return built
 
-    async def _build(self, base_url: str) -> _Built:
+    async def _build(self) -> _Built:
         feed = await self.service.snapshot(self.days)
-        by_type = resources(feed, FeedLinks(base_url, self.bot_username))
+        by_type = resources(feed, FeedLinks(self.bot_username))
         files = {FILES[kind]: ndjson(items) for kind, items in by_type.items()}
-        manifest = {
-            "transactionTime": feed.generated_at.astimezone(UTC).isoformat(),
-            "request": f"{base_url}/smart/$bulk-publish",
-            "output": [
-                {"type": kind, "url": f"{base_url}/smart/{name}.ndjson"}
-                for kind, name in FILES.items()
-            ],
-            "error": [],
-        }
-        return _Built(time.monotonic(), manifest, files)
+        stamp = feed.generated_at.astimezone(UTC).isoformat()
+        return _Built(time.monotonic(), stamp, files)
 
 
 SMART_FEED = web.AppKey("smart_feed", SmartFeed)
@@ -166,13 +167,13 @@ def _cached(request: web.Request, body: bytes, content_type: str) -> web.Respons
 
 
 async def manifest(request: web.Request) -> web.Response:
-    built = await request.app[SMART_FEED].current(_base_url(request))
-    body = json.dumps(built.manifest).encode()
+    built = await request.app[SMART_FEED].current()
+    body = json.dumps(built.manifest(_base_url(request))).encode()
     return _cached(request, body, "application/json")
 
 
 async def feed_file(request: web.Request) -> web.Response:
-    built = await request.app[SMART_FEED].current(_base_url(request))
+    built = await request.app[SMART_FEED].current()
     body = built.files.get(request.match_info["name"])
     if body is None:
         raise web.HTTPNotFound()

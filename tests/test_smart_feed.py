@@ -117,3 +117,12 @@ async def test_booked_and_partner_only_slots_are_not_published(db, clock):
     schedule = f"{clinic.internist.id}-{clinic.branch.id}"
     assert before - after == {(schedule, booked), (schedule, hidden)}
     assert after < before
+
+
+async def test_a_forged_host_never_reaches_the_feed(http):
+    forged = {"Host": "evil.example"}
+    manifest = await (await http.get("/smart/$bulk-publish", headers=forged)).json()
+    assert {o["url"].split("/smart/")[0] for o in manifest["output"]} == {BASE}
+    for name in ("locations", "schedules", "slots"):
+        body = await (await http.get(f"/smart/{name}.ndjson", headers=forged)).text()
+        assert "evil.example" not in body
