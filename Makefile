@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # Lint and type-check only the folders that hold Python yet.
-PY_DIRS := $(strip $(foreach d,core frontdesk bot ivr tests bench migrations,$(if $(wildcard $(d)/*.py),$(d))))
+PY_DIRS := $(strip $(foreach d,core frontdesk bot ivr partners tests bench migrations,$(if $(wildcard $(d)/*.py),$(d))))
 
 # The dashboard's browser tests drive Debian's chromium; installed once, as root.
 CHROMIUM := /usr/bin/chromium

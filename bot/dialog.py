@@ -253,6 +253,15 @@ def _explain(turn: Turn, error: DomainError) -> None:
             "referral": _("This service needs a referral: please contact the registration desk."),
             "birth_date_needed": _("This service depends on age: your date of birth is needed."),
         }.get(str(reason), _("This service is not available for you."))
+    elif error.code == "not_eligible":
+        text = {
+            "pesel_required": _(
+                "This service is paid by LUX MED: your PESEL number is needed to book it."
+            ),
+            "unverified": _(
+                "LUX MED could not confirm your coverage just now. Please try again later."
+            ),
+        }.get(str(reason), _("Your LUX MED plan does not cover this service."))
     else:
         text = messages.get(
             error.code, _("Something went wrong. Please try again or talk to a person.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +46,12 @@ from core.waitlist import WaitlistPolicy, offer_freed_time
 CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.CONFIRMED})
 
 
+class EligibilityGate(Protocol):
+    """Asked before a booking: raises `NotEligible` when the payer does not cover it."""
+
+    async def verify(self, patient_id: int, service_id: int, start_at: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class HoldTicket:
     token: str
@@ -61,11 +67,13 @@ class BookingService:
         *,
         hold_ttl: timedelta = timedelta(minutes=5),
         waitlist: WaitlistPolicy | None = None,
+        eligibility: EligibilityGate | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.hold_ttl = hold_ttl
         self.waitlist = waitlist or WaitlistPolicy()
+        self.eligibility = eligibility
 
     # -- find, hold --------------------------------------------------------
 
@@ -150,6 +158,8 @@ class BookingService:
             _check_future(request.start_at, now)
         if actor.kind is ActorKind.PATIENT and actor.id != str(request.patient_id):
             raise NotFound("no such patient")
+        if self.eligibility is not None and actor.kind is not ActorKind.PARTNER:
+            await self.eligibility.verify(request.patient_id, request.service_id, request.start_at)
 
         async def work(session: AsyncSession) -> Booking:
             return await place_booking(session, actor, request, now)
@@ -205,6 +215,7 @@ class BookingService:
                 EventKind.MOVED,
                 at=now,
                 booking_id=booking.id,
+                channel=actor.channel,
                 **{f"old_{k}": v for k, v in old.items()},
                 **where_of(booking),
             )
@@ -246,6 +257,7 @@ class BookingService:
                 booking_id=booking.id,
                 reason=reason,
                 by=actor.kind,
+                channel=actor.channel,
                 **where_of(booking),
             )
             await _freed(session, where_of(booking), booking.service_id, now, self.waitlist)
@@ -288,7 +300,14 @@ class BookingService:
                     "cancel_reason": (reason, None),
                 },
             )
-            emit(session, EventKind.RESTORED, at=now, booking_id=booking.id, **where_of(booking))
+            emit(
+                session,
+                EventKind.RESTORED,
+                at=now,
+                booking_id=booking.id,
+                channel=actor.channel,
+                **where_of(booking),
+            )
             return booking
 
         return await self.db.write(work)

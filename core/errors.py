@@ -100,3 +100,10 @@ class Forbidden(DomainError):
     """The staff member is known but their role or scope does not allow this."""
 
     code = "forbidden"
+
+
+class NotEligible(DomainError):
+    """The partner that pays for the service does not cover this patient (LUX MED);
+    `reason`: pesel_required, not_covered or unverified; `partner_message`, theirs."""
+
+    code = "not_eligible"

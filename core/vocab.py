@@ -150,6 +150,7 @@ class EventKind(StrEnum):
     SCHEDULE_CONFLICT = "schedule.conflict"
     ESCALATION_OPENED = "escalation.opened"
     ESCALATION_REPLY = "escalation.reply"
+    PARTNER_CONFLICT = "partner.conflict"  # a partner booked a time taken here: staff look
 
 
 class RuleKind(StrEnum):
@@ -224,3 +225,32 @@ class StaffRole(StrEnum):
     ADMIN = "admin"
     REGISTRAR = "registrar"
     DOCTOR = "doctor"
+
+
+class PartnerOpKind(StrEnum):
+    """What an operation owed to a partner does there."""
+
+    BOOK = "book"
+    MOVE = "move"
+    CANCEL = "cancel"
+    COMPLETE = "complete"  # a finished visit, reported (LUX MED)
+    PUBLISH_SLOTS = "publish_slots"  # one doctor's free time on one local day
+
+
+class PartnerOpStatus(StrEnum):
+    PENDING = "pending"  # due at `next_attempt_at` (first try or a retry)
+    CLAIMED = "claimed"  # a worker holds it until its lease ends
+    DONE = "done"
+    FAILED = "failed"  # the partner refused it for good: staff retry or discard it
+    DISCARDED = "discarded"  # staff gave it up
+    SKIPPED = "skipped"  # nothing to do (it came from that partner, or is moot now)
+
+
+class MappingKind(StrEnum):
+    """What of ours a partner mapping names (seed 001: services, price lists, branches,
+    doctors; a Docplanner doctor is the address its calendar lives at)."""
+
+    DOCTOR = "doctor"
+    SERVICE = "service"
+    BRANCH = "branch"
+    PATIENT = "patient"  # a card linked to the partner's patient account (ONDOC)

@@ -19,16 +19,21 @@ from bot.dialog import Dialog
 from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
+from core.feed import FeedService
+from core.partner_inbox import PartnerInbox
 from frontdesk import keys
 from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
+from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
+from frontdesk.smart import SMART_FEED, SmartFeed, setup_smart_routes
 from frontdesk.staff_auth import setup_staff_auth
 from frontdesk.worker import Worker, default_jobs
 from ivr.routes import setup as setup_ivr
+from partners import web as partner_web
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,9 @@ def create_app(
     setup_staff_auth(app)
     setup_api(app)
     setup_bot(app)
+    partner_web.setup_partner_routes(app)
+    setup_smart_routes(app)
+    app.cleanup_ctx.append(partners_ctx)
     app.cleanup_ctx.append(_services_ctx)
     setup_ivr(app)  # its context needs the services built just above
     if with_worker:
@@ -78,7 +86,7 @@ def template_environment() -> jinja2.Environment:
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     db = Database.from_url(settings.database_url)
-    services = build_services(db, app[keys.CLOCK], settings)
+    services = build_services(db, app[keys.CLOCK], settings, app[PARTNERS].eligibility(db))
     app[keys.SERVICES] = services
     app[keys.DATABASE] = db
     app[keys.CATALOG] = services.catalog
@@ -88,6 +96,11 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.WAITLIST] = services.waitlist
     app[keys.SCHEDULE] = services.schedule
     app[bot_keys.DIALOG] = Dialog(services.bot())
+    app[partner_web.INBOX] = PartnerInbox(db, services.clock, services.booking)
+    app[partner_web.DOCPLANNER_GATE] = docplanner_gate(settings)
+    app[SMART_FEED] = SmartFeed(
+        FeedService(db, services.clock), settings.smart_feed_days, settings.telegram_bot_username
+    )
     log.info("database: %s", settings.safe_database_url)
     try:
         yield
@@ -100,7 +113,8 @@ async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[keys.SERVICES]
     async with open_senders(settings, services) as senders:
         worker = Worker(
-            default_jobs(services, settings, senders), interval=settings.worker_interval_seconds
+            default_jobs(services, settings, senders, app[PARTNERS].sync),
+            interval=settings.worker_interval_seconds,
         )
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="frontdesk-worker")

@@ -29,6 +29,7 @@ from core.vocab import StaffRole
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.delivery import open_senders
+from frontdesk.partners import open_partners
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
 from frontdesk.worker import Worker, default_jobs
@@ -263,8 +264,11 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     db = Database.from_url(settings.database_url)
     try:
         services = build_services(db, SystemClock(), settings)
-        async with open_senders(settings, services) as senders:
-            jobs = default_jobs(services, settings, senders)
+        async with (
+            open_senders(settings, services) as senders,
+            open_partners(settings) as partners,
+        ):
+            jobs = default_jobs(services, settings, senders, partners.sync)
             await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
     finally:
         await db.dispose()

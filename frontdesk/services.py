@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.calendar import CalendarLinks
 from bot.courier import Courier
 from bot.dialog import BotServices
-from core.booking import BookingService
+from core.booking import BookingService, EligibilityGate
 from core.catalog import Catalog
 from core.clock import Clock
 from core.conversations import ConversationStore
@@ -63,8 +63,11 @@ class Services:
         )
 
 
-def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
-    """Wire the core services with the policy numbers from the settings."""
+def build_services(
+    db: Database, clock: Clock, settings: Settings, eligibility: EligibilityGate | None = None
+) -> Services:
+    """Wire the core services with the policy numbers from the settings; `eligibility`
+    asks paying partners (LUX MED) before a booking on their services."""
     policy = WaitlistPolicy(
         offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         fan_out=settings.waitlist_fan_out,
@@ -77,7 +80,11 @@ def build_services(db: Database, clock: Clock, settings: Settings) -> Services:
         catalog=Catalog(db),
         search=SlotSearch(db, clock),
         booking=BookingService(
-            db, clock, hold_ttl=timedelta(minutes=settings.hold_minutes), waitlist=policy
+            db,
+            clock,
+            hold_ttl=timedelta(minutes=settings.hold_minutes),
+            waitlist=policy,
+            eligibility=eligibility,
         ),
         patients=PatientService(db, clock),
         waitlist=WaitlistService(db, clock, policy),

@@ -7,9 +7,11 @@ value itself: a DATABASE_URL may carry a password.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,13 +98,59 @@ class Settings(BaseSettings):
     # The phone menu (Twilio Voice).
     ivr_languages: dict[str, str] = Field(default_factory=dict)  # dialled number -> language
     ivr_callback_offer_seconds: int = Field(default=60, ge=0, le=3600)
+    # Partner platforms: all optional; a partner without credentials is not synced.
+    docplanner_base_url: str = "https://www.znanylekarz.pl"
+    docplanner_client_id: str | None = None
+    docplanner_client_secret: str | None = Field(default=None, repr=False)
+    docplanner_push_api_key: str | None = Field(default=None, min_length=16, repr=False)
+    docplanner_push_sources: str = ""  # comma-separated networks allowed to push
+    docplanner_writes_per_minute: float = Field(default=40.0, gt=0, le=10_000)
+    luxmed_connector_url: str | None = None
+    luxmed_password: str | None = Field(default=None, repr=False)
+    luxmed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    ondoc_base_url: str | None = None
+    ondoc_company_token: str | None = Field(default=None, repr=False)
+    ondoc_branch_token: str | None = Field(default=None, repr=False)
+    ondoc_timezone: str = "Europe/Warsaw"
+    partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    # The SMART Scheduling Links feed for aggregators.
+    smart_feed_days: int = Field(default=28, ge=1, le=90)
+    telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalize_database_url(value)
 
-    @field_validator("public_base_url", "telegram_api_server")
+    @field_validator("ondoc_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone (e.g. Europe/Warsaw)") from None
+        return value
+
+    @field_validator("docplanner_push_sources", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """A comma-separated list of networks ("203.0.113.0/24, 198.51.100.7")."""
+        items = [i.strip() for i in str(value).split(",") if i.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError("a comma-separated list of IP networks") from None
+        return ", ".join(items)
+
+    @field_validator(
+        "public_base_url",
+        "telegram_api_server",
+        "docplanner_base_url",
+        "luxmed_connector_url",
+        "ondoc_base_url",
+    )
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         if value is None:

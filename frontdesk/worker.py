@@ -1,5 +1,5 @@
 """The background jobs: keep slots generated ahead, expire holds and waiting-list offers,
-plan notifications and deliver them.
+plan notifications and deliver them, sync the partner platforms.
 
 One loop, one pass every WORKER_INTERVAL_SECONDS. A job that fails is logged
 and tried again on the next pass; the others still run. On SIGTERM or app
@@ -18,9 +18,11 @@ from datetime import date, timedelta
 
 from core.clock import Clock
 from core.notifications import DeliveryPolicy, Dispatcher, Sender
+from core.partner_port import PartnerClient
 from core.schedule import GenerationReport, ScheduleService
 from core.vocab import Channel
 from frontdesk.delivery import planner, worker_id
+from frontdesk.partners import partner_jobs
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 
@@ -59,7 +61,10 @@ class SlotRegeneration:
 
 
 def default_jobs(
-    services: Services, settings: Settings, senders: Mapping[Channel, Sender] | None = None
+    services: Services,
+    settings: Settings,
+    senders: Mapping[Channel, Sender] | None = None,
+    partners: Mapping[Channel, PartnerClient] | None = None,
 ) -> list[tuple[str, Job]]:
     """The jobs every deployment runs, in the order of one pass."""
     policy = DeliveryPolicy(lease=timedelta(seconds=settings.notification_lease_seconds))
@@ -73,6 +78,7 @@ def default_jobs(
         ("sweep-waitlist", services.waitlist.sweep),
         ("plan-notifications", planner(services, settings).plan),
         ("deliver-notifications", dispatcher.run_once),
+        *partner_jobs(services, settings, partners or {}),
     ]
 
 

@@ -21,6 +21,13 @@ from core.models.messaging import (
     LinkCode,
     Throttle,
 )
+from core.models.partners import (
+    PartnerBooking,
+    PartnerCursor,
+    PartnerMapping,
+    PartnerNotification,
+    PartnerOperation,
+)
 from core.models.patient import Contact, Patient
 from core.models.reminders import Notification, ReminderRule
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
@@ -50,6 +57,11 @@ __all__ = [
     "Notification",
     "Occupancy",
     "OutboxEvent",
+    "PartnerBooking",
+    "PartnerCursor",
+    "PartnerMapping",
+    "PartnerNotification",
+    "PartnerOperation",
     "Patient",
     "ReminderRule",
     "Room",
