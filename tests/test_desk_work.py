@@ -16,6 +16,7 @@ from core.calls import CallStore
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.errors import InvalidTransition, NotFound
+from core.models import CallbackRequest
 from core.staff import StaffAccounts, StaffScope
 from core.tasks import TaskService
 from core.vocab import (
@@ -132,8 +133,8 @@ async def test_each_member_sees_and_takes_their_branches_callbacks_only(
     clock.advance(timedelta(minutes=1))
     nowhere = await ask(callbacks, "+48501000006", None, "CA3")
 
-    def ids(found: list[object]) -> list[int | None]:
-        return [getattr(r, "id", None) for r in found]
+    def ids(found: list[CallbackRequest]) -> list[int | None]:
+        return [r.id for r in found]
 
     assert ids((await callbacks.queue(scopes.admin)).items) == [ours, theirs, nowhere]
     assert ids((await callbacks.queue(scopes.reg)).items) == [ours, nowhere]
