@@ -586,6 +586,10 @@ async def test_the_callback_queue_is_worked_from_its_page_within_the_branch(
     await log_in(client, "kowalska")
     assert (await client.get("/staff/callbacks")).status == 403
     assert (await client.get("/staff/tasks")).status == 403
+    await log_in(client, "reg", language="pl")
+    polish = await (await client.get("/staff/callbacks")).text()
+    assert "Nikt nie czeka na oddzwonienie." in polish
+    assert ">Zadania</a>" in polish  # the menu
 
 
 async def test_tasks_show_what_the_caller_left_and_are_taken_once(
