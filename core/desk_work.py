@@ -28,6 +28,12 @@ W = TypeVar("W", CallbackRequest, StaffTask)
 OPEN, DONE = "open", "done"  # both kinds' statuses (CallbackStatus, TaskStatus)
 
 
+def may_finish(scope: StaffScope, taken_by: str | None) -> bool:
+    """Whether the member may finish an item `taken_by` someone (or nobody): its taker,
+    anyone while nobody took it, an admin always."""
+    return scope.role is StaffRole.ADMIN or taken_by in (None, scope.login)
+
+
 class DeskWork(Generic[W]):
     def __init__(self, db: Database, clock: Clock, model: type[W], noun: str) -> None:
         self.db = db
@@ -71,7 +77,7 @@ class DeskWork(Generic[W]):
         """Mark the item done with `values` (an outcome, a note): by its taker, by anyone
         when nobody took it, by an admin always."""
         m = self.model
-        mine = (
+        mine = (  # the rule of `may_finish`, in SQL
             true()
             if scope.role is StaffRole.ADMIN
             else or_(col(m.taken_by).is_(None), col(m.taken_by) == scope.login)

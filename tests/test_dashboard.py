@@ -632,7 +632,10 @@ async def test_tasks_show_what_the_caller_left_and_are_taken_once(
 
     await client.post(f"/staff/tasks/{spoken.id}/take", data={"csrf_token": token})
     admin_token = await log_in(client, "admin")
-    assert "Taken by Renata Rejestracja" in await (await client.get("/staff/tasks")).text()
+    listed = await (await client.get("/staff/tasks")).text()
+    assert "Taken by Renata Rejestracja" in listed
+    assert f'action="/staff/tasks/{spoken.id}/take"' not in listed
+    assert f'action="/staff/tasks/{spoken.id}/close"' in listed  # an admin may still close it
     second = await client.post(f"/staff/tasks/{spoken.id}/take", data={"csrf_token": admin_token})
     assert second.status == 409
     assert "Someone else has already taken this." in await second.text()

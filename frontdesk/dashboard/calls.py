@@ -6,10 +6,12 @@ take, close with a note). Each in the member's branches, through the core's serv
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 
+from core.desk_work import may_finish
 from core.models.calls import NOTE_CHARS
 from core.staff_bookings import DESK
 from core.vocab import CallbackOutcome
@@ -102,6 +104,7 @@ async def _context(
         "has_more": has_more,
         "page_size": PAGE_SIZE,
         "note_chars": NOTE_CHARS,
+        "may_finish": partial(may_finish, member.scope),
         "patients": await request.app[keys.PATIENTS].names(
             i.patient_id for i in items if i.patient_id
         ),
