@@ -16,7 +16,6 @@ from core.db.database import Database
 from core.desk_lists import Found
 from core.desk_work import DeskWork
 from core.models import CallbackRequest
-from core.models.calls import NOTE_CHARS
 from core.staff import StaffScope
 from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus
 
@@ -108,10 +107,8 @@ class CallbackService:
         return await self._work.finish(
             scope,
             request_id,
-            {
-                "outcome": outcome,
-                "note": note.strip()[:NOTE_CHARS] or None,
-                "open_phone": None,
-                "updated_at": self.clock.now(),
-            },
+            note,
+            outcome=outcome,
+            open_phone=None,
+            updated_at=self.clock.now(),
         )

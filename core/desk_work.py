@@ -9,7 +9,6 @@ taken by someone else (reason "taken").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select, true, update
@@ -21,6 +20,7 @@ from core.db.database import Database
 from core.desk_lists import Found, read_page
 from core.errors import InvalidTransition, NotFound
 from core.models import CallbackRequest, StaffTask
+from core.models.calls import NOTE_CHARS
 from core.staff import StaffScope
 from core.vocab import StaffRole
 
@@ -73,9 +73,9 @@ class DeskWork(Generic[W]):
 
         return await self.db.write(work)
 
-    async def finish(self, scope: StaffScope, item_id: int, values: Mapping[str, Any]) -> W:
-        """Mark the item done with `values` (an outcome, a note): by its taker, by anyone
-        when nobody took it, by an admin always."""
+    async def finish(self, scope: StaffScope, item_id: int, note: str, **values: Any) -> W:
+        """Mark the item done with a note (clipped) and `values` (an outcome): by its
+        taker, by anyone when nobody took it, by an admin always."""
         m = self.model
         mine = (  # the rule of `may_finish`, in SQL
             true()
@@ -87,7 +87,13 @@ class DeskWork(Generic[W]):
             done = await session.execute(
                 update(m)
                 .where(self._open_in(scope, item_id), mine)
-                .values(status=DONE, closed_at=self.clock.now(), closed_by=scope.login, **values)
+                .values(
+                    status=DONE,
+                    closed_at=self.clock.now(),
+                    closed_by=scope.login,
+                    note=note.strip()[:NOTE_CHARS] or None,
+                    **values,
+                )
                 .returning(col(m.id))
             )
             if done.first() is None:

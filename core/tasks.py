@@ -15,7 +15,6 @@ from core.db.database import Database
 from core.desk_lists import Found
 from core.desk_work import DeskWork
 from core.models import StaffTask
-from core.models.calls import NOTE_CHARS
 from core.staff import StaffScope
 from core.vocab import TaskKind, TaskStatus
 
@@ -77,4 +76,4 @@ class TaskService:
         return await self._work.take(scope, task_id)
 
     async def close(self, scope: StaffScope, task_id: int, note: str = "") -> StaffTask:
-        return await self._work.finish(scope, task_id, {"note": note.strip()[:NOTE_CHARS] or None})
+        return await self._work.finish(scope, task_id, note)
