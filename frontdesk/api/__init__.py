@@ -6,17 +6,32 @@ from aiohttp import web
 
 from frontdesk.api import (
     bookings,
+    callbacks,
+    calls,
     escalations,
     patients,
     reminders,
     reports,
     schedules,
     staff,
+    tasks,
     waitlist,
 )
 from frontdesk.api.openapi import Api
 
-MODULES = (bookings, patients, escalations, waitlist, reminders, schedules, reports, staff)
+MODULES = (
+    bookings,
+    patients,
+    escalations,
+    callbacks,
+    tasks,
+    calls,
+    waitlist,
+    reminders,
+    schedules,
+    reports,
+    staff,
+)
 
 
 def setup_api(app: web.Application) -> None:
