@@ -24,6 +24,7 @@ from core.clock import Clock
 from core.conversations import ConversationStore, Snapshot
 from core.errors import ConcurrentUpdate, DomainError
 from core.escalation import EscalationService
+from core.feed import parse_slot_link
 from core.linking import LinkingService, fold_name
 from core.patients import PatientService
 from core.search import SlotSearch
@@ -116,7 +117,10 @@ class Dialog:
             return
         if text and text.startswith("/start"):
             code = text[6:].strip()
-            if sum(ch.isdigit() for ch in code) == 9:
+            slot_link = parse_slot_link(code)
+            if slot_link is not None:
+                await booking.start_at(turn, *slot_link)
+            elif sum(ch.isdigit() for ch in code) == 9:
                 await link.redeem(turn, code)
             else:
                 menu.show(turn, greeting=True)
@@ -128,7 +132,7 @@ class Dialog:
             await _leave_flow(turn)
             menu.show(turn)
             return
-        if action and not bound:
+        if action and bound is None:
             await self._global(turn, action)
             return
         if action and bound != turn.state.get("valid_turn"):

@@ -9,8 +9,9 @@ slot's availability exactly as the bot's own search does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -45,11 +46,35 @@ class FeedSchedule:
         return f"{self.doctor_id}-{self.branch_id}"
 
 
+# A deep link's start payload (Telegram allows 1-64 of [A-Za-z0-9_-]): doctor, UTC start.
+_SLOT_LINK = re.compile(r"slot-(\d{1,9})-(\d{12})")
+
+
 @dataclass(frozen=True)
 class FeedSlot:
     schedule_id: str
     start_at: datetime
     end_at: datetime
+
+    @property
+    def doctor_id(self) -> int:
+        return int(self.schedule_id.split("-")[0])
+
+    def link_payload(self) -> str:
+        """What the feed's booking link hands the bot; `parse_slot_link` reads it back."""
+        return f"slot-{self.doctor_id}-{self.start_at.astimezone(UTC):%Y%m%d%H%M}"
+
+
+def parse_slot_link(payload: str) -> tuple[int, datetime] | None:
+    """The doctor and UTC start a deep link names; None for anything else."""
+    match = _SLOT_LINK.fullmatch(payload)
+    if match is None:
+        return None
+    try:
+        at = datetime.strptime(match[2], "%Y%m%d%H%M").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(match[1]), at
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,7 @@ class FeedLinks:
     def deep_link(self, slot: FeedSlot) -> str | None:
         if not self.bot_username:
             return None
-        doctor = slot.schedule_id.split("-")[0]
-        # /start payload: 1-64 characters of [A-Za-z0-9_-]
-        return f"https://t.me/{self.bot_username}?start=slot-{doctor}-{slot.start_at:%Y%m%d%H%M}"
+        return f"https://t.me/{self.bot_username}?start={slot.link_payload()}"
 
 
 def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:

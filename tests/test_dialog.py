@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from core.feed import FeedSlot
 from core.models import Booking, Escalation, Patient
 from core.vocab import BookingStatus, Channel
 from tests.chat import Patient as Chat
@@ -305,3 +306,21 @@ async def test_restrictions_are_explained_in_the_patients_language(db, clock):
     await chat.send(payload=chat.first_button(f"svc:{c.child_visit.id}"))
     assert "от 0 до 17 лет" in chat.text
     assert chat.first_button("m:book")
+
+
+async def test_a_feed_link_opens_that_doctors_day_and_a_bad_one_the_usual_start(db, clock):
+    c = await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock), language="en")
+    eight = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # 09:00 in Warsaw, a Wednesday
+    link = FeedSlot(f"{c.internist.id}-{c.branch.id}", eight, eight).link_payload()
+
+    await chat.send(f"/start {link}")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+
+    assert "Free times on Wednesday, 2 December" in chat.text
+    assert "09:00" in chat.buttons()
+
+    for forged in (f"slot-999999-{eight:%Y%m%d%H%M}", "slot-1-202613450800", "slot-x"):
+        await chat.send(f"/start {forged}")
+        assert "09:00" not in chat.buttons()
+        assert "Book" in " ".join(chat.buttons()) or "What kind of visit" in chat.text

@@ -43,6 +43,16 @@ async def start(turn: Turn) -> None:
     await prompt(turn)
 
 
+async def start_at(turn: Turn, doctor_id: int, at: datetime) -> None:
+    """A deep link to one free time (from the aggregators' feed): that doctor's service,
+    then that day's free times; a doctor we do not know starts the usual way."""
+    turn.go("book", "service")
+    turn.data["link_at"] = at.isoformat()
+    if not await _choose_doctor(turn, doctor_id):
+        turn.data.pop("link_at")
+        await prompt(turn)
+
+
 async def start_move(turn: Turn, booking_id: int) -> None:
     booking = await turn.services.booking.get(booking_id)
     if booking.patient_id != turn.patient_id:
@@ -197,6 +207,8 @@ async def _choose_service(turn: Turn, service_id: int) -> bool:
     turn.at("day")
     if service.patient_info:
         turn.say(f"ℹ️ {service.patient_info}")
+    if "link_at" in turn.data:
+        await _day_of_link(turn, datetime.fromisoformat(turn.data.pop("link_at")))
     await prompt(turn)
     return True
 
@@ -216,6 +228,17 @@ def _query(turn: Turn) -> SlotQuery:
         start=start,
         limit=100,
     )
+
+
+async def _day_of_link(turn: Turn, at: datetime) -> None:
+    """Go straight to the linked time's day while it, or a later time that day, is free."""
+    found = await turn.services.search.find(replace(_query(turn), start=at, limit=1))
+    if not found:
+        return
+    day = found[0].local_start().date()
+    if day == at.astimezone(ZoneInfo(found[0].timezone)).date():
+        turn.data.update(tz=found[0].timezone, day=day.isoformat())
+        turn.at("time")
 
 
 async def _ask_day(turn: Turn) -> None:
