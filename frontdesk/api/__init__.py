@@ -7,6 +7,7 @@ from aiohttp import web
 from frontdesk.api import (
     bookings,
     escalations,
+    partners,
     patients,
     reminders,
     reports,
@@ -16,7 +17,17 @@ from frontdesk.api import (
 )
 from frontdesk.api.openapi import Api
 
-MODULES = (bookings, patients, escalations, waitlist, reminders, schedules, reports, staff)
+MODULES = (
+    bookings,
+    patients,
+    escalations,
+    waitlist,
+    reminders,
+    schedules,
+    reports,
+    staff,
+    partners,
+)
 
 
 def setup_api(app: web.Application) -> None:
