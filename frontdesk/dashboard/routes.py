@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from frontdesk.dashboard import bookings, inbox, lists, pages, settings_pages, today
+from frontdesk.dashboard import bookings, inbox, lists, pages, partner_pages, settings_pages, today
 from frontdesk.dashboard.render import TEMPLATES, Templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,4 +50,5 @@ def setup_dashboard(app: web.Application) -> None:
         f"/staff/reminders/{ID}/preview", settings_pages.preview, name="staff-reminder-preview"
     )
     r.add_post(f"/staff/reminders/{ID}/save", settings_pages.save, name="staff-reminder-save")
+    partner_pages.setup(r)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
