@@ -1,6 +1,7 @@
 """The dashboard's Partners page over real HTTP, on SQLite and PostgreSQL: a refusal by a
 fake Docplanner shown with its message, sent again or given up by an admin through the
-forms; mappings made and undone; registrars read only, doctors kept out."""
+forms; mappings made and undone; registrars read only, doctors kept out; and a visit the
+desk restores asks LUX MED first, as every booking does."""
 
 from __future__ import annotations
 
@@ -8,16 +9,25 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp.test_utils import TestServer
+from pytest_aiohttp import AiohttpClient
 
 from core.actors import Actor
+from core.booking import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
+from core.models import Booking
+from core.partner_desk import PartnerDesk
 from core.placement import VisitRequest
-from core.vocab import Channel
+from core.vocab import BookingStatus, Channel, MappingKind
+from frontdesk.app import create_app
+from frontdesk.settings import load_settings
 from tests.factories import adult
+from tests.fakes.luxmed import PASSWORD as LUXMED_PASSWORD
+from tests.fakes.luxmed import FakeLuxmed
 from tests.partner_setup import Rig, docplanner_rig
 from tests.staff_desk import Desk
-from tests.test_dashboard import WEDNESDAY_8, Client, client, clinic, log_in
+from tests.test_dashboard import WEDNESDAY_8, Client, book, client, clinic, log_in
 
 __all__ = ["client", "clinic"]  # the fixtures, shared with the dashboard's other tests
 
@@ -113,3 +123,39 @@ async def test_an_admin_maps_and_unmaps_from_the_page(client: Client, clinic: De
     )
     assert "7/8/9" not in await unmapped.text()
     assert (await client.get("/staff/partners/nowhere")).status == 404
+
+
+async def test_the_desk_restores_a_visit_only_if_the_paying_partner_covers_it(
+    aiohttp_client: AiohttpClient,
+    database_url: str,
+    db: Database,
+    clock: FrozenClock,
+    clinic: Desk,
+) -> None:
+    """A move or a restore at the desk is a booking too: LUX MED is asked first."""
+    fake = FakeLuxmed()
+    server = TestServer(fake.app())
+    await server.start_server()
+    settings = load_settings(
+        database_url=database_url,
+        secret_key="dashboard-secret-key-0123456789abcdef",
+        run_worker_in_process=False,
+        luxmed_connector_url=str(server.make_url("")).rstrip("/"),
+        luxmed_password=LUXMED_PASSWORD,
+    )
+    desk_client = await aiohttp_client(create_app(settings, clock=clock))
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    await BookingService(db, clock).cancel(Actor.staff("setup"), booking_id, "patient phoned")
+    assert clinic.clinic.consult.id is not None
+    await PartnerDesk(db, clock).map(
+        Channel.LUXMED, MappingKind.SERVICE, clinic.clinic.consult.id, "LM-100"
+    )
+    token = await log_in(desk_client, "reg")
+    refused = await desk_client.post(
+        f"/staff/bookings/{booking_id}/restore", data={"csrf_token": token}
+    )
+    assert refused.status == 422
+    assert "did not confirm the patient's coverage" in await refused.text()
+    async with db.read() as session:
+        assert (await session.get_one(Booking, booking_id)).status is BookingStatus.CANCELLED
+    await server.close()
