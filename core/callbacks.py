@@ -1,19 +1,23 @@
 """Callback requests: numbers the desk should call back. One open request per number; a
 repeat call from it while the request is open adds to its count (an atomic upsert on the
-open number, so parallel calls still make one request)."""
+open number, so parallel calls still make one request). The desk lists them in its
+scope, the longest waiting first, takes one and marks it done with what calling back
+gave (`core.desk_work`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.errors import InvalidTransition
+from core.desk_lists import Found
+from core.desk_work import DeskWork
 from core.models import CallbackRequest
-from core.vocab import CallbackReason, CallbackStatus
+from core.staff import StaffScope
+from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus
 
 MAX_LISTED = 500
 
@@ -22,6 +26,7 @@ class CallbackService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._work = DeskWork(db, clock, CallbackRequest, "callback request")
 
     async def request(
         self,
@@ -75,38 +80,35 @@ class CallbackService:
 
         return await self.db.write(work)
 
-    async def open_requests(self, limit: int = MAX_LISTED) -> list[CallbackRequest]:
-        """The open requests, oldest first: the order the desk should call back in."""
-        async with self.db.read() as session:
-            rows = await session.execute(
-                select(CallbackRequest)
-                .where(col(CallbackRequest.status) == CallbackStatus.OPEN)
-                .order_by(col(CallbackRequest.created_at), col(CallbackRequest.id))
-                .limit(limit)
-            )
-            return list(rows.scalars())
+    async def queue(
+        self,
+        scope: StaffScope,
+        *,
+        statuses: frozenset[CallbackStatus] = frozenset({CallbackStatus.OPEN}),
+        branch_ids: frozenset[int] | None = None,
+        limit: int = MAX_LISTED,
+        offset: int = 0,
+    ) -> Found[CallbackRequest]:
+        """The requests in the member's scope, the longest waiting first: the order the
+        desk should call back in."""
+        where = [col(CallbackRequest.status).in_(sorted(statuses))]
+        if branch_ids is not None:
+            where.append(col(CallbackRequest.branch_id).in_(sorted(branch_ids)))
+        return await self._work.page(scope, *where, limit=limit, offset=offset)
 
-    async def close(self, request_id: int, staff_login: str) -> None:
+    async def take(self, scope: StaffScope, request_id: int) -> CallbackRequest:
+        """The member is calling the number back; nobody else can take the request now."""
+        return await self._work.take(scope, request_id)
+
+    async def done(
+        self, scope: StaffScope, request_id: int, outcome: CallbackOutcome, note: str = ""
+    ) -> CallbackRequest:
         """The desk called back; the number may open a new request from now on."""
-        now = self.clock.now()
-
-        async def work(session: AsyncSession) -> None:
-            closed = await session.execute(
-                update(CallbackRequest)
-                .where(
-                    col(CallbackRequest.id) == request_id,
-                    col(CallbackRequest.status) == CallbackStatus.OPEN,
-                )
-                .values(
-                    status=CallbackStatus.DONE,
-                    open_phone=None,
-                    closed_at=now,
-                    closed_by=staff_login,
-                    updated_at=now,
-                )
-                .returning(col(CallbackRequest.id))
-            )
-            if closed.first() is None:
-                raise InvalidTransition("no such open callback request")
-
-        await self.db.write(work)
+        return await self._work.finish(
+            scope,
+            request_id,
+            note,
+            outcome=outcome,
+            open_phone=None,
+            updated_at=self.clock.now(),
+        )

@@ -1,6 +1,6 @@
 """Phone calls: the menu's state between Twilio's webhooks, kept by CallSid so any process
-can take a call's next step, and the call's record for the desk's reports (who called,
-for how long, the path through the menu, the outcome).
+can take a call's next step, and the call's record for the desk's reports
+(`core.call_reports`: who called, for how long, the path through the menu, the outcome).
 
 Identification by phone: the caller ID names a card, the date of birth typed on the
 keypad confirms it; typed dates are throttled per number, so a spoofed caller ID does
@@ -10,7 +10,7 @@ not make the date guessable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,7 +27,6 @@ from core.vocab import CallOutcome, ContactKind
 
 MAX_PATH = 200  # steps kept per call; a caller looping in the menu does not grow it further
 BIRTH_DATE_TRIES = Limit(attempts=5, window=timedelta(hours=1))
-MAX_LISTED = 1000
 
 
 @dataclass
@@ -150,17 +149,6 @@ class CallStore:
             return _snapshot(row)
 
         return await self.db.write(work)
-
-    async def between(self, start: datetime, end: datetime) -> list[Call]:
-        """The calls that started in [start, end), for the desk's reports."""
-        async with self.db.read() as session:
-            rows = await session.execute(
-                select(Call)
-                .where(col(Call.started_at) >= start, col(Call.started_at) < end)
-                .order_by(col(Call.started_at))
-                .limit(MAX_LISTED)
-            )
-            return list(rows.scalars())
 
 
 async def _row(session: AsyncSession, call_sid: str) -> Call:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlmodel import col
 
 from core.db.database import Database
@@ -27,6 +27,13 @@ class Found(Generic[T]):
     has_more: bool
 
 
+async def read_page(db: Database, statement: Select[Any], limit: int, offset: int) -> Found[Any]:
+    """One page of an ordered statement's rows; one row more is read to tell `has_more`."""
+    async with db.read() as session:
+        rows = list((await session.execute(statement.limit(limit + 1).offset(offset))).scalars())
+    return Found(rows[:limit], has_more=len(rows) > limit)
+
+
 def _in(column: Any, ids: frozenset[int] | None) -> ColumnElement[bool]:
     return true() if ids is None else col(column).in_(sorted(ids))
 
@@ -36,21 +43,7 @@ class DeskLists:
         self.db = db
 
     async def _page(self, statement: Select[Any], limit: int, offset: int) -> Found[Any]:
-        async with self.db.read() as session:
-            rows = list(
-                (await session.execute(statement.limit(limit + 1).offset(offset))).scalars()
-            )
-        return Found(rows[:limit], has_more=len(rows) > limit)
-
-    @staticmethod
-    def _waitlist_scope(scope: StaffScope) -> ColumnElement[bool]:
-        """A registrar sees entries for their branches and those for any branch."""
-        if scope.branch_ids is None:
-            return true()
-        return or_(
-            col(WaitlistEntry.branch_id).is_(None),
-            col(WaitlistEntry.branch_id).in_(sorted(scope.branch_ids)),
-        )
+        return await read_page(self.db, statement, limit, offset)
 
     async def waitlist(
         self,
@@ -61,7 +54,7 @@ class DeskLists:
         offset: int,
     ) -> Found[WaitlistEntry]:
         """Entries, the longest waiting first."""
-        statement = select(WaitlistEntry).where(self._waitlist_scope(scope))
+        statement = select(WaitlistEntry).where(scope.desk_rows(WaitlistEntry.branch_id))
         if statuses:
             statement = statement.where(col(WaitlistEntry.status).in_(sorted(statuses)))
         statement = statement.order_by(col(WaitlistEntry.created_at), col(WaitlistEntry.id))
@@ -72,7 +65,7 @@ class DeskLists:
             entry = (
                 await session.execute(
                     select(WaitlistEntry).where(
-                        col(WaitlistEntry.id) == entry_id, self._waitlist_scope(scope)
+                        col(WaitlistEntry.id) == entry_id, scope.desk_rows(WaitlistEntry.branch_id)
                     )
                 )
             ).scalar_one_or_none()

@@ -14,10 +14,11 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -78,6 +79,16 @@ class StaffScope:
         if self.role is StaffRole.DOCTOR:
             return frozenset() if self.doctor_id is None else frozenset({self.doctor_id})
         return None
+
+    def desk_rows(self, branch_id: Any) -> ColumnElement[bool]:
+        """The desk's work kept by branch (callbacks, tasks, call records, the waiting list)
+        that this member sees: a registrar their branches' and what belongs to no branch,
+        an admin all, a doctor none."""
+        if self.role is StaffRole.DOCTOR:
+            return false()
+        if self.branch_ids is None:
+            return true()
+        return or_(col(branch_id).is_(None), col(branch_id).in_(sorted(self.branch_ids)))
 
     def check_branch(self, branch_id: int) -> None:
         """Where a member would put something new (a visit, a waiting-list entry)."""

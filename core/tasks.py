@@ -1,18 +1,21 @@
 """Staff tasks: what a caller left for the clinic's staff (a prescription to renew, a card
-to complete after booking with a spoken name), listed oldest first and closed by a login."""
+to complete after booking with a spoken name), kept by the branch called. The desk lists
+them in its scope, oldest first, takes one and closes it with a note (`core.desk_work`).
+A doctor sees none: a task does not say which doctor it is for."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.errors import InvalidTransition
+from core.desk_lists import Found
+from core.desk_work import DeskWork
 from core.models import StaffTask
+from core.staff import StaffScope
 from core.vocab import TaskKind, TaskStatus
 
 MAX_LISTED = 500
@@ -23,6 +26,7 @@ class TaskService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._work = DeskWork(db, clock, StaffTask, "task")
 
     async def create(
         self,
@@ -31,6 +35,7 @@ class TaskService:
         language: str,
         details: dict[str, Any],
         patient_id: int | None = None,
+        branch_id: int | None = None,
         phone: str | None = None,
         call_sid: str | None = None,
     ) -> StaffTask:
@@ -40,6 +45,7 @@ class TaskService:
             task = StaffTask(
                 kind=kind,
                 patient_id=patient_id,
+                branch_id=branch_id,
                 phone=phone,
                 call_sid=call_sid,
                 language=language,
@@ -52,27 +58,22 @@ class TaskService:
 
         return await self.db.write(work)
 
-    async def open_tasks(
-        self, kind: TaskKind | None = None, limit: int = MAX_LISTED
-    ) -> list[StaffTask]:
-        async with self.db.read() as session:
-            stmt = select(StaffTask).where(col(StaffTask.status) == TaskStatus.OPEN)
-            if kind is not None:
-                stmt = stmt.where(col(StaffTask.kind) == kind)
-            rows = await session.execute(
-                stmt.order_by(col(StaffTask.created_at), col(StaffTask.id)).limit(limit)
-            )
-            return list(rows.scalars())
+    async def listed(
+        self,
+        scope: StaffScope,
+        *,
+        kinds: frozenset[TaskKind] | None = None,
+        statuses: frozenset[TaskStatus] = frozenset({TaskStatus.OPEN}),
+        limit: int = MAX_LISTED,
+        offset: int = 0,
+    ) -> Found[StaffTask]:
+        where = [col(StaffTask.status).in_(sorted(statuses))]
+        if kinds is not None:
+            where.append(col(StaffTask.kind).in_(sorted(kinds)))
+        return await self._work.page(scope, *where, limit=limit, offset=offset)
 
-    async def close(self, task_id: int, staff_login: str) -> None:
-        async def work(session: AsyncSession) -> None:
-            closed = await session.execute(
-                update(StaffTask)
-                .where(col(StaffTask.id) == task_id, col(StaffTask.status) == TaskStatus.OPEN)
-                .values(status=TaskStatus.DONE, closed_at=self.clock.now(), closed_by=staff_login)
-                .returning(col(StaffTask.id))
-            )
-            if closed.first() is None:
-                raise InvalidTransition("no such open task")
+    async def take(self, scope: StaffScope, task_id: int) -> StaffTask:
+        return await self._work.take(scope, task_id)
 
-        await self.db.write(work)
+    async def close(self, scope: StaffScope, task_id: int, note: str = "") -> StaffTask:
+        return await self._work.finish(scope, task_id, note)

@@ -202,8 +202,17 @@ class CallbackReason(StrEnum):
 
 
 class CallbackStatus(StrEnum):
-    OPEN = "open"
+    OPEN = "open"  # waiting, or taken by a member (`taken_by`) who is calling back
     DONE = "done"
+
+
+class CallbackOutcome(StrEnum):
+    """What calling the number back gave."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
 
 
 class TaskKind(StrEnum):

@@ -11,6 +11,8 @@ from bot.calendar import CalendarLinks
 from bot.courier import Courier
 from bot.dialog import BotServices
 from core.booking import BookingService
+from core.callbacks import CallbackService
+from core.calls import CallStore
 from core.catalog import Catalog
 from core.clock import Clock
 from core.conversations import ConversationStore
@@ -22,6 +24,7 @@ from core.patients import PatientService
 from core.schedule import ScheduleService
 from core.search import SlotSearch
 from core.staff import StaffAccounts
+from core.tasks import TaskService
 from core.waitlist import WaitlistPolicy, WaitlistService
 from frontdesk.settings import Settings
 
@@ -45,6 +48,9 @@ class Services:
     conversations: ConversationStore
     courier: Courier
     staff: StaffAccounts
+    calls: CallStore
+    callbacks: CallbackService
+    tasks: TaskService
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -95,6 +101,9 @@ def build_services(
         conversations=ConversationStore(db, clock),
         courier=Courier(),
         staff=StaffAccounts(db, clock),
+        calls=CallStore(db, clock),
+        callbacks=CallbackService(db, clock),
+        tasks=TaskService(db, clock),
         calendar_links=links,
     )
 

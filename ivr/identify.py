@@ -143,6 +143,7 @@ async def _answer_new_dob(turn: Turn, action: str | None, voice: VoiceInput) -> 
         language=turn.call.language,
         details={"spoken_name": name},
         patient_id=patient.id,
+        branch_id=turn.branch.id,
         phone=normalize_phone(turn.call.caller),
         call_sid=turn.call.call_sid,
     )

@@ -50,6 +50,7 @@ async def prescription(turn: Turn, details: dict[str, str]) -> None:
         language=turn.call.language,
         details=details,
         patient_id=turn.patient_id,
+        branch_id=turn.branch.id,
         phone=turn.call.caller,
         call_sid=turn.call.call_sid,
     )

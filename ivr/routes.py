@@ -17,9 +17,7 @@ from aiohttp import web
 from bot.i18n import LANGUAGES, translations
 from bot.whatsapp.routes import TWILIO_SMS
 from bot.whatsapp.signature import SIGNATURE_HEADER, form_params, is_signed, public_url
-from core.callbacks import CallbackService
-from core.calls import Callers, CallStore
-from core.tasks import TaskService
+from core.calls import Callers
 from frontdesk.keys import SERVICES, SETTINGS
 from frontdesk.settings import Settings
 from ivr import demo
@@ -66,10 +64,10 @@ async def _ivr_ctx(app: web.Application) -> AsyncIterator[None]:
             search=services.search,
             booking=services.booking,
             patients=services.patients,
-            calls=CallStore(db, clock),
+            calls=services.calls,
             callers=Callers(db, clock),
-            callbacks=CallbackService(db, clock),
-            tasks=TaskService(db, clock),
+            callbacks=services.callbacks,
+            tasks=services.tasks,
             policy=policy_of(app[SETTINGS]),
             confirmations=confirmations,
         )

@@ -12,7 +12,7 @@ from core.clock import Clock
 from core.db.database import Database
 from core.models import Branch, Clinic, Doctor, StaffMember
 from core.schedule import ScheduleService
-from core.staff import NewStaff, StaffAccounts
+from core.staff import NewStaff, StaffAccounts, StaffScope
 from core.structure import StructureWriter
 from core.vocab import StaffRole
 from tests.factories import SmallClinic, small_clinic
@@ -20,6 +20,8 @@ from tests.factories import SmallClinic, small_clinic
 PASSWORD = "correct horse battery staple"
 # Cheap parameters: the tests check the flow, not argon2's cost.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+# An admin's scope, for tests that work the desk through the core without accounts.
+ADMIN = StaffScope(staff_id=1, login="ola", role=StaffRole.ADMIN, branch_ids=None, doctor_id=None)
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """The dashboard end to end in a real headless Chromium (Debian's, driven by Playwright)
 against the app served on loopback: a registrar logs in, finds a booking and moves it,
 marks an arrival, answers a patient who asked for a person through the Telegram webhook
-(the reply reaches the fake Bot API), restores a cancelled visit; an admin sends again
-or gives up what a fake Docplanner refused, and maps a doctor. Each page is saved as a
-screenshot under test-artifacts/dashboard/."""
+(the reply reaches the fake Bot API), restores a cancelled visit, and calls back a caller
+who asked for it in the phone menu (Twilio's signed webhooks) and handles the
+prescription another caller left there; an admin sends again or gives up what a fake
+Docplanner refused, and maps a doctor. Each page is saved as a screenshot under
+test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -19,20 +21,24 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright, expect
 from pytest_aiohttp import AiohttpClient, AiohttpServer
+from sqlalchemy import select
 
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import TelegramSender
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.models import Booking
+from core.models import Booking, CallbackRequest, StaffTask
 from core.notifications import Dispatcher
 from core.reminders import ReminderPlanner, ReminderRules, install_defaults
-from core.vocab import BookingStatus, Channel
+from core.vocab import BookingStatus, CallbackOutcome, CallbackStatus, Channel, TaskStatus
 from frontdesk.app import create_app
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import load_settings
+from tests.factories import adult
 from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, PATIENT
 from tests.partner_setup import docplanner_rig
+from tests.phone import Phone
 from tests.staff_desk import PASSWORD, Desk, desk
 from tests.test_dashboard import WEDNESDAY_8, book
 from tests.test_dashboard_partners import refused_visit
@@ -75,6 +81,8 @@ async def server(
         telegram_bot_token=TOKEN,
         telegram_webhook_secret=SECRET,
         telegram_api_server=telegram.base_url,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
         run_worker_in_process=False,
     )
     return await aiohttp_server(create_app(settings, clock=clock))
@@ -281,6 +289,80 @@ async def test_a_cancelled_visit_is_restored_from_the_trash(
     )
 
 
+async def test_the_desk_calls_back_a_caller_and_handles_a_prescription_request(
+    page: Page,
+    server: TestServer,
+    aiohttp_client: AiohttpClient,
+    db: Database,
+    clock: FrozenClock,
+    clinic: Desk,
+    database_url: str,
+) -> None:
+    # Two calls through Twilio's signed webhooks to the server the browser uses: an unknown
+    # number waits at the desk and asks to be called back; a patient asks for a prescription.
+    await adult(db, clock)  # Ewa Testowa1, +48501000001, born 1 May 1980
+    phones = cast(Client, await aiohttp_client(server))
+    waiting = Phone(phones)
+    await waiting.dial()
+    await waiting.press("0")
+    await waiting.wait_in_queue(seconds=75)
+    await waiting.press_while_waiting("1")
+    await waiting.leave_queue("leave")
+    await waiting.hang_up()
+    patient = Phone(phones, caller="+48501000001")
+    await patient.dial()
+    await patient.press("3")
+    await patient.press("01051980")
+    await patient.say("Metformina 500 miligramów")
+    await patient.hang_up()
+
+    await log_in(page, "reg", database_url)
+    await page.set_viewport_size({"width": 768, "height": 1024})  # a tablet held upright
+    for path in ("/staff/callbacks", "/staff/tasks"):
+        await page.goto(path)
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), path
+    await shot(page, "12-tasks-upright", database_url)
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    await page.get_by_role("link", name="Callbacks").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Callbacks")
+    row = page.get_by_role("row", name=re.compile(re.escape(PATIENT)))
+    await expect(row).to_contain_text("Chose a callback instead of waiting")
+    await shot(page, "10-callbacks", database_url)
+    await row.get_by_role("button", name=f"Take: {PATIENT}").click()
+    await expect(row).to_contain_text("Taken by Renata Rejestracja")
+    await row.get_by_label("Outcome").select_option(label="Reached")
+    await row.get_by_label("Note").fill("Booked for Friday")
+    await shot(page, "11-callback-taken", database_url)
+    await row.get_by_role("button", name=f"Mark done: {PATIENT}").click()
+    await expect(page.get_by_text("Nobody is waiting for a call back.")).to_be_visible()
+    async with db.read() as session:
+        [done] = (await session.execute(select(CallbackRequest))).scalars()
+    assert (done.status, done.outcome, done.note, done.closed_by) == (
+        CallbackStatus.DONE,
+        CallbackOutcome.REACHED,
+        "Booked for Friday",
+        "reg",
+    )
+
+    await page.get_by_role("link", name="Tasks").click()
+    task = page.get_by_role("row", name=re.compile("Prescription renewal"))
+    await expect(task).to_contain_text("Metformina 500 miligramów")
+    await expect(task).to_contain_text("Ewa Testowa1")
+    await shot(page, "12-tasks", database_url)
+    await task.get_by_role("button", name=re.compile("^Take")).click()
+    await expect(task).to_contain_text("Taken by Renata Rejestracja")
+    await task.get_by_label("Note").fill("Renewed, patient told")
+    await task.get_by_role("button", name=re.compile("^Mark done")).click()
+    await expect(page.get_by_text("No tasks waiting.")).to_be_visible()
+    async with db.read() as session:
+        [closed] = (await session.execute(select(StaffTask))).scalars()
+    assert (closed.status, closed.note, closed.branch_id) == (
+        TaskStatus.DONE,
+        "Renewed, patient told",
+        clinic.clinic.branch.id,
+    )
+
+
 async def test_an_admin_settles_what_a_partner_refused(
     page: Page, db: Database, clock: FrozenClock, clinic: Desk, database_url: str
 ) -> None:
@@ -295,7 +377,7 @@ async def test_an_admin_settles_what_a_partner_refused(
         await expect(page).to_have_url(re.compile(r"/staff/partners/znanylekarz$"))
         refusals = page.locator("#failures")
         await expect(refusals.get_by_role("row", name=re.compile("HTTP 422"))).to_have_count(2)
-        await shot(page, "10-partner-refusals", database_url)
+        await shot(page, "13-partner-refusals", database_url)
 
         await page.get_by_role("button", name=f"Send again: Send the booking #{first.id}").click()
         await expect(page.locator(f"#failure-{first.id}")).to_have_count(0)
@@ -316,4 +398,4 @@ async def test_an_admin_settles_what_a_partner_refused(
         )
         await page.get_by_role("button", name=f"Map: {other}").click()
         await expect(page.locator("#mappings")).to_contain_text("1001/302/9002")
-        await shot(page, "11-partner-mapped", database_url)
+        await shot(page, "14-partner-mapped", database_url)

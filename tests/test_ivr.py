@@ -24,6 +24,7 @@ from core.models import Booking, BookingChange, Call, CallbackRequest, Hold, Pat
 from core.placement import VisitRequest
 from core.vocab import (
     BookingStatus,
+    CallbackOutcome,
     CallbackReason,
     CallbackStatus,
     CallOutcome,
@@ -49,6 +50,7 @@ from tests.fakes.twilio import (
     voice_call,
 )
 from tests.phone import PUBLIC, Phone
+from tests.staff_desk import ADMIN
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[..., Awaitable[Client]]
@@ -524,7 +526,9 @@ async def test_a_caller_asks_for_a_callback_when_the_queue_is_long(
     assert request.calls == 2
     assert request.call_sid == again.sid
 
-    await CallbackService(db, FrozenClock(datetime.now(UTC))).close(request.id or 0, "ola")
+    await CallbackService(db, FrozenClock(datetime.now(UTC))).done(
+        ADMIN, request.id or 0, CallbackOutcome.REACHED
+    )
     third = Phone(client)
     await third.dial()
     await third.press("0")

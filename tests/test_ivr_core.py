@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Texts
+from core.call_reports import CallReports
 from core.callbacks import CallbackService
 from core.calls import Callers, CallStore, parse_birth_date
 from core.clock import FrozenClock
@@ -20,12 +21,19 @@ from core.errors import ConcurrentUpdate, InvalidTransition, NotFound, Throttled
 from core.hours import is_open, next_opening
 from core.models import Doctor
 from core.tasks import TaskService
-from core.vocab import CallbackReason, CallbackStatus, CallOutcome, TaskKind
+from core.vocab import (
+    CallbackOutcome,
+    CallbackReason,
+    CallbackStatus,
+    CallOutcome,
+    TaskKind,
+)
 from frontdesk.settings import ConfigError, load_settings
 from ivr.directory import CachedCatalog
 from ivr.speech import match
 from ivr.spoken import ordinal, spoken_slot
 from tests.factories import adult, small_clinic
+from tests.staff_desk import ADMIN
 
 NUMBER = "+48501000009"
 
@@ -42,14 +50,14 @@ async def test_parallel_calls_from_one_number_make_one_request_with_their_count(
     )
     for _ in range(2):  # one call asking twice in a row (a key, then a hang-up) counts once
         await callbacks.request(NUMBER, CallbackReason.MISSED, call_sid="CA5", language="pl")
-    (request,) = await callbacks.open_requests()
+    (request,) = (await callbacks.queue(ADMIN)).items
     assert request.calls == 6
     assert request.status is CallbackStatus.OPEN
 
-    await callbacks.close(request.id or 0, "ola")
+    await callbacks.done(ADMIN, request.id or 0, CallbackOutcome.REACHED)
     with pytest.raises(InvalidTransition):
-        await callbacks.close(request.id or 0, "ola")
-    assert await callbacks.open_requests() == []
+        await callbacks.done(ADMIN, request.id or 0, CallbackOutcome.REACHED)
+    assert (await callbacks.queue(ADMIN)).items == []
     fresh = await callbacks.request(
         NUMBER, CallbackReason.AFTER_HOURS, call_sid="CA9", language="uk"
     )
@@ -79,7 +87,15 @@ async def test_a_step_saving_over_a_parallel_one_is_refused(
     first.outcome = None
     first.state["step"] = "menu"
     await calls.save(first)  # a late step never erases the outcome the end recorded
-    (row,) = await calls.between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    (row,) = (
+        await CallReports(db).records(
+            ADMIN,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2027, 1, 1, tzinfo=UTC),
+            limit=9,
+            offset=0,
+        )
+    ).items
     assert row.outcome is CallOutcome.ABANDONED
     assert row.duration_seconds == 42
     assert await calls.finish("CA-unknown", 1) is None
@@ -110,12 +126,12 @@ async def test_tasks_are_listed_oldest_first_and_closed_once(
         TaskKind.PRESCRIPTION, language="pl", details={"transcript": "x" * 5000}, phone=NUMBER
     )
     assert len(made.details["transcript"]) == 1000
-    (listed,) = await tasks.open_tasks(TaskKind.PRESCRIPTION)
+    (listed,) = (await tasks.listed(ADMIN, kinds=frozenset({TaskKind.PRESCRIPTION}))).items
     assert listed.id == made.id
-    assert await tasks.open_tasks(TaskKind.COMPLETE_CARD) == []
-    await tasks.close(made.id or 0, "dr.nowak")
+    assert (await tasks.listed(ADMIN, kinds=frozenset({TaskKind.COMPLETE_CARD}))).items == []
+    await tasks.close(ADMIN, made.id or 0)
     with pytest.raises(InvalidTransition):
-        await tasks.close(made.id or 0, "dr.nowak")
+        await tasks.close(ADMIN, made.id or 0)
 
 
 def test_speech_is_matched_to_the_option_it_resembles() -> None:

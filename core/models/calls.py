@@ -10,7 +10,16 @@ from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from core.models._columns import enum, optional_enum, utc
-from core.vocab import CallbackReason, CallbackStatus, CallOutcome, TaskKind, TaskStatus
+from core.vocab import (
+    CallbackOutcome,
+    CallbackReason,
+    CallbackStatus,
+    CallOutcome,
+    TaskKind,
+    TaskStatus,
+)
+
+NOTE_CHARS = 500
 
 
 class Call(SQLModel, table=True):
@@ -53,6 +62,11 @@ class CallbackRequest(SQLModel, table=True):
     status: CallbackStatus = enum(CallbackStatus, default=CallbackStatus.OPEN)
     created_at: datetime = utc()
     updated_at: datetime = utc()
+    # The member calling back: set once, by a conditional update (`core.desk_work`).
+    taken_by: str | None = Field(default=None, max_length=100)
+    taken_at: datetime | None = utc(nullable=True)
+    outcome: CallbackOutcome | None = optional_enum(CallbackOutcome)
+    note: str | None = Field(default=None, max_length=NOTE_CHARS)
     closed_at: datetime | None = utc(nullable=True)
     closed_by: str | None = Field(default=None, max_length=100)
 
@@ -66,11 +80,15 @@ class StaffTask(SQLModel, table=True):
     kind: TaskKind = enum(TaskKind)
     status: TaskStatus = enum(TaskStatus, default=TaskStatus.OPEN)
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")  # the branch called
     phone: str | None = Field(default=None, max_length=32)
     call_sid: str | None = Field(default=None, max_length=64)
     language: str = Field(default="pl", max_length=5)
     # What the caller said or left: {"transcript": ...} or {"recording_url": ...}.
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = utc()
+    taken_by: str | None = Field(default=None, max_length=100)
+    taken_at: datetime | None = utc(nullable=True)
+    note: str | None = Field(default=None, max_length=NOTE_CHARS)
     closed_at: datetime | None = utc(nullable=True)
     closed_by: str | None = Field(default=None, max_length=100)

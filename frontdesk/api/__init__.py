@@ -6,6 +6,8 @@ from aiohttp import web
 
 from frontdesk.api import (
     bookings,
+    callbacks,
+    calls,
     escalations,
     partners,
     patients,
@@ -13,6 +15,7 @@ from frontdesk.api import (
     reports,
     schedules,
     staff,
+    tasks,
     waitlist,
 )
 from frontdesk.api.openapi import Api
@@ -21,6 +24,9 @@ MODULES = (
     bookings,
     patients,
     escalations,
+    callbacks,
+    tasks,
+    calls,
     waitlist,
     reminders,
     schedules,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Annotated, Any, Generic, TypeVar
 
+from aiohttp import web
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from frontdesk import keys
 from frontdesk.api.openapi import MAX_ID
 
 T = TypeVar("T")
@@ -96,6 +98,25 @@ class Output(BaseModel):
     """A response body read straight off a table row's attributes."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class WithPatient(Output):
+    """A row about a patient's card (or an unknown caller's), shown with the card's name."""
+
+    patient_id: int | None = Field(description="null: the caller was not identified")
+    patient_name: str | None = None
+
+
+W = TypeVar("W", bound=WithPatient)
+
+
+async def with_patient_names(request: web.Request, model: type[W], rows: Sequence[Any]) -> list[W]:
+    """`rows` as `model`, each with its card's name, read in one go."""
+    names = await request.app[keys.PATIENTS].names(r.patient_id for r in rows if r.patient_id)
+    return [
+        model.model_validate(r).model_copy(update={"patient_name": names.get(r.patient_id)})
+        for r in rows
+    ]
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,13 +1,15 @@
-"""`/api/v1/reports`: simple counts for the clinic's managers, within the asker's scope."""
+"""`/api/v1/reports`: simple counts for the clinic's managers, within the asker's scope:
+bookings per channel, phone calls per day and per outcome."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.call_reports import CallReports
 from core.desk_lists import DeskLists
-from core.vocab import Channel
+from core.vocab import CallOutcome, Channel
 from frontdesk import keys
 from frontdesk.api.models import Input, Instant
 from frontdesk.api.openapi import DESK, Api, Call
@@ -26,6 +28,11 @@ class Period(Input):
         if not timedelta(0) < self.end - self.start <= MAX_PERIOD:
             raise ValueError("end must follow start, at most 366 days later")
         return self
+
+
+class CallPeriod(Period):
+    start: Instant = Field(description="Calls starting at or after")
+    end: Instant = Field(description="Calls starting before")
 
 
 class ChannelCount(BaseModel):
@@ -59,4 +66,72 @@ async def bookings_per_channel(call: Call) -> BookingsPerChannel:
         start=q.start,
         end=q.end,
         rows=[ChannelCount(channel=c, bookings=counts.get(c, 0)) for c in Channel],
+    )
+
+
+class DayCount(BaseModel):
+    day: date = Field(description="The local day of the branch called")
+    calls: int
+
+
+class CallsPerDay(BaseModel):
+    """Every day of the period, with zero where no call came: at most 367 rows, never paged."""
+
+    start: datetime
+    end: datetime
+    rows: list[DayCount]
+
+
+class OutcomeCount(BaseModel):
+    outcome: CallOutcome
+    calls: int
+
+
+class CallOutcomes(BaseModel):
+    """Every outcome, with zero where no call had it: a short, fixed list, never paged."""
+
+    start: datetime
+    end: datetime
+    rows: list[OutcomeCount]
+    unfinished: int = Field(description="Calls still going on, without an outcome yet")
+
+
+def calls(call: Call) -> CallReports:
+    return CallReports(call.request.app[keys.DATABASE])
+
+
+@routes.route(
+    "GET",
+    "/reports/calls-per-day",
+    summary="Phone calls per day",
+    tag=TAG,
+    roles=DESK,
+    query=CallPeriod,
+    response=CallsPerDay,
+)
+async def calls_per_day(call: Call) -> CallsPerDay:
+    q = call.query_as(CallPeriod)
+    counts = await calls(call).per_day(call.scope, q.start, q.end)
+    return CallsPerDay(
+        start=q.start, end=q.end, rows=[DayCount(day=d, calls=n) for d, n in counts.items()]
+    )
+
+
+@routes.route(
+    "GET",
+    "/reports/call-outcomes",
+    summary="Phone calls per outcome",
+    tag=TAG,
+    roles=DESK,
+    query=CallPeriod,
+    response=CallOutcomes,
+)
+async def call_outcomes(call: Call) -> CallOutcomes:
+    q = call.query_as(CallPeriod)
+    counts = await calls(call).outcomes(call.scope, q.start, q.end)
+    return CallOutcomes(
+        start=q.start,
+        end=q.end,
+        rows=[OutcomeCount(outcome=o, calls=counts.get(o, 0)) for o in CallOutcome],
+        unfinished=counts.get(None, 0),
     )

@@ -10,7 +10,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from frontdesk.dashboard import bookings, inbox, lists, pages, partner_pages, settings_pages, today
+from frontdesk.dashboard import (
+    bookings,
+    calls,
+    inbox,
+    lists,
+    pages,
+    partner_pages,
+    settings_pages,
+    today,
+)
 from frontdesk.dashboard.render import TEMPLATES, Templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -42,6 +51,12 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_post(f"/staff/inbox/{ID}/take", inbox.take, name="staff-case-take")
     r.add_post(f"/staff/inbox/{ID}/reply", inbox.reply, name="staff-case-reply")
     r.add_post(f"/staff/inbox/{ID}/close", inbox.close, name="staff-case-close")
+    r.add_get("/staff/callbacks", calls.callbacks, name="staff-callbacks")
+    r.add_post(f"/staff/callbacks/{ID}/take", calls.take_callback, name="staff-callback-take")
+    r.add_post(f"/staff/callbacks/{ID}/done", calls.finish_callback, name="staff-callback-done")
+    r.add_get("/staff/tasks", calls.tasks, name="staff-tasks")
+    r.add_post(f"/staff/tasks/{ID}/take", calls.take_task, name="staff-task-take")
+    r.add_post(f"/staff/tasks/{ID}/close", calls.close_task, name="staff-task-close")
     r.add_get("/staff/waitlist", lists.waitlist, name="staff-waitlist")
     r.add_get("/staff/schedules", lists.schedules, name="staff-schedules")
     r.add_get("/staff/services", settings_pages.services, name="staff-services")
