@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from sqlmodel import col
 from core.actors import Actor
 from core.clock import Clock
 from core.db.database import Database
+from core.eligibility import EligibilityGate
 from core.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
 from core.journal import emit, record_change
 from core.models import Booking, BookingChange, Hold, Patient
@@ -44,12 +45,6 @@ from core.vocab import (
 from core.waitlist import WaitlistPolicy, offer_freed_time
 
 CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.CONFIRMED})
-
-
-class EligibilityGate(Protocol):
-    """Asked before a booking: raises `NotEligible` when the payer does not cover it."""
-
-    async def verify(self, patient_id: int, service_id: int, start_at: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -152,14 +147,35 @@ class BookingService:
 
     # -- book, move, cancel, restore -----------------------------------------
 
+    async def _ask_gate(
+        self, actor: Actor, patient_id: int, service_id: int, start_at: datetime
+    ) -> None:
+        """The payer asked, outside any transaction (it is a call to the partner)."""
+        if self.eligibility is not None and actor.kind is not ActorKind.PARTNER:
+            await self.eligibility.verify(patient_id, service_id, start_at)
+
+    async def _ask_gate_about(
+        self, actor: Actor, booking_id: int, start_at: datetime | None
+    ) -> None:
+        """The gate asked about an existing visit at `start_at` (None: its own time); one
+        the actor may not see is left to the transaction to refuse as unknown."""
+        if self.eligibility is None or actor.kind is ActorKind.PARTNER:
+            return
+        async with self.db.read() as session:
+            booking = await session.get(Booking, booking_id)
+        if booking is None or not _sees(actor, booking):
+            return
+        await self._ask_gate(
+            actor, booking.patient_id, booking.service_id, start_at or booking.start_at
+        )
+
     async def book(self, actor: Actor, request: VisitRequest) -> Booking:
         now = self.clock.now()
         if actor.kind is not ActorKind.STAFF:
             _check_future(request.start_at, now)
         if actor.kind is ActorKind.PATIENT and actor.id != str(request.patient_id):
             raise NotFound("no such patient")
-        if self.eligibility is not None and actor.kind is not ActorKind.PARTNER:
-            await self.eligibility.verify(request.patient_id, request.service_id, request.start_at)
+        await self._ask_gate(actor, request.patient_id, request.service_id, request.start_at)
 
         async def work(session: AsyncSession) -> Booking:
             return await place_booking(session, actor, request, now)
@@ -182,6 +198,7 @@ class BookingService:
         now = self.clock.now()
         if actor.kind is not ActorKind.STAFF:
             _check_future(start_at, now)
+        await self._ask_gate_about(actor, booking_id, start_at)
 
         async def work(session: AsyncSession) -> Booking:
             booking = await _load_for_change(session, booking_id, actor)
@@ -268,6 +285,7 @@ class BookingService:
     async def restore(self, actor: Actor, booking_id: int) -> Booking:
         """Bring a cancelled booking back from the trash, if its time is still free."""
         now = self.clock.now()
+        await self._ask_gate_about(actor, booking_id, None)
 
         async def work(session: AsyncSession) -> Booking:
             booking = await _load_for_change(session, booking_id, actor)
@@ -451,9 +469,14 @@ async def _load_for_change(session: AsyncSession, booking_id: int, actor: Actor)
             select(Booking).where(col(Booking.id) == booking_id).with_for_update()
         )
     ).scalar_one_or_none()
-    if booking is None or (actor.kind is ActorKind.PATIENT and actor.id != str(booking.patient_id)):
+    if booking is None or not _sees(actor, booking):
         raise NotFound("no such booking")
     return booking
+
+
+def _sees(actor: Actor, booking: Booking) -> bool:
+    """A patient sees only their own visits."""
+    return actor.kind is not ActorKind.PATIENT or actor.id == str(booking.patient_id)
 
 
 async def _freed(

@@ -31,6 +31,14 @@ class Verdict:
     message: str = ""  # the partner's words, for staff
 
 
+class EligibilityGate(Protocol):
+    """Asked before every booking a patient or the desk makes (a new visit, a move, a
+    restore, a waiting-list offer taken): raises `NotEligible` when the payer does not
+    cover it. A partner's own bookings are not asked: the partner booked them."""
+
+    async def verify(self, patient_id: int, service_id: int, start_at: datetime) -> None: ...
+
+
 class EligibilityChecker(Protocol):
     async def check(self, pesel: str, service: str, start_at: datetime) -> Verdict:
         """Whether the partner covers this visit. Raises `PartnerUnavailable`."""

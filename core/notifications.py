@@ -49,6 +49,7 @@ from core.actors import Actor
 from core.booking import record_communication
 from core.clock import Clock
 from core.db.database import Database
+from core.leases import Lease, claim, give_back
 from core.linking import CHAT_CONTACTS
 from core.message_templates import date_and_time, render
 from core.models import (
@@ -190,15 +191,19 @@ class Dispatcher:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> None:
-            expired = col(Notification.lease_until) < now
-            await session.execute(
-                update(Notification)
-                .where(col(Notification.status) == NotificationStatus.CLAIMED, expired)
-                .values(status=NotificationStatus.PENDING, claimed_by=None, lease_until=None)
+            await give_back(
+                session,
+                Notification,
+                now,
+                pending=NotificationStatus.PENDING,
+                claimed=NotificationStatus.CLAIMED,
             )
             await session.execute(
                 update(Notification)
-                .where(col(Notification.status) == NotificationStatus.SENDING, expired)
+                .where(
+                    col(Notification.status) == NotificationStatus.SENDING,
+                    col(Notification.lease_until) < now,
+                )
                 .values(
                     status=NotificationStatus.IN_DOUBT,
                     error="the worker stopped while handing it to the provider",
@@ -209,31 +214,26 @@ class Dispatcher:
 
     async def claim(self) -> list[int]:
         now = self.clock.now()
+        lease = Lease(self.worker_id, self.policy.lease, self.policy.batch)
+        due = (
+            select(col(Notification.id))
+            .where(
+                col(Notification.status) == NotificationStatus.PENDING,
+                col(Notification.due_at) <= now,
+            )
+            .order_by(col(Notification.due_at))
+        )
 
         async def work(session: AsyncSession) -> list[int]:
-            due = (
-                select(col(Notification.id))
-                .where(
-                    col(Notification.status) == NotificationStatus.PENDING,
-                    col(Notification.due_at) <= now,
-                )
-                .order_by(col(Notification.due_at))
-                .limit(self.policy.batch)
-                .with_for_update(skip_locked=True)
+            return await claim(
+                session,
+                Notification,
+                due,
+                lease,
+                now,
+                pending=NotificationStatus.PENDING,
+                claimed=NotificationStatus.CLAIMED,
             )
-            rows = await session.execute(
-                update(Notification)
-                .where(col(Notification.id).in_(due.scalar_subquery()))
-                .values(
-                    status=NotificationStatus.CLAIMED,
-                    claimed_by=self.worker_id,
-                    lease_until=now + self.policy.lease,
-                    attempts=col(Notification.attempts) + 1,
-                )
-                .returning(col(Notification.id))
-                .execution_options(synchronize_session=False)
-            )
-            return [row[0] for row in rows if row[0] is not None]
 
         return await self.db.write(work)
 

@@ -60,7 +60,7 @@ class PartnerDesk:
 
     # -- failures ----------------------------------------------------------------
 
-    async def failures(self, partner: str, *, limit: int = 100) -> list[Failure]:
+    async def failures(self, partner: str, *, limit: int = 100, offset: int = 0) -> list[Failure]:
         channel = _partner(partner)
         async with self.db.read() as session:
             rows = await session.execute(
@@ -71,6 +71,7 @@ class PartnerDesk:
                 )
                 .order_by(col(PartnerOperation.id))
                 .limit(limit)
+                .offset(offset)
             )
             return [
                 Failure(

@@ -37,6 +37,7 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
+from core.leases import Lease, claim, give_back
 from core.models import (
     Booking,
     Branch,
@@ -372,16 +373,13 @@ class PartnerSync:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> int:
-            rows = await session.execute(
-                update(PartnerOperation)
-                .where(
-                    col(PartnerOperation.status) == PartnerOpStatus.CLAIMED,
-                    col(PartnerOperation.lease_until) < now,
-                )
-                .values(status=PartnerOpStatus.PENDING, claimed_by=None, lease_until=None)
-                .returning(col(PartnerOperation.id))
+            return await give_back(
+                session,
+                PartnerOperation,
+                now,
+                pending=PartnerOpStatus.PENDING,
+                claimed=PartnerOpStatus.CLAIMED,
             )
-            return len(rows.all())
 
         return await self.db.write(work)
 
@@ -389,43 +387,35 @@ class PartnerSync:
         """Due operations that are first in line for their subject."""
         now = self.clock.now()
         earlier = aliased(PartnerOperation)
+        blocked = exists().where(
+            col(earlier.partner) == col(PartnerOperation.partner),
+            col(earlier.subject) == col(PartnerOperation.subject),
+            col(earlier.id) < col(PartnerOperation.id),
+            col(earlier.status).in_(OPEN),
+        )
+        due = (
+            select(col(PartnerOperation.id))
+            .where(
+                col(PartnerOperation.partner) == partner,
+                col(PartnerOperation.status) == PartnerOpStatus.PENDING,
+                col(PartnerOperation.next_attempt_at) <= now,
+                ~blocked,
+            )
+            # Visits before calendars: a full republication must not hold bookings back.
+            .order_by(_CALENDAR_LAST, col(PartnerOperation.id))
+        )
+        lease = Lease(self.worker_id, self.policy.lease, self.policy.batch)
 
         async def work(session: AsyncSession) -> list[int]:
-            blocked = exists().where(
-                col(earlier.partner) == col(PartnerOperation.partner),
-                col(earlier.subject) == col(PartnerOperation.subject),
-                col(earlier.id) < col(PartnerOperation.id),
-                col(earlier.status).in_(OPEN),
+            return await claim(
+                session,
+                PartnerOperation,
+                due,
+                lease,
+                now,
+                pending=PartnerOpStatus.PENDING,
+                claimed=PartnerOpStatus.CLAIMED,
             )
-            due = (
-                select(col(PartnerOperation.id))
-                .where(
-                    col(PartnerOperation.partner) == partner,
-                    col(PartnerOperation.status) == PartnerOpStatus.PENDING,
-                    col(PartnerOperation.next_attempt_at) <= now,
-                    ~blocked,
-                )
-                # Visits before calendars: a full republication must not hold bookings back.
-                .order_by(_CALENDAR_LAST, col(PartnerOperation.id))
-                .limit(self.policy.batch)
-                .with_for_update(skip_locked=True, of=PartnerOperation)
-            )
-            rows = await session.execute(
-                update(PartnerOperation)
-                .where(
-                    col(PartnerOperation.id).in_(due.scalar_subquery()),
-                    col(PartnerOperation.status) == PartnerOpStatus.PENDING,
-                )
-                .values(
-                    status=PartnerOpStatus.CLAIMED,
-                    claimed_by=self.worker_id,
-                    lease_until=now + self.policy.lease,
-                    attempts=col(PartnerOperation.attempts) + 1,
-                )
-                .returning(col(PartnerOperation.id))
-                .execution_options(synchronize_session=False)
-            )
-            return [row[0] for row in rows if row[0] is not None]
 
         return await self.db.write(work)
 

@@ -22,6 +22,7 @@ from sqlmodel import col
 from core.actors import Actor
 from core.clock import Clock
 from core.db.database import Database
+from core.eligibility import EligibilityGate
 from core.errors import (
     HoldExpired,
     InvalidInput,
@@ -230,10 +231,18 @@ async def _visible(session: AsyncSession, freed: Placement, bits: int) -> bool:
 class WaitlistService:
     """Joining and leaving the list, and answering offers."""
 
-    def __init__(self, db: Database, clock: Clock, policy: WaitlistPolicy | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policy: WaitlistPolicy | None = None,
+        *,
+        eligibility: EligibilityGate | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.policy = policy or WaitlistPolicy()
+        self.eligibility = eligibility
 
     async def join(self, request: WaitRequest) -> WaitlistEntry:
         if request.doctor_id is None and request.service_id is None:
@@ -276,8 +285,15 @@ class WaitlistService:
         await self.db.write(work)
 
     async def accept(self, actor: Actor, offer_id: int) -> int:
-        """Book the offered time for the patient; the booking id, or `OfferGone`."""
+        """Book the offered time for the patient; the booking id, or `OfferGone`, or
+        `NotEligible` when the payer does not cover it (the offer then stays open until it
+        expires and passes on, as a declined one would)."""
         now = self.clock.now()
+        if self.eligibility is not None:
+            async with self.db.read() as session:
+                offer, entry = await _own_offer(session, actor, offer_id, lock=False)
+            if offer.status is OfferStatus.OPEN:
+                await self.eligibility.verify(entry.patient_id, offer.service_id, offer.start_at)
 
         async def work(session: AsyncSession) -> int | None:
             offer, entry = await _own_offer(session, actor, offer_id)
@@ -395,17 +411,19 @@ async def _open_offers(
     return list((await session.execute(query.with_for_update())).scalars())
 
 
-async def _own_entry(session: AsyncSession, actor: Actor, entry_id: int) -> WaitlistEntry:
-    entry = await session.get(WaitlistEntry, entry_id, with_for_update=True)
+async def _own_entry(
+    session: AsyncSession, actor: Actor, entry_id: int, *, lock: bool = True
+) -> WaitlistEntry:
+    entry = await session.get(WaitlistEntry, entry_id, with_for_update=lock)
     if entry is None or (actor.kind is ActorKind.PATIENT and actor.id != str(entry.patient_id)):
         raise NotFound("no such waiting-list entry")
     return entry
 
 
 async def _own_offer(
-    session: AsyncSession, actor: Actor, offer_id: int
+    session: AsyncSession, actor: Actor, offer_id: int, *, lock: bool = True
 ) -> tuple[WaitlistOffer, WaitlistEntry]:
-    offer = await session.get(WaitlistOffer, offer_id, with_for_update=True)
+    offer = await session.get(WaitlistOffer, offer_id, with_for_update=lock)
     if offer is None:
         raise NotFound("no such offer")
-    return offer, await _own_entry(session, actor, offer.entry_id)
+    return offer, await _own_entry(session, actor, offer.entry_id, lock=lock)

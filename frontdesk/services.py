@@ -10,13 +10,14 @@ from datetime import timedelta
 from bot.calendar import CalendarLinks
 from bot.courier import Courier
 from bot.dialog import BotServices
-from core.booking import BookingService, EligibilityGate
+from core.booking import BookingService
 from core.callbacks import CallbackService
 from core.calls import CallStore
 from core.catalog import Catalog
 from core.clock import Clock
 from core.conversations import ConversationStore
 from core.db.database import Database
+from core.eligibility import EligibilityGate
 from core.escalation import EscalationService
 from core.linking import LinkingService
 from core.patients import PatientService
@@ -93,7 +94,7 @@ def build_services(
             eligibility=eligibility,
         ),
         patients=PatientService(db, clock),
-        waitlist=WaitlistService(db, clock, policy),
+        waitlist=WaitlistService(db, clock, policy, eligibility=eligibility),
         schedule=ScheduleService(db, clock),
         linking=LinkingService(db, clock, secret),
         escalation=EscalationService(db, clock),

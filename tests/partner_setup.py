@@ -48,9 +48,15 @@ class Rig:
 
 @asynccontextmanager
 async def docplanner_rig(
-    db: Database, clock: FrozenClock, *, days: int = 14, request_seconds: float = 5.0
+    db: Database,
+    clock: FrozenClock,
+    *,
+    days: int = 14,
+    request_seconds: float = 5.0,
+    clinic: SmallClinic | None = None,
 ) -> AsyncIterator[Rig]:
-    clinic = await small_clinic(db, clock, days=days)
+    """The sync over a fake Docplanner, for a new small clinic or the one given."""
+    clinic = clinic or await small_clinic(db, clock, days=days)
     fake = FakeDocplanner(clock)
     address = fake.add_address("301", "9001", "Anna Kowalska", {"as-1": CONSULT_SERVICE})
     server = TestServer(fake.app())

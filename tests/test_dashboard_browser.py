@@ -3,7 +3,8 @@ against the app served on loopback: a registrar logs in, finds a booking and mov
 marks an arrival, answers a patient who asked for a person through the Telegram webhook
 (the reply reaches the fake Bot API), restores a cancelled visit, and calls back a caller
 who asked for it in the phone menu (Twilio's signed webhooks) and handles the
-prescription another caller left there. Each page is saved as a screenshot under
+prescription another caller left there; an admin sends again or gives up what a fake
+Docplanner refused, and maps a doctor. Each page is saved as a screenshot under
 test-artifacts/dashboard/."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -35,9 +37,11 @@ from frontdesk.settings import load_settings
 from tests.factories import adult
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, PATIENT
+from tests.partner_setup import docplanner_rig
 from tests.phone import Phone
 from tests.staff_desk import PASSWORD, Desk, desk
-from tests.test_dashboard import book
+from tests.test_dashboard import WEDNESDAY_8, book
+from tests.test_dashboard_partners import refused_visit
 from tests.test_journeys import PUBLIC, SECRET, Client, TelegramChat, telegram  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -357,3 +361,41 @@ async def test_the_desk_calls_back_a_caller_and_handles_a_prescription_request(
         "Renewed, patient told",
         clinic.clinic.branch.id,
     )
+
+
+async def test_an_admin_settles_what_a_partner_refused(
+    page: Page, db: Database, clock: FrozenClock, clinic: Desk, database_url: str
+) -> None:
+    async with docplanner_rig(db, clock, clinic=clinic.clinic) as rig:
+        await rig.sync.publish_all(Channel.ZNANYLEKARZ)
+        await rig.settle()
+        await refused_visit(rig, clinic, db, clock, 1)
+        await refused_visit(rig, clinic, db, clock, 2)
+        [first, second] = await rig.desk.failures(Channel.ZNANYLEKARZ)
+        await log_in(page, "admin", database_url)
+        await page.get_by_role("link", name="Partners").click()
+        await expect(page).to_have_url(re.compile(r"/staff/partners/znanylekarz$"))
+        refusals = page.locator("#failures")
+        await expect(refusals.get_by_role("row", name=re.compile("HTTP 422"))).to_have_count(2)
+        await shot(page, "13-partner-refusals", database_url)
+
+        await page.get_by_role("button", name=f"Send again: Send the booking #{first.id}").click()
+        await expect(page.locator(f"#failure-{first.id}")).to_have_count(0)
+        await page.get_by_role("button", name=f"Give up: Send the booking #{second.id}").click()
+        await expect(refusals).to_contain_text("Nothing refused.")
+        await rig.settle()
+        assert await rig.desk.failures(Channel.ZNANYLEKARZ) == []
+        starts = {b.start for b in rig.fake.active()}
+        assert WEDNESDAY_8 + timedelta(hours=1) in starts
+        assert WEDNESDAY_8 + timedelta(hours=2) not in starts
+
+        other = clinic.other_doctor.display_name
+        await (
+            page.get_by_role("listitem")
+            .filter(has_text=other)
+            .get_by_label("The partner's id")
+            .fill("1001/302/9002")
+        )
+        await page.get_by_role("button", name=f"Map: {other}").click()
+        await expect(page.locator("#mappings")).to_contain_text("1001/302/9002")
+        await shot(page, "14-partner-mapped", database_url)

@@ -20,13 +20,14 @@ from core.booking import BookingService
 from core.eligibility import Eligibility, Verdict
 from core.errors import NotEligible
 from core.linking import LinkingService
-from core.models import Booking, PartnerOperation
+from core.models import Booking, PartnerOperation, WaitlistOffer
 from core.partner_desk import PartnerDesk
 from core.partner_port import Outbound, PartnerPatient, Visit
 from core.partner_sync import PartnerSync
 from core.patients import PatientDraft, PatientService
 from core.placement import VisitRequest
-from core.vocab import BookingStatus, Channel, MappingKind
+from core.vocab import BookingStatus, Channel, MappingKind, OfferStatus
+from core.waitlist import WaitlistPolicy, WaitlistService, WaitRequest
 from partners.luxmed import LuxmedClient, LuxmedConnector
 from tests.chat import SECRET, make_dialog
 from tests.chat import Patient as Chat
@@ -236,3 +237,52 @@ async def test_the_bot_explains_a_refusal_in_the_patients_language(
     assert expected in chat.text
     async with db.read() as session:
         assert list((await session.execute(select(Booking))).scalars()) == []
+
+
+async def test_every_path_to_a_visit_asks_lux_med_first(db, clock):
+    """A waiting-list offer taken, a move and a restore are bookings too: each is refused
+    while the plan has lapsed, and nothing changes; the partner's own bookings are not
+    asked (it booked them)."""
+    async with luxmed_rig(db, clock) as rig:
+        c = rig.clinic
+        checked = Eligibility(db, {LM: rig.client})
+        waitlist = WaitlistService(
+            db, clock, WaitlistPolicy(offer_ttl=timedelta(minutes=30)), eligibility=checked
+        )
+        holder = await _lux_patient(db, clock)
+        waiting = await _lux_patient(db, clock, "02070803628")
+        at = _at(clock, 1, 9)
+        held = await _book(rig, holder, at)
+        await waitlist.join(WaitRequest(waiting, Channel.TELEGRAM, doctor_id=c.internist.id))
+        await rig.booking.cancel(Actor.staff("desk"), held.id, "choroba")
+        async with db.read() as session:
+            offer = (await session.execute(select(WaitlistOffer))).scalar_one()
+
+        rig.fake.refusals["02070803628"] = ("no_active_plan", "Abonament wygasł")
+        with pytest.raises(NotEligible) as caught:
+            await waitlist.accept(Actor.patient(waiting, Channel.TELEGRAM), offer.id)
+        assert caught.value.details["reason"] == "no_active_plan"
+        async with db.read() as session:
+            assert (await session.get_one(WaitlistOffer, offer.id)).status is OfferStatus.OPEN
+            assert [b.id for b in (await session.execute(select(Booking))).scalars()] == [held.id]
+        del rig.fake.refusals["02070803628"]
+        taken = await waitlist.accept(Actor.patient(waiting, Channel.TELEGRAM), offer.id)
+
+        rig.fake.refusals["02070803628"] = ("no_active_plan", "Abonament wygasł")
+        mover = Actor.patient(waiting, Channel.TELEGRAM)
+        with pytest.raises(NotEligible):
+            await rig.booking.reschedule(
+                mover, taken, doctor_id=c.internist.id, start_at=_at(clock, 2, 9)
+            )
+        assert (await rig.booking.get(taken)).start_at == at
+        await rig.booking.cancel(mover, taken, "zmiana planów")
+        with pytest.raises(NotEligible):
+            await rig.booking.restore(Actor.staff("desk"), taken)
+        assert (await rig.booking.get(taken)).status is BookingStatus.CANCELLED
+        asked = len(rig.fake.eligibility_asked)
+        theirs = await rig.booking.book(
+            Actor.partner(LM),
+            VisitRequest(waiting, c.consult.id, c.internist.id, _at(clock, 2, 10)),
+        )
+        assert theirs.status is BookingStatus.BOOKED
+        assert len(rig.fake.eligibility_asked) == asked

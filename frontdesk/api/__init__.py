@@ -9,6 +9,7 @@ from frontdesk.api import (
     callbacks,
     calls,
     escalations,
+    partners,
     patients,
     reminders,
     reports,
@@ -31,6 +32,7 @@ MODULES = (
     schedules,
     reports,
     staff,
+    partners,
 )
 
 

@@ -49,13 +49,15 @@ class ErrorBody(BaseModel):
 
 @dataclass(frozen=True)
 class Call:
-    """One validated request: who asks (their scope), its path ids, query and body."""
+    """One validated request: who asks (their scope), its path ids and names, query and
+    body."""
 
     request: web.Request
     scope: StaffScope
     ids: dict[str, int]
     query: BaseModel | None
     body: BaseModel | None
+    names: dict[str, str] = field(default_factory=dict)
 
     def query_as(self, model: type[M]) -> M:
         assert isinstance(self.query, model)
@@ -89,9 +91,16 @@ class Operation:
     body: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()  # domain errors beyond 400/401/403/404 (409, 410, 422, 429)
+    # Path parameters that are names, not ids, with the names the document lists; the
+    # handler's service refuses any other with 404 (`/partners/{partner}/...`).
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def path_ids(self) -> list[str]:
+        return [name for name in self.path_parameters if name not in self.names]
+
+    @property
+    def path_parameters(self) -> list[str]:
         return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
 
     @property
@@ -118,6 +127,7 @@ class Api:
         body: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
+        names: dict[str, tuple[str, ...]] | None = None,
     ) -> Callable[[Handler], Handler]:
         def declare(handler: Handler) -> Handler:
             self.operations.append(
@@ -133,6 +143,7 @@ class Api:
                     body=body,
                     status=status,
                     errors=errors,
+                    names=names or {},
                 )
             )
             return handler
@@ -164,6 +175,7 @@ def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.Str
             ids={name: _path_id(request, name) for name in operation.path_ids},
             query=_parse_query(request, operation.query) if operation.query else None,
             body=await _parse_body(request, operation.body) if operation.body else None,
+            names={name: request.match_info[name] for name in operation.names},
         )
         result = await operation.handler(call)
         if result is None:
@@ -273,9 +285,13 @@ def _path_parameters(op: Operation) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "schema": (
+                {"type": "string", "enum": list(op.names[name])}
+                if name in op.names
+                else {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            ),
         }
-        for name in op.path_ids
+        for name in op.path_parameters
     ]
 
 

@@ -10,7 +10,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from frontdesk.dashboard import bookings, calls, inbox, lists, pages, settings_pages, today
+from frontdesk.dashboard import (
+    bookings,
+    calls,
+    inbox,
+    lists,
+    pages,
+    partner_pages,
+    settings_pages,
+    today,
+)
 from frontdesk.dashboard.render import TEMPLATES, Templates
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -56,4 +65,5 @@ def setup_dashboard(app: web.Application) -> None:
         f"/staff/reminders/{ID}/preview", settings_pages.preview, name="staff-reminder-preview"
     )
     r.add_post(f"/staff/reminders/{ID}/save", settings_pages.save, name="staff-reminder-save")
+    partner_pages.setup(r)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
