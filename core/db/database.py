@@ -93,7 +93,15 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # asyncpg prepares every statement, and after five runs PostgreSQL may switch to
+        # a generic plan blind to the values. For the work queues (due rows of a table
+        # that fills and drains) that plan can be orders of magnitude slower.
+        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
     )
 
 
