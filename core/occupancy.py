@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, delete, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -96,26 +96,36 @@ async def release_hold(session: AsyncSession, hold_id: int) -> None:
 
 async def taken_cells(
     session: AsyncSession,
-    kind: str,
-    resource_ids: set[int],
+    doctors: set[int],
+    rooms: set[int],
     start: datetime,
     end: datetime,
     now: datetime,
-) -> set[tuple[int, datetime]]:
-    """The live cells of these resources inside [start, end), as (resource id, cell)."""
-    if not resource_ids:
+) -> set[tuple[str, int, datetime]]:
+    """The live cells of these doctors and rooms inside [start, end), as (kind, id, cell)."""
+    if not doctors and not rooms:
         return set()
     rows = await session.execute(
         _TAKEN_CELLS,
-        {"kind": kind, "ids": list(resource_ids), "start": start, "end": end, "now": now},
+        {"doctors": list(doctors), "rooms": list(rooms), "start": start, "end": end, "now": now},
     )
-    return {(rid, at) for rid, at in rows.all()}
+    return {(kind, rid, at) for kind, rid, at in rows.all()}
 
 
 # Built once: the search runs it for every batch, and building costs more than running.
-_TAKEN_CELLS = select(col(Occupancy.resource_id), col(Occupancy.cell_at)).where(
-    col(Occupancy.resource_kind) == bindparam("kind"),
-    col(Occupancy.resource_id).in_(bindparam("ids", expanding=True)),
+_TAKEN_CELLS = select(
+    col(Occupancy.resource_kind), col(Occupancy.resource_id), col(Occupancy.cell_at)
+).where(
+    or_(
+        and_(
+            col(Occupancy.resource_kind) == DOCTOR,
+            col(Occupancy.resource_id).in_(bindparam("doctors", expanding=True)),
+        ),
+        and_(
+            col(Occupancy.resource_kind) == ROOM,
+            col(Occupancy.resource_id).in_(bindparam("rooms", expanding=True)),
+        ),
+    ),
     col(Occupancy.cell_at) >= bindparam("start"),
     col(Occupancy.cell_at) < bindparam("end"),
     live(bindparam("now")),

@@ -22,7 +22,7 @@ from core.journal import emit, record_change
 from core.models import Booking, Branch, DoctorService, Hold, Patient, Service, Slot
 from core.occupancy import Resources, claim, release_hold, taken_cells
 from core.restrictions import check_restrictions
-from core.slots import cells, covering_run
+from core.slots import covering_run
 from core.vocab import Availability, Channel, EventKind
 
 MAX_SLOT = timedelta(days=1)  # no slot is longer than a day
@@ -98,14 +98,11 @@ async def locate(
 
 async def is_free(session: AsyncSession, placement: Placement, now: datetime) -> bool:
     """Whether the cells are free right now (a read: only a claim guarantees it)."""
-    grid = cells(placement.start_at, placement.end_at)
-    for kind, resource_id in placement.resources.pairs():
-        kind_taken = await taken_cells(
-            session, kind, {resource_id}, placement.start_at, placement.end_at, now
-        )
-        if any((resource_id, c) in kind_taken for c in grid):
-            return False
-    return True
+    rooms = {placement.room_id} if placement.room_id is not None else set()
+    taken = await taken_cells(
+        session, {placement.doctor_id}, rooms, placement.start_at, placement.end_at, now
+    )
+    return not taken
 
 
 async def occupy(

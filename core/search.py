@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,6 +30,7 @@ from core.models import (
     DoctorSpecialty,
     Occupancy,
     Patient,
+    ScheduleTemplate,
     Service,
     Slot,
 )
@@ -97,6 +98,69 @@ class SlotSearch:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
         async with self.db.read() as session:
             return await find_free(session, query, self.clock.now())
+
+    async def earliest_days(self, query: SlotQuery, days: int) -> list[FreeSlot]:
+        """The first free slot of each of the `days` earliest days that have one.
+
+        A day is the branch's local day. One small search per day, so a busy
+        service whose first day holds hundreds of free times still shows its
+        following days.
+        """
+        now = self.clock.now()
+        start = max(query.start or now, now)
+        end = query.end or start + DEFAULT_HORIZON
+        firsts: list[FreeSlot] = []
+        async with self.db.read() as session:
+            duration = await _visit_length(session, query, now)
+            while len(firsts) < days and start < end:
+                one = replace(query, start=start, end=end, limit=1)
+                found = await _walk(session, one, duration, now)
+                if not found:
+                    break
+                firsts.append(found[0])
+                local = found[0].local_start()
+                start = datetime.combine(local.date() + timedelta(days=1), time(), local.tzinfo)
+        return firsts
+
+    async def branches(self, query: SlotQuery) -> list[int]:
+        """The branches with a free slot for the query, the earliest one first.
+
+        Only branches where a matching doctor works (their weekly templates)
+        are searched, one free slot each.
+        """
+        now = self.clock.now()
+        start = max(query.start or now, now)
+        async with self.db.read() as session:
+            stmt = (
+                select(col(ScheduleTemplate.branch_id))
+                .join(Doctor, col(Doctor.id) == col(ScheduleTemplate.doctor_id))
+                .where(
+                    col(Doctor.active).is_(True),
+                    or_(
+                        col(ScheduleTemplate.valid_until).is_(None),
+                        col(ScheduleTemplate.valid_until) >= start.date(),
+                    ),
+                )
+                .distinct()
+            )
+            if query.doctor_id is not None:
+                stmt = stmt.where(col(ScheduleTemplate.doctor_id) == query.doctor_id)
+            if query.service_id is not None:
+                stmt = stmt.where(
+                    exists().where(
+                        col(DoctorService.doctor_id) == col(ScheduleTemplate.doctor_id),
+                        col(DoctorService.service_id) == query.service_id,
+                    )
+                )
+            duration = await _visit_length(session, query, now)
+            firsts: list[FreeSlot] = []
+            for branch_id in (await session.execute(stmt)).scalars():
+                one = replace(query, branch_id=branch_id, limit=1)
+                firsts.extend(await _walk(session, one, duration, now))
+        return [
+            slot.branch_id
+            for slot in sorted(firsts, key=lambda slot: (slot.start_at, slot.branch_id))
+        ]
 
     async def doctor_day(
         self, doctor_id: int, day: date, channel: Channel, service_id: int | None = None
@@ -252,18 +316,27 @@ def _bind(
 
 async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> list[FreeSlot]:
     """The search itself, inside the caller's transaction (holds and bookings reuse it)."""
-    duration: timedelta | None = None
-    if query.service_id is not None:
-        service = await session.get(Service, query.service_id)
-        if service is None or not service.active:
-            raise NotFound("no such service")
-        duration = timedelta(minutes=service.duration_minutes)
-        if query.patient_id is not None:
-            patient = await session.get(Patient, query.patient_id)
-            if patient is None:
-                raise NotFound("no such patient")
-            check_restrictions(service, patient, (query.start or now).date())
+    return await _walk(session, query, await _visit_length(session, query, now), now)
 
+
+async def _visit_length(session: AsyncSession, query: SlotQuery, now: datetime) -> timedelta | None:
+    """The service's visit length (None: a slot's own), once its restrictions are checked."""
+    if query.service_id is None:
+        return None
+    service = await session.get(Service, query.service_id)
+    if service is None or not service.active:
+        raise NotFound("no such service")
+    if query.patient_id is not None:
+        patient = await session.get(Patient, query.patient_id)
+        if patient is None:
+            raise NotFound("no such patient")
+        check_restrictions(service, patient, (query.start or now).date())
+    return timedelta(minutes=service.duration_minutes)
+
+
+async def _walk(
+    session: AsyncSession, query: SlotQuery, duration: timedelta | None, now: datetime
+) -> list[FreeSlot]:
     start = max(query.start or now, now)
     end = query.end or start + DEFAULT_HORIZON
     bits = int(Availability.for_channel(query.channel))
@@ -307,10 +380,9 @@ async def _settle(
     window_end = max(e for _, _s, e in spans)
     doctors = {slot.doctor_id for slot in rows}
     rooms = {slot.room_id for slot in rows if slot.room_id is not None}
-    # One ranged read per resource kind: binding each wanted cell costs more than
-    # reading the few taken cells of the batch's span.
-    taken_doctor = await taken_cells(session, DOCTOR, doctors, window_start, window_end, now)
-    taken_room = await taken_cells(session, ROOM, rooms, window_start, window_end, now)
+    # One ranged read: binding each wanted cell costs more than reading the few
+    # taken cells of the batch's span.
+    taken = await taken_cells(session, doctors, rooms, window_start, window_end, now)
 
     # Visits longer than their first slot need the following slots of the same doctor.
     following: dict[int, list[Row[int, int, datetime, datetime, int]]] = defaultdict(list)
@@ -329,9 +401,9 @@ async def _settle(
         if end > slot.end_at and covering_run(following[slot.doctor_id], start, end, bits) is None:
             continue
         grid = cells(start, end)
-        if any((slot.doctor_id, c) in taken_doctor for c in grid):
+        if any((DOCTOR, slot.doctor_id, c) in taken for c in grid):
             continue
-        if slot.room_id is not None and any((slot.room_id, c) in taken_room for c in grid):
+        if slot.room_id is not None and any((ROOM, slot.room_id, c) in taken for c in grid):
             continue
         free.append(
             FreeSlot(

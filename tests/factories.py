@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.db.database import Database
-from core.models import Branch, Doctor, Room, Service
+from core.models import Branch, Clinic, Doctor, Room, Service
 from core.patients import PatientDraft, PatientService
 from core.schedule import ScheduleService
 from core.structure import StructureWriter
@@ -140,3 +140,44 @@ async def child(db: Database, clock: Clock) -> int:
     )
     assert patient.id is not None
     return patient.id
+
+
+async def consultants(
+    db: Database,
+    clock: Clock,
+    c: SmallClinic,
+    count: int,
+    *,
+    branch: str | None = None,
+    start: str = "08:00",
+    availability: Availability = Availability.ALL,
+    days: int = 14,
+) -> Branch:
+    """`count` more doctors giving the consultation from `start` to 18:00 every weekday, at
+    the small clinic's branch or at a new branch of that name; the branch is returned."""
+    today = clock.now().date()
+
+    async def work(session: AsyncSession) -> Branch:
+        w = StructureWriter(session)
+        clinic = await session.get(Clinic, c.branch.clinic_id)
+        assert clinic is not None
+        where = c.branch
+        if branch is not None:
+            address, phone = f"ul. {branch} 2", "+48 22 200 00 00"
+            where = await w.branch(clinic, branch, address=address, city="Warszawa", phone=phone)
+        for n in range(count):
+            doctor = await w.doctor(clinic, "Jan", f"{where.name}{n}", services=[c.consult])
+            await w.template(
+                doctor,
+                where,
+                weekdays=range(5),
+                start=start,
+                end="18:00",
+                valid_from=today,
+                availability=availability,
+            )
+        return where
+
+    built = await db.write(work)
+    await ScheduleService(db, clock).regenerate(today, today + timedelta(days=days))
+    return built

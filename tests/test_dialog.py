@@ -12,7 +12,7 @@ from core.models import Booking, Escalation, Patient
 from core.vocab import BookingStatus, Channel
 from tests.chat import Patient as Chat
 from tests.chat import make_dialog
-from tests.factories import small_clinic
+from tests.factories import consultants, small_clinic
 
 
 async def _one(db, model):
@@ -324,3 +324,40 @@ async def test_a_feed_link_opens_that_doctors_day_and_a_bad_one_the_usual_start(
         await chat.send(f"/start {forged}")
         assert "09:00" not in chat.buttons()
         assert "Book" in " ".join(chat.buttons()) or "What kind of visit" in chat.text
+
+
+async def test_a_busy_first_day_still_offers_the_following_days(db, clock):
+    c = await small_clinic(db, clock)
+    await consultants(db, clock, c, 8)  # hundreds of free times on the first day
+    chat = Chat(make_dialog(db, clock), chat_id="81", language="en")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    assert chat.buttons()[:4] == [
+        "Tuesday, 1 December",
+        "Wednesday, 2 December",
+        "Thursday, 3 December",
+        "Friday, 4 December",
+    ]
+    assert chat.first_button("later:").endswith("later:2026-12-07")
+
+
+async def test_the_branch_is_asked_when_several_have_free_times(db, clock):
+    c = await small_clinic(db, clock)
+    await consultants(db, clock, c, 1, branch="Wola")
+    chat = Chat(make_dialog(db, clock), chat_id="82", language="en")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    assert "branch" in chat.text
+    assert chat.buttons() == ["Mokotów, ul. Puławska 1", "Wola, ul. Wola 2"]
+    await chat.press("Wola")
+    await chat.send(payload=chat.first_button("day:"))
+    await chat.send(payload=chat.first_button("t:"))
+    await chat.send("Anna Nowak")
+    await chat.send("24.05.1987")
+    await chat.send(phone="+48501234567")
+    assert "Wola, ul. Wola 2" in chat.text
+    await chat.press("Confirm")
+    [booking] = await _one(db, Booking)
+    assert booking.branch_id != c.branch.id

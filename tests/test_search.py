@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,8 @@ from core.placement import VisitRequest
 from core.schedule import ScheduleService
 from core.search import SlotQuery, SlotSearch
 from core.structure import StructureWriter
-from core.vocab import Channel
-from tests.factories import adult, child, small_clinic
+from core.vocab import Availability, Channel
+from tests.factories import adult, child, consultants, small_clinic
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -134,3 +135,28 @@ async def test_paging_through_many_doctors_starting_at_one_instant(db, clock):
 async def test_limit_is_bounded(db, clock, limit):
     with pytest.raises(InvalidInput):
         await SlotSearch(db, clock).find(SlotQuery(channel=Channel.TELEGRAM, limit=limit))
+
+
+async def test_earliest_days_look_past_a_busy_first_day(db, clock):
+    c = await small_clinic(db, clock)
+    await consultants(db, clock, c, 8)  # 9 doctors: hundreds of free times a day
+    query = SlotQuery(channel=Channel.TELEGRAM, service_id=c.consult.id)
+    firsts = await SlotSearch(db, clock).earliest_days(query, 5)
+    days = [_local(f).date() for f in firsts]
+    assert len(days) == 5
+    assert days == sorted(set(days))
+    assert all(day.weekday() < 5 for day in days)
+    assert all(_local(f).time() == time(8, 0) for f in firsts[1:])  # each day's first time
+
+
+async def test_branches_with_a_free_slot_earliest_first(db, clock):
+    c = await small_clinic(db, clock)
+    wola = await consultants(db, clock, c, 1, branch="Wola")
+    ursus = await consultants(db, clock, c, 1, branch="Ursus", availability=Availability.VOICE)
+    clock.advance(timedelta(hours=4, minutes=30))  # 12:30: Mokotów is done for the day
+    search = SlotSearch(db, clock)
+    telegram = SlotQuery(channel=Channel.TELEGRAM, service_id=c.consult.id)
+    assert await search.branches(telegram) == [wola.id, c.branch.id]
+    assert ursus.id in await search.branches(replace(telegram, channel=Channel.VOICE))
+    children = replace(telegram, service_id=c.child_visit.id)
+    assert await search.branches(children) == [c.branch.id]  # nobody at Wola gives it

@@ -7,7 +7,6 @@ for a new patient → confirm. When nothing suits, the waiting list.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from core.errors import DomainError, InvalidInput, SlotTaken
 from core.linking import CHAT_CONTACTS, fold_name
 from core.patients import PatientDraft
 from core.placement import VisitRequest
-from core.search import FreeSlot, SlotQuery
+from core.search import SlotQuery
 from core.vocab import ContactKind
 from core.waitlist import WaitRequest
 
@@ -242,21 +241,18 @@ async def _day_of_link(turn: Turn, at: datetime) -> None:
 
 
 async def _ask_day(turn: Turn) -> None:
-    slots = await turn.services.search.find(_query(turn))
-    branches = OrderedDict((s.branch_id, None) for s in slots)
-    if "branch" not in turn.data and len(branches) > 1:
-        rows = []
-        for branch_id in branches:
-            branch = await turn.services.catalog.branch(branch_id)
-            rows.append([turn.button(f"{branch.name}, {branch.address}", f"br:{branch_id}")])
-        turn.say(turn._("Which branch?"), rows)
-        return
-    if slots:
-        turn.data["tz"] = slots[0].timezone
-    days: OrderedDict[date, FreeSlot] = OrderedDict()
-    for slot in slots:
-        days.setdefault(slot.local_start().date(), slot)
-    if not days:
+    search, query = turn.services.search, _query(turn)
+    if "branch" not in turn.data:
+        branches = await search.branches(query)
+        if len(branches) > 1:
+            rows = []
+            for branch_id in branches:
+                branch = await turn.services.catalog.branch(branch_id)
+                rows.append([turn.button(f"{branch.name}, {branch.address}", f"br:{branch_id}")])
+            turn.say(turn._("Which branch?"), rows)
+            return
+    firsts = await search.earliest_days(query, DAYS_SHOWN + 1)
+    if not firsts:
         turn.say(
             turn._("There are no free times for this in the coming weeks."),
             [
@@ -265,10 +261,11 @@ async def _ask_day(turn: Turn) -> None:
             ],
         )
         return
-    shown = list(days.items())[:DAYS_SHOWN]
-    rows = [[turn.button(turn.texts.day(day), f"day:{day.isoformat()}")] for day, _slot in shown]
+    turn.data["tz"] = firsts[0].timezone
+    days = [slot.local_start().date() for slot in firsts]
+    rows = [[turn.button(turn.texts.day(d), f"day:{d.isoformat()}")] for d in days[:DAYS_SHOWN]]
     if len(days) > DAYS_SHOWN:
-        rows.append([turn.button(turn._("Later ➡️"), f"later:{list(days)[DAYS_SHOWN].isoformat()}")])
+        rows.append([turn.button(turn._("Later ➡️"), f"later:{days[DAYS_SHOWN].isoformat()}")])
     rows.append([turn.button(turn._("⏳ None suits me: waiting list"), "wl")])
     turn.say(turn._("The earliest days with free times:"), rows)
 
@@ -302,7 +299,7 @@ async def _ask_time(turn: Turn) -> None:
     day = date.fromisoformat(turn.data["day"])
     start = _local_midnight(turn, day)
     slots = await turn.services.search.find(
-        replace(_query(turn), start=start, end=start + timedelta(days=1), limit=50)
+        replace(_query(turn), start=start, end=start + timedelta(days=1), limit=TIMES_SHOWN)
     )
     if not slots:
         turn.say(turn._("That day is fully booked now."))
