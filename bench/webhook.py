@@ -30,6 +30,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bench.timing import Latency
+from bot.i18n import Texts
 from bot.telegram.routes import SECRET_HEADER
 from core.clock import SystemClock
 from core.db.database import Database
@@ -50,6 +52,12 @@ from tests.fakes.telegram import TOKEN, FakeTelegram
 
 SECRET = "bench-webhook-secret"  # noqa: S105 (a fake, for the loopback run only)
 REPLY_LIMIT = 30.0  # seconds a chat waits for the bot's answer before it gives up
+TIME_TRIES = 5  # times a chat taps before it gives up on booking
+TAKEN = Texts("pl")._("Sorry, someone has just taken that time. Here are the free ones:")
+
+
+class GaveUp(Exception):
+    """The button a chat wanted is gone: a time taken by another chat meanwhile."""
 
 
 @dataclass
@@ -59,24 +67,42 @@ class Samples:
     steps: dict[str, list[float]] = field(default_factory=dict)  # webhook latency by step
 
 
+class Mailbox:
+    """The bot's messages by chat, each call of the fake Bot API read once.
+
+    A hundred chats check for their answer at every call the bot makes: scanning
+    every call each time would make this process, not the server, the bottleneck.
+    """
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake, self.read = fake, 0
+        self.by_chat: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+
+    def of(self, chat_id: int) -> list[dict[str, Any]]:
+        calls = self.fake.calls
+        for call in calls[self.read :]:
+            if call.method.lower() == "sendmessage":
+                self.by_chat[call.params.get("chat_id", 0)].append(call.params)
+        self.read = len(calls)
+        return self.by_chat[chat_id]
+
+
 class Chat:
     """One Telegram user at a human pace, reading its answers off the fake Bot API."""
 
     def __init__(
-        self, http: aiohttp.ClientSession, url: str, fake: FakeTelegram, chat_id: int, think: float
+        self, http: aiohttp.ClientSession, url: str, mail: Mailbox, chat_id: int, think: float
     ) -> None:
-        self.http, self.url, self.fake, self.chat_id, self.think = http, url, fake, chat_id, think
+        self.http, self.url, self.mail, self.chat_id, self.think = http, url, mail, chat_id, think
+        self.fake = mail.fake
 
     def _messages(self) -> list[dict[str, Any]]:
-        return [
-            c.params
-            for c in self.fake.calls
-            if c.method.lower() == "sendmessage" and c.params.get("chat_id") == self.chat_id
-        ]
+        return self.mail.of(self.chat_id)
 
     async def post(
         self, step: str, update: dict[str, Any], out: Samples, *, keyboard: bool = True
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Send one update as the patient; the bot's first reply to it."""
         if self.think:
             await asyncio.sleep(random.uniform(0.5, 1.5) * self.think)
         before = len(self._messages())
@@ -92,10 +118,15 @@ class Chat:
             lambda: len(self._messages()) > before, "no reply", limit=REPLY_LIMIT
         )
         out.reply.append(time.perf_counter() - began)
-        if keyboard:  # the buttons may come in the turn's last message: wait for it
-            await self.fake.wait_until(
-                lambda: bool(self.buttons(since=before)), "no keyboard", limit=REPLY_LIMIT
-            )
+        if keyboard:
+            await self.keyboard_after(before)
+        return self._messages()[before]
+
+    async def keyboard_after(self, since: int) -> None:
+        """Wait for the buttons, which may come in the turn's last message."""
+        await self.fake.wait_until(
+            lambda: bool(self.buttons(since=since)), "no keyboard", limit=REPLY_LIMIT
+        )
 
     def buttons(self, since: int = 0) -> list[str]:
         """The callback data of the last keyboard the bot sent (after message `since`)."""
@@ -106,13 +137,29 @@ class Chat:
                 return [b["callback_data"] for row in rows for b in row]
         return []
 
-    def press(self, action: str) -> dict[str, Any]:
+    def press(self, action: str, attempt: int = 0) -> dict[str, Any]:
         """A button of that kind; chats spread over days and times so most of them book."""
         found = [p for p in self.buttons() if p.split("|")[-1].startswith(action)]
         if not found:
-            raise StopIteration
-        choice = found[self.chat_id % len(found)] if action in ("day:", "t:") else found[0]
+            raise GaveUp
+        choice = found[(self.chat_id + attempt) % len(found)]
         return self.fake.callback_update(choice, user_id=self.chat_id)
+
+    def offers(self, action: str) -> bool:
+        return any(p.split("|")[-1].startswith(action) for p in self.buttons())
+
+    async def pick_time(self, out: Samples) -> None:
+        """Tap a day and a time, as a patient does when another chat took the time meanwhile:
+        one of the fresh times, or another day when that day filled up."""
+        for attempt in range(TIME_TRIES):
+            if not self.offers("t:"):
+                await self.post("day", self.press("day:", attempt), out)
+            before = len(self._messages())
+            reply = await self.post("time", self.press("t:", attempt), out, keyboard=False)
+            if reply.get("text") != TAKEN:
+                return
+            await self.keyboard_after(before)
+        raise GaveUp
 
     async def book(self, out: Samples) -> bool:
         fake, me = self.fake, self.chat_id
@@ -122,8 +169,7 @@ class Chat:
             await self.post("service", self.press("svc:"), out)
             if any("|br:" in p for p in self.buttons()):  # two branches: pick one
                 await self.post("branch", self.press("br:"), out)
-            await self.post("day", self.press("day:"), out)
-            await self.post("time", self.press("t:"), out, keyboard=False)
+            await self.pick_time(out)
             name = fake.text_update("Jan Testowy", user_id=me)
             await self.post("name", name, out, keyboard=False)
             born = fake.text_update("01.02.1980", user_id=me)
@@ -132,7 +178,7 @@ class Chat:
             contact = fake.contact_update(phone, contact_user_id=me, user_id=me)
             await self.post("contact", contact, out)
             await self.post("confirm", self.press("ok"), out)
-        except StopIteration:  # a time taken by another chat meanwhile: the bot offered others
+        except GaveUp:  # no time left that suits, after several tries
             return False
         return True
 
@@ -172,9 +218,10 @@ async def _chats(url: str, fake: FakeTelegram, chats: int, think: float) -> tupl
     async with aiohttp.ClientSession(connector=connector) as http:
         # One booking first, not counted: a server that has run for a while has
         # compiled its statements and read its pages; the measure is of that server.
-        await Chat(http, url, fake, 999_999, 0).book(Samples())
+        mail = Mailbox(fake)
+        await Chat(http, url, mail, 999_999, 0).book(Samples())
         booked = await asyncio.gather(
-            *(Chat(http, url, fake, 1_000_000 + n, think).book(out) for n in range(chats))
+            *(Chat(http, url, mail, 1_000_000 + n, think).book(out) for n in range(chats))
         )
     return out, sum(booked)
 
