@@ -25,6 +25,7 @@ from frontdesk import keys
 from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
 from frontdesk.errors import body_limit_middleware, errors_middleware
+from frontdesk.forwarded import forwarded_middleware, networks
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
@@ -53,7 +54,11 @@ def create_app(
     """
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[errors_middleware, body_limit_middleware],
+        middlewares=[
+            forwarded_middleware(networks(settings.trusted_proxies)),
+            errors_middleware,
+            body_limit_middleware,
+        ],
     )
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or SystemClock()

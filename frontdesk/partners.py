@@ -21,6 +21,7 @@ from core.partner_sync import PartnerSync, SyncPolicy
 from core.vocab import Channel
 from frontdesk import keys
 from frontdesk.delivery import worker_id
+from frontdesk.forwarded import networks
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 from partners.docplanner import DocplannerAccount, DocplannerClient
@@ -32,9 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def docplanner_gate(settings: Settings) -> PushGate:
-    return PushGate.from_settings(
-        settings.docplanner_push_api_key, settings.docplanner_push_sources.split(",")
-    )
+    return PushGate(settings.docplanner_push_api_key, networks(settings.docplanner_push_sources))
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
     # Messengers and secrets: all optional, so the demo runs with no credentials.
     public_base_url: str | None = None  # e.g. https://clinic.example; webhooks when set
+    trusted_proxies: str = ""  # comma-separated networks whose X-Forwarded-For is believed
     secret_key: str | None = Field(default=None, min_length=32, repr=False)
     telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_webhook_secret: str | None = Field(
@@ -132,7 +133,7 @@ class Settings(BaseSettings):
             raise ValueError("not a time zone (e.g. Europe/Warsaw)") from None
         return value
 
-    @field_validator("docplanner_push_sources", mode="before")
+    @field_validator("docplanner_push_sources", "trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         """A comma-separated list of networks ("203.0.113.0/24, 198.51.100.7")."""

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +24,7 @@ from aiohttp import web
 
 from core.partner_inbox import PartnerInbox
 from core.vocab import Channel
+from frontdesk.forwarded import Network, within
 from partners.docplanner import BLOCKING_NAMES, parse_notice
 
 log = logging.getLogger(__name__)
@@ -34,8 +33,6 @@ API_KEY_HEADER = "X-Api-Key"
 BLOCKING_DEADLINE = 0.8  # seconds: Docplanner waits about one
 REFUSED = 1  # our error_code for "this time is not free here"
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 @dataclass(frozen=True)
 class PushGate:
@@ -43,10 +40,6 @@ class PushGate:
 
     api_key: str | None = field(default=None, repr=False)
     sources: tuple[Network, ...] = ()
-
-    @classmethod
-    def from_settings(cls, api_key: str | None, sources: Iterable[str]) -> PushGate:
-        return cls(api_key, tuple(ipaddress.ip_network(s.strip()) for s in sources if s.strip()))
 
     @property
     def open(self) -> bool:
@@ -57,11 +50,7 @@ class PushGate:
         given = request.headers.get(API_KEY_HEADER)
         if self.api_key and given and hmac.compare_digest(given.encode(), self.api_key.encode()):
             return True
-        try:
-            remote = ipaddress.ip_address(request.remote or "")
-        except ValueError:
-            return False
-        return any(remote in network for network in self.sources)
+        return within(request.remote, self.sources)
 
 
 INBOX = web.AppKey("partner_inbox", PartnerInbox)
