@@ -52,7 +52,7 @@ class Ivr:
     async def incoming(self, voice: VoiceInput) -> str:
         clinic = await self.services.catalog.clinic()
         branch = await self._branch_for(voice.called)
-        language = self._language_for(voice.called, clinic.default_language if clinic else "pl")
+        language = self.language_for(voice.called, clinic.default_language if clinic else "pl")
         call = await self.services.calls.start(
             voice.call_sid, voice.caller, voice.called, branch.id, language
         )
@@ -240,7 +240,8 @@ class Ivr:
             return (await self.services.catalog.branches())[0]
         return await self.services.catalog.branch(branch_id)
 
-    def _language_for(self, called: str, default: str) -> str:
+    def language_for(self, called: str, default: str = "pl") -> str:
+        """The dialled line's language (IVR_LANGUAGES), else `default`; no database read."""
         language = self.services.policy.languages.get(called, default)
         return language if language in LANGUAGES else "pl"
 

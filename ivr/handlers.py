@@ -28,12 +28,13 @@ ROUTES: dict[str, Handler] = {
 
 
 async def answer(ivr: Ivr, handler: Handler, voice: VoiceInput) -> str:
-    """The flow's TwiML, or an apology if the flow failed (logged, without the caller's data)."""
+    """The flow's TwiML, or an apology in the line's language if the flow failed (logged,
+    without the caller's data)."""
+    t = Texts(ivr.language_for(voice.called))
     try:
-        return await handler(ivr, voice) or str(speak(Texts("pl"), []))
+        return await handler(ivr, voice) or str(speak(t, []))
     except Exception:
         log.exception("voice flow failed on %s", handler.__name__)
-        t = Texts("pl")
         apology = speak(t, [t._("Sorry, something went wrong. Please call again in a moment.")])
         apology.hangup()
         return str(apology)

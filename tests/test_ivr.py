@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient, AiohttpServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from core.actors import Actor
@@ -689,3 +689,17 @@ async def test_a_queue_webhook_for_a_call_we_never_answered_waits_in_silence(
     await phone.hang_up()
     assert await rows(db, Call) == []
     assert await rows(db, CallbackRequest) == []
+
+
+async def test_a_failure_inside_the_flow_is_an_apology_in_the_lines_language(
+    make_client: MakeClient, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await make_client(ivr_languages={VOICE_NUMBER: "en"})
+    async with db.engine.begin() as conn:  # the calls' table gone: every call fails
+        await conn.execute(text("ALTER TABLE call RENAME TO call_gone"))
+    phone = Phone(client, caller=CALLER)
+    await phone.dial()
+    assert phone.said() == "Sorry, something went wrong. Please call again in a moment."
+    assert phone.verbs()[-1] == "Hangup"
+    assert "voice flow failed" in caplog.text
+    assert CALLER not in caplog.text
