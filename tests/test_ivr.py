@@ -695,10 +695,14 @@ async def test_a_failure_inside_the_flow_is_an_apology_in_the_lines_language(
     make_client: MakeClient, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = await make_client(ivr_languages={VOICE_NUMBER: "en"})
+    phone = Phone(client, caller=CALLER)
     async with db.engine.begin() as conn:  # the calls' table gone: every call fails
         await conn.execute(text("ALTER TABLE call RENAME TO call_gone"))
-    phone = Phone(client, caller=CALLER)
-    await phone.dial()
+    try:
+        await phone.dial()
+    finally:  # PostgreSQL's database serves the next tests
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE call_gone RENAME TO call"))
     assert phone.said() == "Sorry, something went wrong. Please call again in a moment."
     assert phone.verbs()[-1] == "Hangup"
     assert "voice flow failed" in caplog.text
