@@ -10,18 +10,38 @@ _PARTNER_CHANNELS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
 
 
 @dataclass(frozen=True)
+class Reach:
+    """The visits a staff member acts on: in some branches (None: all), of some doctors
+    (None: all; a doctor's own). The booking service checks it under the booking's row
+    lock, so a visit moved out of a registrar's branches meanwhile is out of reach."""
+
+    branch_ids: frozenset[int] | None = None
+    doctor_ids: frozenset[int] | None = None
+
+    def covers(self, branch_id: int, doctor_id: int) -> bool:
+        return (self.branch_ids is None or branch_id in self.branch_ids) and (
+            self.doctor_ids is None or doctor_id in self.doctor_ids
+        )
+
+    def places_in(self, branch_id: int) -> bool:
+        """Whether a new or moved visit may go to this branch (never by a doctor)."""
+        return self.doctor_ids is None and (self.branch_ids is None or branch_id in self.branch_ids)
+
+
+@dataclass(frozen=True)
 class Actor:
     kind: ActorKind
     id: str
     channel: Channel
+    reach: Reach | None = None  # a staff member's; None: no limit beyond the kind's own
 
     @classmethod
     def patient(cls, patient_id: int, channel: Channel) -> Actor:
         return cls(ActorKind.PATIENT, str(patient_id), channel)
 
     @classmethod
-    def staff(cls, login: str) -> Actor:
-        return cls(ActorKind.STAFF, login, Channel.STAFF)
+    def staff(cls, login: str, reach: Reach | None = None) -> Actor:
+        return cls(ActorKind.STAFF, login, Channel.STAFF, reach)
 
     @classmethod
     def partner(cls, channel: Channel) -> Actor:

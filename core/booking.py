@@ -24,6 +24,7 @@ from core.occupancy import claim, release_booking
 from core.placement import (
     Placement,
     VisitRequest,
+    check_reach,
     drop_hold,
     load_service,
     local_day,
@@ -207,6 +208,7 @@ class BookingService:
             service = await load_service(session, booking.service_id)
             patient = await session.get_one(Patient, booking.patient_id)
             placement = await locate(session, service, doctor_id, start_at, actor.channel)
+            check_reach(actor, placement)
             check_restrictions(service, patient, await local_day(session, placement))
             old = where_of(booking)
             assert booking.id is not None
@@ -475,8 +477,10 @@ async def _load_for_change(session: AsyncSession, booking_id: int, actor: Actor)
 
 
 def _sees(actor: Actor, booking: Booking) -> bool:
-    """A patient sees only their own visits."""
-    return actor.kind is not ActorKind.PATIENT or actor.id == str(booking.patient_id)
+    """A patient sees only their own visits; a staff member those in their reach."""
+    if actor.kind is ActorKind.PATIENT:
+        return actor.id == str(booking.patient_id)
+    return actor.reach is None or actor.reach.covers(booking.branch_id, booking.doctor_id)
 
 
 async def _freed(

@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
-from core.errors import HoldExpired, InvalidInput, NotFound, OutsideAvailability, SlotTaken
+from core.errors import (
+    Forbidden,
+    HoldExpired,
+    InvalidInput,
+    NotFound,
+    OutsideAvailability,
+    SlotTaken,
+)
 from core.journal import emit, record_change
 from core.models import Booking, Branch, DoctorService, Hold, Patient, Service, Slot
 from core.occupancy import Resources, claim, release_hold, taken_cells
@@ -141,6 +148,12 @@ async def drop_hold(session: AsyncSession, hold_id: int) -> None:
     await session.execute(delete(Hold).where(col(Hold.id) == hold_id))
 
 
+def check_reach(actor: Actor, placement: Placement) -> None:
+    """A staff member puts visits only where their reach allows (inside the transaction)."""
+    if actor.reach is not None and not actor.reach.places_in(placement.branch_id):
+        raise Forbidden("this branch is outside your scope")
+
+
 async def place_booking(
     session: AsyncSession, actor: Actor, request: VisitRequest, now: datetime
 ) -> Booking:
@@ -152,6 +165,7 @@ async def place_booking(
     if patient is None:
         raise NotFound("no such patient")
     placement = await locate(session, service, request.doctor_id, request.start_at, actor.channel)
+    check_reach(actor, placement)
     check_restrictions(
         service,
         patient,

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.actors import Actor
+from core.actors import Actor, Reach
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import (
@@ -66,7 +66,7 @@ class StaffScope:
 
     @property
     def actor(self) -> Actor:
-        return Actor.staff(self.login)
+        return Actor.staff(self.login, Reach(self.branch_ids, self.doctor_ids))
 
     def require(self, *roles: StaffRole) -> None:
         if self.role not in roles:

@@ -4,12 +4,12 @@ Every face of the desk (the JSON API, the dashboard) calls these instead of the
 booking service directly, so the rule "a registrar acts in their branches, a
 doctor on their own schedule" is kept in one place: a booking outside the
 scope is "not found"; a new time outside it is "forbidden". Changes are made
-as `Actor.staff(login)`, so the change history names the member.
+as `Actor.staff(login, reach)`, so the change history names the member.
 
-The scope is checked by a read just before the booking service's own
-transaction: a visit moved to another branch in the instant between the two
-could still be changed by a registrar of its old branch. Closing that gap means
-checking inside `BookingService`'s row lock (a guard passed down to it).
+The scope is checked twice: by a read here, a quick refusal before any partner
+is asked about the visit, and by the booking service under the booking's row
+lock (the actor's `Reach`), so a visit moved to another branch in between is
+out of reach of its old branch's registrars.
 """
 
 from __future__ import annotations

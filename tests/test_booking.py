@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from core.actors import Actor
+from core.actors import Actor, Reach
 from core.booking import BookingService
 from core.errors import (
+    Forbidden,
     HoldExpired,
     InvalidInput,
     InvalidTransition,
@@ -427,3 +428,30 @@ async def test_a_patient_confirms_attendance_once_and_only_their_own(db, clock, 
     await svc.cancel(me, booking.id, "plans")
     with pytest.raises(InvalidTransition):
         await svc.confirm_attendance(me, booking.id)
+
+
+async def test_staff_act_only_within_their_reach_inside_the_transaction(db, clock, setup):
+    c, pid, svc = setup
+    at = _at(clock, 1, 9)
+    elsewhere = Actor.staff("reg-wola", Reach(branch_ids=frozenset({c.branch.id + 1})))
+    with pytest.raises(Forbidden):  # a new visit outside the registrar's branches
+        await svc.book(elsewhere, VisitRequest(pid, c.consult.id, c.internist.id, at))
+    here = Actor.staff("reg-mokotow", Reach(branch_ids=frozenset({c.branch.id})))
+    booking = await svc.book(here, VisitRequest(pid, c.consult.id, c.internist.id, at))
+    before = await _counts(db)
+    with pytest.raises(NotFound):  # someone else's branch's visit is not there for them
+        await svc.cancel(elsewhere, booking.id, "patient called")
+    paediatrician = Actor.staff("dr-nowak", Reach(doctor_ids=frozenset({c.paediatrician.id})))
+    with pytest.raises(NotFound):  # nor another doctor's
+        await svc.set_status(paediatrician, booking.id, BookingStatus.IN_PROGRESS)
+    internist = Actor.staff("dr-kowalska", Reach(doctor_ids=frozenset({c.internist.id})))
+    with pytest.raises(Forbidden):  # a doctor does not move visits, even their own
+        await svc.reschedule(
+            internist, booking.id, doctor_id=c.internist.id, start_at=_at(clock, 1, 10)
+        )
+    assert await _counts(db) == before
+    assert (await svc.get(booking.id)).status is BookingStatus.BOOKED
+    moved = await svc.reschedule(
+        here, booking.id, doctor_id=c.internist.id, start_at=_at(clock, 1, 10)
+    )
+    assert moved.start_at == _at(clock, 1, 10)
