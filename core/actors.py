@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import Forbidden
 from core.vocab import ActorKind, Channel
 
 _PARTNER_CHANNELS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
@@ -23,9 +24,13 @@ class Reach:
             self.doctor_ids is None or doctor_id in self.doctor_ids
         )
 
-    def places_in(self, branch_id: int) -> bool:
-        """Whether a new or moved visit may go to this branch (never by a doctor)."""
-        return self.doctor_ids is None and (self.branch_ids is None or branch_id in self.branch_ids)
+    def require_branch(self, branch_id: int) -> None:
+        """Where something new may go (a visit, a moved visit, a waiting-list entry): one of
+        the member's branches, and never by a doctor."""
+        if self.doctor_ids is not None or (
+            self.branch_ids is not None and branch_id not in self.branch_ids
+        ):
+            raise Forbidden("this branch is outside your scope")
 
 
 @dataclass(frozen=True)

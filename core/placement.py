@@ -18,7 +18,6 @@ from sqlmodel import col
 
 from core.actors import Actor
 from core.errors import (
-    Forbidden,
     HoldExpired,
     InvalidInput,
     NotFound,
@@ -150,8 +149,8 @@ async def drop_hold(session: AsyncSession, hold_id: int) -> None:
 
 def check_reach(actor: Actor, placement: Placement) -> None:
     """A staff member puts visits only where their reach allows (inside the transaction)."""
-    if actor.reach is not None and not actor.reach.places_in(placement.branch_id):
-        raise Forbidden("this branch is outside your scope")
+    if actor.reach is not None:
+        actor.reach.require_branch(placement.branch_id)
 
 
 async def place_booking(

@@ -65,8 +65,12 @@ class StaffScope:
     doctor_id: int | None
 
     @property
+    def reach(self) -> Reach:
+        return Reach(self.branch_ids, self.doctor_ids)
+
+    @property
     def actor(self) -> Actor:
-        return Actor.staff(self.login, Reach(self.branch_ids, self.doctor_ids))
+        return Actor.staff(self.login, self.reach)
 
     def require(self, *roles: StaffRole) -> None:
         if self.role not in roles:
@@ -92,10 +96,7 @@ class StaffScope:
 
     def check_branch(self, branch_id: int) -> None:
         """Where a member would put something new (a visit, a waiting-list entry)."""
-        if self.role is StaffRole.DOCTOR or (
-            self.branch_ids is not None and branch_id not in self.branch_ids
-        ):
-            raise Forbidden("this branch is outside your scope")
+        self.reach.require_branch(branch_id)
 
 
 @dataclass(frozen=True)

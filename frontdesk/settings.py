@@ -7,7 +7,6 @@ value itself: a DATABASE_URL may carry a password.
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 
 from core.errors import PhoneInvalid
 from core.identity import normalize_phone
+from frontdesk.forwarded import networks
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/frontdesk.db"
 
@@ -137,13 +137,10 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: Any) -> Any:
         """A comma-separated list of networks ("203.0.113.0/24, 198.51.100.7")."""
-        items = [i.strip() for i in str(value).split(",") if i.strip()]
-        for item in items:
-            try:
-                ipaddress.ip_network(item)
-            except ValueError:
-                raise ValueError("a comma-separated list of IP networks") from None
-        return ", ".join(items)
+        try:
+            return ", ".join(str(network) for network in networks(str(value)))
+        except ValueError:
+            raise ValueError("a comma-separated list of IP networks") from None
 
     @field_validator(
         "public_base_url",
