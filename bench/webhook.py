@@ -137,16 +137,19 @@ class Chat:
                 return [b["callback_data"] for row in rows for b in row]
         return []
 
+    def _of_kind(self, action: str) -> list[str]:
+        return [p for p in self.buttons() if p.split("|")[-1].startswith(action)]
+
+    def offers(self, action: str) -> bool:
+        return bool(self._of_kind(action))
+
     def press(self, action: str, attempt: int = 0) -> dict[str, Any]:
-        """A button of that kind; chats spread over days and times so most of them book."""
-        found = [p for p in self.buttons() if p.split("|")[-1].startswith(action)]
+        """A button of that kind; chats spread over services, days and times so all book."""
+        found = self._of_kind(action)
         if not found:
             raise GaveUp
         choice = found[(self.chat_id + attempt) % len(found)]
         return self.fake.callback_update(choice, user_id=self.chat_id)
-
-    def offers(self, action: str) -> bool:
-        return any(p.split("|")[-1].startswith(action) for p in self.buttons())
 
     async def pick_time(self, out: Samples) -> None:
         """Tap a day and a time, as a patient does when another chat took the time meanwhile:
@@ -167,7 +170,7 @@ class Chat:
             await self.post("start", fake.text_update("/start", user_id=me), out)
             await self.post("book", fake.callback_update("m:book", user_id=me), out)
             await self.post("service", self.press("svc:"), out)
-            if any("|br:" in p for p in self.buttons()):  # two branches: pick one
+            if self.offers("br:"):  # two branches: pick one
                 await self.post("branch", self.press("br:"), out)
             await self.pick_time(out)
             name = fake.text_update("Jan Testowy", user_id=me)
