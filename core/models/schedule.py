@@ -56,10 +56,13 @@ class Slot(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("doctor_id", "start_at", name="uq_slot_doctor_start"),
         Index("ix_slot_start_doctor", "start_at", "doctor_id"),
+        # A branch's search walks its slots by time: without the time here, the
+        # planner reads every slot of the branch and sorts them.
+        Index("ix_slot_branch_start", "branch_id", "start_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     doctor_id: int = Field(foreign_key="doctor.id")
-    branch_id: int = Field(foreign_key="branch.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id")
     room_id: int | None = Field(default=None, foreign_key="room.id")
     template_id: int | None = Field(default=None, foreign_key="schedule_template.id", index=True)
     start_at: datetime = utc()
