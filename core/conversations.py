@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
-from core.db.database import Database, insert_or_skip
+from core.db.database import Database, insert_or_skip_on
 from core.errors import ConcurrentUpdate
 from core.linking import contact_kind
 from core.models import Contact, Conversation, InboundMessage
@@ -44,25 +45,21 @@ class ConversationStore:
         """
 
         async def work(session: AsyncSession) -> Snapshot | None:
-            inserted = await session.execute(
-                insert_or_skip(session, InboundMessage, "channel", "external_id")
-                .values(channel=channel, external_id=external_id, received_at=self.clock.now())
-                .returning(col(InboundMessage.id))
+            conn = await session.connection()
+            chat = {"of_channel": channel, "of_chat": chat_id}
+            recorded = await conn.execute(
+                _record_delivery(self.db.dialect),
+                {"channel": channel, "external_id": external_id, "received_at": self.clock.now()},
             )
-            if inserted.first() is None:
+            if recorded.first() is None:
                 return None
-            row = await _chat(session, channel, chat_id)
-            patient_id = (
-                await session.execute(
-                    select(col(Contact.patient_id)).where(
-                        col(Contact.kind) == contact_kind(channel), col(Contact.value) == chat_id
-                    )
-                )
-            ).scalar_one_or_none()
+            row = (await conn.execute(_LOAD, chat)).first()
+            linked = await conn.execute(_LINKED, {**chat, "kind": contact_kind(channel)})
+            patient_id = linked.scalar_one_or_none()
             if row is None:
                 return Snapshot(channel, chat_id, patient_id=patient_id)
-            state = dict(row.state)
-            return Snapshot(channel, chat_id, state, row.version, row.last_inbound_at, patient_id)
+            state, version, last_inbound_at = row
+            return Snapshot(channel, chat_id, dict(state), version, last_inbound_at, patient_id)
 
         return await self.db.write(work)
 
@@ -112,37 +109,21 @@ class ConversationStore:
         last_inbound = now if inbound else snapshot.last_inbound_at
 
         async def work(session: AsyncSession) -> None:
+            conn = await session.connection()
+            values = {
+                "of_channel": snapshot.channel,
+                "of_chat": snapshot.chat_id,
+                "new_state": snapshot.state,
+                "new_version": snapshot.version + 1,
+                "new_last_inbound_at": last_inbound,
+                "new_updated_at": now,
+            }
             if snapshot.version == 0:
-                created = await session.execute(
-                    insert_or_skip(session, Conversation, "channel", "chat_id")
-                    .values(
-                        channel=snapshot.channel,
-                        chat_id=snapshot.chat_id,
-                        state=snapshot.state,
-                        version=1,
-                        last_inbound_at=last_inbound,
-                        updated_at=now,
-                    )
-                    .returning(col(Conversation.id))
-                )
+                created = await conn.execute(_start(self.db.dialect), values)
                 if created.first() is None:
                     raise ConcurrentUpdate("the conversation was started meanwhile")
                 return
-            changed = await session.execute(
-                update(Conversation)
-                .where(
-                    col(Conversation.channel) == snapshot.channel,
-                    col(Conversation.chat_id) == snapshot.chat_id,
-                    col(Conversation.version) == snapshot.version,
-                )
-                .values(
-                    state=snapshot.state,
-                    version=snapshot.version + 1,
-                    last_inbound_at=last_inbound,
-                    updated_at=now,
-                )
-                .returning(col(Conversation.id))
-            )
+            changed = await conn.execute(_SAVE, {**values, "expected": snapshot.version})
             if changed.first() is None:
                 raise ConcurrentUpdate("the conversation changed meanwhile")
 
@@ -159,3 +140,54 @@ async def _chat(session: AsyncSession, channel: Channel, chat_id: str) -> Conver
             )
         )
     ).scalar_one_or_none()
+
+
+# Every turn runs the statements below: they are built once (per backend where the
+# syntax differs), since building one costs more than running it on SQLite.
+_CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
+_INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
+_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_THIS_CHAT = (
+    _CONVERSATION.c.channel == bindparam("of_channel"),
+    _CONVERSATION.c.chat_id == bindparam("of_chat"),
+)
+_LOAD = select(
+    _CONVERSATION.c.state, _CONVERSATION.c.version, _CONVERSATION.c.last_inbound_at
+).where(*_THIS_CHAT)
+_LINKED = select(_CONTACT.c.patient_id).where(
+    _CONTACT.c.kind == bindparam("kind"), _CONTACT.c.value == bindparam("of_chat")
+)
+_NEW_VALUES: dict[str, Any] = {
+    "state": bindparam("new_state"),
+    "version": bindparam("new_version"),
+    "last_inbound_at": bindparam("new_last_inbound_at"),
+    "updated_at": bindparam("new_updated_at"),
+}
+_SAVE = (
+    update(_CONVERSATION)
+    .where(*_THIS_CHAT, _CONVERSATION.c.version == bindparam("expected"))
+    .values(_NEW_VALUES)
+    .returning(_CONVERSATION.c.id)
+)
+
+
+@lru_cache(maxsize=2)
+def _record_delivery(dialect: str) -> Any:
+    return (
+        insert_or_skip_on(dialect, _INBOUND, "channel", "external_id")
+        .values(
+            channel=bindparam("channel"),
+            external_id=bindparam("external_id"),
+            received_at=bindparam("received_at"),
+        )
+        .returning(_INBOUND.c.id)
+    )
+
+
+@lru_cache(maxsize=2)
+def _start(dialect: str) -> Any:
+    return (
+        insert_or_skip_on(dialect, _CONVERSATION, "channel", "chat_id")
+        .values(channel=bindparam("of_channel"), chat_id=bindparam("of_chat"), **_NEW_VALUES)
+        .returning(_CONVERSATION.c.id)
+    )

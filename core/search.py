@@ -41,6 +41,9 @@ from core.vocab import Availability, Channel
 
 DEFAULT_HORIZON = timedelta(days=90)
 FIRST_WINDOW = timedelta(days=1)
+# A walk for one free slot (the first of a day, of a branch) starts wider: a week
+# spans the days a doctor does not work, in one read instead of one per empty day.
+FIRST_WINDOW_OF_ONE = timedelta(days=7)
 FIRST_BATCH = 10
 MAX_BATCH = 200
 CANDIDATE_COLUMNS = (
@@ -114,7 +117,7 @@ class SlotSearch:
             duration = await _visit_length(session, query, now)
             while len(firsts) < days and start < end:
                 one = replace(query, start=start, end=end, limit=1)
-                found = await _walk(session, one, duration, now)
+                found = await _walk(session, one, duration, now, FIRST_WINDOW_OF_ONE)
                 if not found:
                     break
                 firsts.append(found[0])
@@ -156,7 +159,7 @@ class SlotSearch:
             firsts: list[FreeSlot] = []
             for branch_id in (await session.execute(stmt)).scalars():
                 one = replace(query, branch_id=branch_id, limit=1)
-                firsts.extend(await _walk(session, one, duration, now))
+                firsts.extend(await _walk(session, one, duration, now, FIRST_WINDOW_OF_ONE))
         return [
             slot.branch_id
             for slot in sorted(firsts, key=lambda slot: (slot.start_at, slot.branch_id))
@@ -335,18 +338,21 @@ async def _visit_length(session: AsyncSession, query: SlotQuery, now: datetime) 
 
 
 async def _walk(
-    session: AsyncSession, query: SlotQuery, duration: timedelta | None, now: datetime
+    session: AsyncSession,
+    query: SlotQuery,
+    duration: timedelta | None,
+    now: datetime,
+    window: timedelta = FIRST_WINDOW,
 ) -> list[FreeSlot]:
     start = max(query.start or now, now)
     end = query.end or start + DEFAULT_HORIZON
     bits = int(Availability.for_channel(query.channel))
     found: list[FreeSlot] = []
-    # Walk the horizon in windows that double (1 day, 2, 4, ...) and batches that
+    # Walk the horizon in windows that double (from `window`: 1 day, 2, 4, ...) and batches that
     # double: the database never sorts more than a small window, and a full
     # calendar costs a few more small reads instead of one huge one.
     after: tuple[datetime, int] | None = None
     batch = max(query.limit * 2, FIRST_BATCH)
-    window = FIRST_WINDOW
     low = start
     while len(found) < query.limit and low < end:
         high = min(end, low + window)

@@ -111,8 +111,13 @@ def insert_or_skip(session: AsyncSession, model: type[Any], *unique: str) -> Any
     The atomic way to create what must exist at most once; add `.values()` and
     `.returning()` to learn which rows went in.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=list(unique))
+    return insert_or_skip_on(session.get_bind().dialect.name, model, *unique)
+
+
+def insert_or_skip_on(dialect: str, model: Any, *unique: str) -> Any:
+    """`insert_or_skip` for a backend by name, to build a statement once per backend."""
+    backend = postgresql if dialect == "postgresql" else sqlite
+    return backend.insert(model).on_conflict_do_nothing(index_elements=list(unique))
 
 
 class Database:
