@@ -245,10 +245,10 @@ async def _ask_day(turn: Turn) -> None:
     if "branch" not in turn.data:
         branches = await search.branches(query)
         if len(branches) > 1:
-            rows = []
-            for branch_id in branches:
-                branch = await turn.services.catalog.branch(branch_id)
-                rows.append([turn.button(f"{branch.name}, {branch.address}", f"br:{branch_id}")])
+            known = {branch.id: branch for branch in await turn.services.catalog.branches()}
+            rows = [
+                [turn.button(f"{known[b].name}, {known[b].address}", f"br:{b}")] for b in branches
+            ]
             turn.say(turn._("Which branch?"), rows)
             return
     firsts = await search.earliest_days(query, DAYS_SHOWN + 1)
