@@ -354,11 +354,12 @@ async def _walk(
     after: tuple[datetime, int] | None = None
     batch = max(query.limit * 2, FIRST_BATCH)
     low = start
+    conn = await session.connection()  # rows, not objects: past the ORM's layer
     while len(found) < query.limit and low < end:
         high = min(end, low + window)
         stmt = _candidates(_shape(query, after, bits))
         values = _bind(query, after, bits, (low, high), batch, now)
-        rows = (await session.execute(stmt, values)).all()
+        rows = (await conn.execute(stmt, values)).all()
         if rows:
             found.extend(await _settle(session, rows, duration, query, bits, now))
         if len(rows) == batch:  # more in this window
