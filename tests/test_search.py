@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 
 from core.actors import Actor
 from core.booking import BookingService
@@ -160,3 +161,32 @@ async def test_branches_with_a_free_slot_earliest_first(db, clock):
     assert ursus.id in await search.branches(replace(telegram, channel=Channel.VOICE))
     children = replace(telegram, service_id=c.child_visit.id)
     assert await search.branches(children) == [c.branch.id]  # nobody at Wola gives it
+
+
+async def test_a_branch_is_searched_along_its_slots_in_time_order(db, clock):
+    """The bot searches one branch at a time. SQLite keeps no statistics: with an index on
+    the branch alone it read every slot of the branch and sorted them, at every read."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL plans with its own statistics")
+    c = await small_clinic(db, clock)
+    reads: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "FROM slot JOIN branch" in statement:
+            reads.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        query = SlotQuery(channel=Channel.TELEGRAM, service_id=c.consult.id, branch_id=c.branch.id)
+        assert await SlotSearch(db, clock).earliest_days(query, 2)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", keep)
+    statement, parameters = reads[0]
+    async with db.read() as session:
+        connection = await session.connection()
+        plan = await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        steps = [row[3] for row in plan]
+    assert (
+        "SEARCH slot USING INDEX ix_slot_branch_start (branch_id=? AND start_at>? AND start_at<?)"
+        in steps
+    )
