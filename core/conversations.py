@@ -47,10 +47,8 @@ class ConversationStore:
         async def work(session: AsyncSession) -> Snapshot | None:
             conn = await session.connection()
             chat = {"of_channel": channel, "of_chat": chat_id}
-            recorded = await conn.execute(
-                _record_delivery(self.db.dialect),
-                {"channel": channel, "external_id": external_id, "received_at": self.clock.now()},
-            )
+            delivery = {**chat, "external_id": external_id, "received_at": self.clock.now()}
+            recorded = await conn.execute(_record_delivery(self.db.dialect), delivery)
             if recorded.first() is None:
                 return None
             row = (await conn.execute(_LOAD, chat)).first()
@@ -176,7 +174,7 @@ def _record_delivery(dialect: str) -> Any:
     return (
         insert_or_skip_on(dialect, _INBOUND, "channel", "external_id")
         .values(
-            channel=bindparam("channel"),
+            channel=bindparam("of_channel"),
             external_id=bindparam("external_id"),
             received_at=bindparam("received_at"),
         )

@@ -348,7 +348,7 @@ async def _walk(
     end = query.end or start + DEFAULT_HORIZON
     bits = int(Availability.for_channel(query.channel))
     found: list[FreeSlot] = []
-    # Walk the horizon in windows that double (from `window`: 1 day, 2, 4, ...) and batches that
+    # Walk the horizon in windows that double (from `window`) and batches that
     # double: the database never sorts more than a small window, and a full
     # calendar costs a few more small reads instead of one huge one.
     after: tuple[datetime, int] | None = None
