@@ -1,6 +1,6 @@
 # frontdesk: one-command demo and tests on a machine with python3, pip and make.
 #   make demo   install into .venv (once), migrate, seed the demo clinic, serve it
-#   make test   lint (ruff, mypy) and the whole test suite
+#   make test   lint (ruff, mypy, import contracts) and the whole test suite
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # Lint and type-check only the folders that hold Python yet.
-PY_DIRS := $(strip $(foreach d,core frontdesk bot ivr partners tests bench migrations,$(if $(wildcard $(d)/*.py),$(d))))
+PY_DIRS := $(strip $(foreach d,core edge frontdesk bot ivr partners tests testkit bench migrations,$(if $(wildcard $(d)/*.py),$(d))))
 
 # The dashboard's browser tests drive Debian's chromium; installed once, as root.
 CHROMIUM := /usr/bin/chromium
@@ -39,6 +39,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(PY_DIRS)
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m bench.run --backend both

@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench.bulk import BulkLoader, PostgresLoader, SQLiteLoader, asyncpg_dsn
-from core.db.migrate import upgrade_async
+from migrations.apply import upgrade_async
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 

@@ -27,13 +27,13 @@ from sqlmodel import col
 
 from bench.dataset import NOW
 from core.actors import Actor
-from core.booking import BookingService
+from core.booking.placement import VisitRequest
+from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.errors import DomainError, SlotTaken
 from core.models import Booking, Occupancy, Slot
-from core.occupancy import DOCTOR
-from core.placement import VisitRequest
+from core.schedule.occupancy import DOCTOR
 from core.vocab import BookingStatus, Channel
 
 ACTIVE = [s.value for s in BookingStatus if s.active]

@@ -4,7 +4,7 @@ The app runs as `frontdesk serve` in its own process on a fresh copy of the demo
 clinic (SQLite, or PostgreSQL with `--backend postgres` on BENCH_DATABASE_URL), with
 Twilio's auth token set so every request is signature-checked as in production. This
 process plays Twilio for `--callers` concurrent callers, `--calls` calls in all, each
-walked as tests/phone.py walks one (signed form posts, following the TwiML): a third
+walked as testkit/phone.py walks one (signed form posts, following the TwiML): a third
 book a visit as new callers (spoken name, date of birth, specialty, service, "next
 time", take, confirm: the slot search, the holds and the booking under contention), a
 third hear the opening hours, a third queue for the desk and leave a callback request.
@@ -37,9 +37,9 @@ from bench.timing import Latency
 from bench.webhook import _free_port, _process
 from core.clock import SystemClock
 from core.db.database import Database
-from core.demo import seed_demo
-from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
-from tests.phone import PUBLIC, Phone
+from frontdesk.demo import seed_demo
+from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
+from testkit.phone import PUBLIC, Phone
 
 CLINIC_NUMBER = "+48222997700"  # the demo's Warsaw branch
 

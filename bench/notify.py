@@ -31,10 +31,10 @@ from aiohttp.test_utils import TestServer
 
 from core.clock import SystemClock
 from core.db.database import Database
-from core.db.migrate import upgrade_async
 from core.vocab import NotificationStatus
-from tests.fakes.telegram import FakeTelegram
-from tests.notify_load import due_reminders, in_doubt, per_chat, run_workers, worker_env
+from migrations.apply import upgrade_async
+from testkit.fakes.telegram import FakeTelegram
+from testkit.notify_load import due_reminders, in_doubt, per_chat, run_workers, worker_env
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "frontdesk_bench_notify"

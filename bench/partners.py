@@ -28,15 +28,15 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from core.actors import Actor
+from core.booking.placement import VisitRequest
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.db.migrate import upgrade_async
 from core.models import Booking, PartnerBooking, PartnerOperation
-from core.placement import VisitRequest
-from core.search import SlotQuery, SlotSearch
+from core.schedule.search import SlotQuery, SlotSearch
 from core.vocab import BookingStatus, Channel
-from tests.factories import adult
-from tests.partner_setup import ZL, docplanner_rig
+from migrations.apply import upgrade_async
+from testkit.factories import adult
+from testkit.partner_setup import ZL, docplanner_rig
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "frontdesk_bench_partners"

@@ -36,8 +36,8 @@ from bench.dataset import (
 )
 from bench.report import BackendFigures, RunInfo, render
 from bench.search import SearchPlan, measure_search
+from core.clinic.grid import GRID_MINUTES
 from core.db.database import Database
-from core.slots import GRID_MINUTES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -20,7 +20,7 @@ from bench.sqltrace import StatementCost, StatementTimer
 from bench.timing import Call, Latency, measure
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.search import FreeSlot, SlotQuery, SlotSearch
+from core.schedule.search import FreeSlot, SlotQuery, SlotSearch
 from core.vocab import Availability, Channel
 
 CHANNEL = Channel.TELEGRAM

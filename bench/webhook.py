@@ -42,13 +42,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bench.timing import Latency
-from bot.i18n import Texts
 from bot.telegram.routes import SECRET_HEADER
 from core.clock import SystemClock
 from core.db.database import Database
-from core.db.migrate import upgrade_async
-from core.demo import seed_demo
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from edge.i18n import Texts
+from frontdesk.demo import seed_demo
+from migrations.apply import upgrade_async
+from testkit.fakes.telegram import TOKEN, FakeTelegram
 
 SECRET = "bench-webhook-secret"  # noqa: S105 (a fake, for the loopback run only)
 REPLY_LIMIT = 30.0  # seconds a chat waits for the bot's answer before it gives up

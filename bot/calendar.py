@@ -11,7 +11,7 @@ from datetime import datetime
 from icalendar import Calendar, Event
 
 from bot.chat import Attachment
-from core.catalog import Catalog
+from core.clinic.catalog import Catalog
 from core.models import Booking
 
 _MAC_CHARS = 22  # 132 bits of HMAC-SHA256, base64url

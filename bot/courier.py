@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from bot.i18n import Texts
-from core.linking import IssuedCode
+from core.patients.linking import IssuedCode
 from core.vocab import ContactKind
+from edge.i18n import Texts
 
 log = logging.getLogger(__name__)
 

@@ -16,19 +16,20 @@ from bot.calendar import CalendarLinks
 from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
 from bot.courier import Courier
 from bot.flows import booking, human, link, menu, offers, visits
-from bot.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 from bot.turn import Turn
-from core.booking import BookingService
-from core.catalog import Catalog
+from core.booking.service import BookingService
+from core.booking.waitlist import WaitlistService
+from core.clinic.catalog import Catalog
 from core.clock import Clock
-from core.conversations import ConversationStore, Snapshot
 from core.errors import ConcurrentUpdate, DomainError
-from core.escalation import EscalationService
-from core.feed import parse_slot_link
-from core.linking import LinkingService, fold_name
-from core.patients import PatientService
-from core.search import SlotSearch
-from core.waitlist import WaitlistService
+from core.messaging.chats import ConversationStore, Snapshot
+from core.messaging.escalation import EscalationService
+from core.patients.cards import PatientService
+from core.patients.identity import fold_name
+from core.patients.linking import LinkingService
+from core.schedule.feed import parse_slot_link
+from core.schedule.search import SlotSearch
+from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 
 log = logging.getLogger(__name__)
 

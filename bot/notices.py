@@ -9,9 +9,9 @@ conversation, so they work whenever the patient presses them.
 from __future__ import annotations
 
 from bot.chat import Button, Reply
-from bot.i18n import Texts
-from core.notifications import Outgoing
-from core.reminders import STAFF_REPLY, WAITLIST_OFFER
+from core.messaging.notifications import Outgoing
+from core.messaging.reminders import STAFF_REPLY, WAITLIST_OFFER
+from edge.i18n import Texts
 
 
 def word(message: Outgoing) -> Reply:

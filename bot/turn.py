@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import Button, Incoming, Reply
-from bot.i18n import Texts
 from core.actors import Actor
+from edge.i18n import Texts
 
 if TYPE_CHECKING:
     from bot.dialog import BotServices

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntFlag, StrEnum
 
+from core.errors import InvalidInput
+
 
 class Channel(StrEnum):
     """Where a request comes from: a patient's channel, the desk, a partner or the engine."""
@@ -263,3 +265,18 @@ class MappingKind(StrEnum):
     SERVICE = "service"
     BRANCH = "branch"
     PATIENT = "patient"  # a card linked to the partner's patient account (ONDOC)
+
+
+# Which contact on a card a chat of each channel is recorded as.
+CHAT_CONTACTS = {
+    Channel.TELEGRAM: ContactKind.TELEGRAM,
+    Channel.WHATSAPP: ContactKind.WHATSAPP,
+    Channel.WEB: ContactKind.WEB,
+}
+
+
+def contact_kind(channel: Channel) -> ContactKind:
+    try:
+        return CHAT_CONTACTS[channel]
+    except KeyError:
+        raise InvalidInput("this channel has no chats to link") from None

@@ -19,13 +19,13 @@ from bot.dialog import Dialog
 from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
-from core.feed import FeedService
-from core.partner_inbox import PartnerInbox
+from core.partners.inbox import PartnerInbox
+from core.schedule.feed import FeedService
+from edge.errors import body_limit_middleware, errors_middleware
+from edge.forwarded import forwarded_middleware, networks
 from frontdesk import keys
 from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
-from frontdesk.errors import body_limit_middleware, errors_middleware
-from frontdesk.forwarded import forwarded_middleware, networks
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services

@@ -18,21 +18,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.catalog import Catalog
+from core.clinic.catalog import Catalog
 from core.clock import SystemClock
 from core.db.database import Database
-from core.db.migrate import upgrade
-from core.demo import seed_demo
+from core.desk.accounts import NewStaff, StaffAccounts
 from core.errors import DomainError
-from core.staff import NewStaff, StaffAccounts
 from core.vocab import StaffRole
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.delivery import open_senders
+from frontdesk.demo import seed_demo
 from frontdesk.partners import open_partners
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
 from frontdesk.worker import Worker, default_jobs
+from migrations.apply import upgrade
 
 log = logging.getLogger("frontdesk")
 

@@ -12,10 +12,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import TelegramSender
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
-from bot.whatsapp.twilio_client import TwilioAccount, open_client
-from core.notifications import Sender
-from core.reminders import PlannerPolicy, QuietHours, ReminderPlanner
+from core.messaging.notifications import Sender
+from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
 from core.vocab import Channel
+from edge.twilio_rest import TwilioAccount, open_client
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 

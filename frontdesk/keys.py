@@ -5,14 +5,14 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
-from core.booking import BookingService
-from core.catalog import Catalog
+from core.booking.service import BookingService
+from core.booking.waitlist import WaitlistService
+from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.db.database import Database
-from core.patients import PatientService
-from core.schedule import ScheduleService
-from core.search import SlotSearch
-from core.waitlist import WaitlistService
+from core.patients.cards import PatientService
+from core.schedule.search import SlotSearch
+from core.schedule.templates import ScheduleService
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import phonenumbers
 
-from core.catalog import Catalog
+from core.clinic.catalog import Catalog
 from core.models import Branch, Service
-from core.search import FreeSlot, SlotQuery, SlotSearch
+from core.schedule.search import FreeSlot, SlotQuery, SlotSearch
 from core.vocab import Channel, ServiceMode
 
 # The public page is the clinic's own web channel: it sees what that channel may book.

@@ -14,14 +14,14 @@ from aiohttp import web
 
 from core.clock import Clock
 from core.db.database import Database
-from core.eligibility import Eligibility, EligibilityChecker
-from core.partner_inbox import ApplyReport, PartnerInbox
-from core.partner_port import PartnerClient, PartnerRefused, PartnerUnavailable
-from core.partner_sync import PartnerSync, SyncPolicy
+from core.partners.eligibility import Eligibility, EligibilityChecker
+from core.partners.inbox import ApplyReport, PartnerInbox
+from core.partners.port import PartnerClient, PartnerRefused, PartnerUnavailable
+from core.partners.sync import PartnerSync, SyncPolicy
 from core.vocab import Channel
+from edge.forwarded import networks
 from frontdesk import keys
 from frontdesk.delivery import worker_id
-from frontdesk.forwarded import networks
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 from partners.docplanner import DocplannerAccount, DocplannerClient

@@ -10,22 +10,22 @@ from datetime import timedelta
 from bot.calendar import CalendarLinks
 from bot.courier import Courier
 from bot.dialog import BotServices
-from core.booking import BookingService
-from core.callbacks import CallbackService
-from core.calls import CallStore
-from core.catalog import Catalog
+from core.booking.gate import EligibilityGate
+from core.booking.service import BookingService
+from core.booking.waitlist import WaitlistPolicy, WaitlistService
+from core.calls.callbacks import CallbackService
+from core.calls.store import CallStore
+from core.calls.tasks import TaskService
+from core.clinic.catalog import Catalog
 from core.clock import Clock
-from core.conversations import ConversationStore
 from core.db.database import Database
-from core.eligibility import EligibilityGate
-from core.escalation import EscalationService
-from core.linking import LinkingService
-from core.patients import PatientService
-from core.schedule import ScheduleService
-from core.search import SlotSearch
-from core.staff import StaffAccounts
-from core.tasks import TaskService
-from core.waitlist import WaitlistPolicy, WaitlistService
+from core.desk.accounts import StaffAccounts
+from core.messaging.chats import ConversationStore
+from core.messaging.escalation import EscalationService
+from core.patients.cards import PatientService
+from core.patients.linking import LinkingService
+from core.schedule.search import SlotSearch
+from core.schedule.templates import ScheduleService
 from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.errors import PhoneInvalid
-from core.identity import normalize_phone
-from frontdesk.forwarded import networks
+from core.patients.identity import normalize_phone
+from edge.forwarded import networks
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/frontdesk.db"
 

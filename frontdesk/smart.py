@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.feed import Feed, FeedService, FeedSlot
+from core.schedule.feed import Feed, FeedService, FeedSlot
 from frontdesk import keys
 
 EXTENSIONS = "http://fhir-registry.smarthealthit.org/StructureDefinition/"

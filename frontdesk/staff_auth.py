@@ -30,9 +30,9 @@ from aiohttp import hdrs, web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from yarl import URL
 
+from core.desk.accounts import StaffAccounts, StaffScope, session_key
 from core.errors import AuthenticationFailed, Forbidden, NotFound, Throttled
 from core.models import StaffMember
-from core.staff import StaffAccounts, StaffScope, session_key
 from core.vocab import StaffRole
 from frontdesk import keys
 from frontdesk.services import secret_bytes

@@ -11,10 +11,10 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
+from edge.errors import InvalidParameter, MissingParameter
+from edge.responses import json_response
 from frontdesk import keys
-from frontdesk.errors import InvalidParameter, MissingParameter
 from frontdesk.overview import earliest, overview, service_json
-from frontdesk.responses import json_response
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from core.clock import Clock
-from core.notifications import DeliveryPolicy, Dispatcher, Sender
-from core.partner_port import PartnerClient
-from core.schedule import GenerationReport, ScheduleService
+from core.messaging.notifications import DeliveryPolicy, Dispatcher, Sender
+from core.partners.port import PartnerClient
+from core.schedule.templates import GenerationReport, ScheduleService
 from core.vocab import Channel
 from frontdesk.delivery import planner, worker_id
 from frontdesk.partners import partner_jobs

@@ -7,11 +7,11 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.booking.placement import VisitRequest
 from core.errors import DomainError, HoldExpired, RestrictionViolated, SlotTaken
-from core.identity import normalize_phone
 from core.models import Service
-from core.placement import VisitRequest
-from core.search import SlotQuery
+from core.patients.identity import normalize_phone
+from core.schedule.search import SlotQuery
 from core.vocab import CallOutcome, Channel
 from ivr import spoken
 from ivr.desk import desk

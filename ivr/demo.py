@@ -18,8 +18,8 @@ from xml.etree import ElementTree
 import jinja2
 from aiohttp import web
 
-from frontdesk.errors import error_body
-from frontdesk.responses import json_response
+from edge.errors import error_body
+from edge.responses import json_response
 from ivr.handlers import ROUTES, answer
 from ivr.inbound import EXTRAS, InvalidVoiceInput, parse_voice
 from ivr.keys import IVR

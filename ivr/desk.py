@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
-from core.hours import is_open, next_opening
-from core.identity import normalize_phone
+from core.clinic.hours import is_open, next_opening
 from core.models import Branch
+from core.patients.identity import normalize_phone
 from core.vocab import CallbackReason, CallOutcome
 from ivr import spoken
 from ivr.inbound import VoiceInput

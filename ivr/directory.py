@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from core.catalog import Catalog
+from core.clinic.catalog import Catalog
 from core.db.database import Database
 from core.errors import NotFound
 from core.models import Branch, Clinic, Doctor, Service, Specialty

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
-from bot.i18n import LANGUAGES, Texts
 from core.errors import DomainError, NotFound
-from core.identity import normalize_phone
 from core.models import Branch
+from core.patients.identity import normalize_phone
 from core.vocab import CallbackReason, CallOutcome
+from edge.i18n import LANGUAGES, Texts
 from ivr import booking, desk, identify, menu, prescription, spoken, visits
 from ivr.desk import callback, offer_callback
 from ivr.inbound import VoiceInput, number

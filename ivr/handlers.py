@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.i18n import Texts
+from edge.i18n import Texts
 from ivr.flow import Ivr
 from ivr.inbound import VoiceInput
 from ivr.paths import BASE, INPUT, QUEUE_DONE, QUEUE_KEY, QUEUE_WAIT, RECORDING, STATUS

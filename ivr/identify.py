@@ -3,10 +3,10 @@ number may book with a spoken name (a new card, and a task for the staff to comp
 
 from __future__ import annotations
 
-from core.calls import parse_birth_date
+from core.calls.store import parse_birth_date
 from core.errors import DomainError, Throttled
-from core.identity import normalize_phone
-from core.patients import PatientDraft
+from core.patients.cards import PatientDraft
+from core.patients.identity import normalize_phone
 from core.vocab import ContactKind, TaskKind
 from ivr.desk import desk
 from ivr.inbound import VoiceInput

@@ -3,8 +3,8 @@ the language switches (each said in its own voice)."""
 
 from __future__ import annotations
 
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 from core.vocab import CallOutcome
+from edge.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 from ivr import spoken
 from ivr.desk import desk
 from ivr.identify import identify

@@ -14,10 +14,10 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.i18n import LANGUAGES, translations
 from bot.whatsapp.routes import TWILIO_SMS
-from bot.whatsapp.signature import SIGNATURE_HEADER, form_params, is_signed, public_url
-from core.calls import Callers
+from core.calls.store import Callers
+from edge.i18n import LANGUAGES, translations
+from edge.twilio_signature import SIGNATURE_HEADER, form_params, is_signed, public_url
 from frontdesk.keys import SERVICES, SETTINGS
 from frontdesk.settings import Settings
 from ivr import demo

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.i18n import Texts
-from bot.whatsapp.twilio_client import TwilioClient, TwilioError
 from core.actors import Actor
-from core.booking import BookingService
-from core.catalog import Catalog
+from core.booking.service import BookingService
+from core.clinic.catalog import Catalog
 from core.models import Booking
 from core.vocab import CommunicationStatus
+from edge.i18n import Texts
+from edge.twilio_rest import TwilioClient, TwilioError
 from ivr.turn import Confirmations
 
 log = logging.getLogger(__name__)

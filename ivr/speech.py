@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from rapidfuzz import fuzz
 
-from core.linking import fold_name
+from core.patients.identity import fold_name
 
 CUTOFF = 80
 _PUNCTUATION = re.compile(r"[^\w\s]")

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from bot.i18n import Texts
-from core.hours import periods_on
+from core.clinic.hours import periods_on
 from core.models import Branch, Doctor
+from edge.i18n import Texts
 
 
 def ordinal(day: int, language: str) -> str:

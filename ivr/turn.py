@@ -16,20 +16,20 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
-from bot.i18n import Texts
 from core.actors import Actor
-from core.booking import BookingService
-from core.callbacks import CallbackService
-from core.calls import Callers, CallSnapshot, CallStore
-from core.catalog import Catalog
+from core.booking.service import BookingService
+from core.calls.callbacks import CallbackService
+from core.calls.store import Callers, CallSnapshot, CallStore
+from core.calls.tasks import TaskService
+from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.errors import DomainError
-from core.identity import normalize_phone
 from core.models import Booking, Branch
-from core.patients import PatientService
-from core.search import SlotSearch
-from core.tasks import TaskService
+from core.patients.cards import PatientService
+from core.patients.identity import normalize_phone
+from core.schedule.search import SlotSearch
 from core.vocab import Channel
+from edge.i18n import Texts
 from ivr.inbound import VoiceInput
 from ivr.speech import match
 from ivr.twiml import Option, Prompt

@@ -10,7 +10,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
-from bot.i18n import Texts
+from edge.i18n import Texts
 from ivr.voices import voice_for
 
 SPEECH_HINTS_MAX = 100  # Twilio takes up to 500 hints; a short list recognises better

@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 from aiolimiter import AsyncLimiter
 
-from core.partner_port import (
+from core.partners.port import (
     Notice,
     NoticeKind,
     Outbound,

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from core.partner_port import PartnerUnavailable
+from core.partners.port import PartnerUnavailable
 
 ErrorReader = Callable[[int, bytes, Mapping[str, str]], Exception]
 

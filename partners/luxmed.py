@@ -33,15 +33,8 @@ from urllib.parse import quote
 
 import httpx
 
-from core.eligibility import Verdict
-from core.partner_port import (
-    Notice,
-    Outbound,
-    PartnerRefused,
-    PartnerUnavailable,
-    Scope,
-    Visit,
-)
+from core.partners.eligibility import Verdict
+from core.partners.port import Notice, Outbound, PartnerRefused, PartnerUnavailable, Scope, Visit
 from core.vocab import Channel, PartnerOpKind
 from partners.http import call_json, retry_after_seconds
 

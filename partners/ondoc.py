@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from core.partner_port import (
+from core.partners.port import (
     Notice,
     NoticeKind,
     Outbound,

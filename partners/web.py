@@ -22,9 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from core.partner_inbox import PartnerInbox
+from core.partners.inbox import PartnerInbox
 from core.vocab import Channel
-from frontdesk.forwarded import Network, within
+from edge.forwarded import Network, within
 from partners.docplanner import BLOCKING_NAMES, parse_notice
 
 log = logging.getLogger(__name__)

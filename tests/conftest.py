@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 import core.models  # noqa: F401
 from core.clock import FrozenClock
 from core.db.database import Database, create_engine
-from core.db.migrate import upgrade
+from migrations.apply import upgrade
 
 # A Tuesday morning in Warsaw's winter time.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)

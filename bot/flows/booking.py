@@ -15,13 +15,13 @@ from rapidfuzz import fuzz, process
 
 from bot.flows import menu
 from bot.turn import Turn
+from core.booking.placement import VisitRequest
+from core.booking.waitlist import WaitRequest
 from core.errors import DomainError, InvalidInput, SlotTaken
-from core.linking import CHAT_CONTACTS, fold_name
-from core.patients import PatientDraft
-from core.placement import VisitRequest
-from core.search import SlotQuery
-from core.vocab import ContactKind
-from core.waitlist import WaitRequest
+from core.patients.cards import PatientDraft
+from core.patients.identity import fold_name
+from core.schedule.search import SlotQuery
+from core.vocab import CHAT_CONTACTS, ContactKind
 
 DAYS_SHOWN = 4
 TIMES_SHOWN = 12

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.chat import Button
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 from bot.turn import Turn
-from core.catalog import Catalog
+from core.clinic.catalog import Catalog
+from edge.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 
 WEEKDAY_KEYS = range(7)
 

@@ -31,9 +31,9 @@ from bot.telegram.lifecycle import (
     stop_polling,
 )
 from bot.telegram.outbox import Outbox
-from frontdesk.errors import error_body
+from edge.errors import error_body
+from edge.responses import json_response
 from frontdesk.keys import SETTINGS
-from frontdesk.responses import json_response
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.keys import DIALOG
 from bot.webchat.messages import InvalidMessage, parse_message, reply_json, to_incoming
-from frontdesk.errors import error_body
-from frontdesk.responses import json_response
+from edge.errors import error_body
+from edge.responses import json_response
 
 TEMPLATES = web.AppKey("webchat_templates", jinja2.Environment)
 

@@ -15,15 +15,10 @@ from __future__ import annotations
 
 from bot.notices import word
 from bot.whatsapp.render import render_turn
-from bot.whatsapp.twilio_client import (
-    OutsideSessionWindow,
-    TwilioClient,
-    TwilioError,
-    TwilioUnavailable,
-)
-from core.conversations import ConversationStore
-from core.notifications import Outgoing, TryLater, Undeliverable
+from core.messaging.chats import ConversationStore
+from core.messaging.notifications import Outgoing, TryLater, Undeliverable
 from core.vocab import Channel
+from edge.twilio_rest import OutsideSessionWindow, TwilioClient, TwilioError, TwilioUnavailable
 
 
 def _refusal(error: TwilioError) -> Exception:

@@ -24,8 +24,8 @@ from bot.keys import DIALOG
 from bot.whatsapp.inbound import InvalidInbound, parse_inbound
 from bot.whatsapp.notify import TwilioTexts
 from bot.whatsapp.render import render_turn
-from bot.whatsapp.signature import SIGNATURE_HEADER, form_params, is_signed, public_url
-from bot.whatsapp.twilio_client import (
+from core.vocab import Channel, ContactKind
+from edge.twilio_rest import (
     OutsideSessionWindow,
     RetryPolicy,
     TwilioAccount,
@@ -33,7 +33,7 @@ from bot.whatsapp.twilio_client import (
     TwilioError,
     open_client,
 )
-from core.vocab import Channel, ContactKind
+from edge.twilio_signature import SIGNATURE_HEADER, form_params, is_signed, public_url
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import Settings
 

@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.booking_search import BookingFilter, BookingPage, BookingRow, BookingSearch
-from core.placement import VisitRequest
-from core.staff_bookings import HistoryEntry, StaffBookings
+from core.booking.placement import VisitRequest
+from core.desk.booking_search import BookingFilter, BookingPage, BookingRow, BookingSearch
+from core.desk.bookings import HistoryEntry, StaffBookings
 from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus
 from frontdesk import keys
 from frontdesk.api.models import Id, Input, Instant, Page, Paging, page_of, paged

@@ -9,7 +9,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import Field
 
-from core.callbacks import CallbackService
+from core.calls.callbacks import CallbackService
 from core.models.calls import NOTE_CHARS
 from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus
 from frontdesk import keys

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from core.call_reports import CallReports
+from core.calls.reports import CallReports
 from core.vocab import CallOutcome
 from frontdesk import keys
 from frontdesk.api.models import Output, Page, Paging, paged

@@ -8,8 +8,8 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.escalation import ACTIVE, EscalationService
-from core.inbox import Inbox, InboxItem
+from core.desk.inbox import Inbox, InboxItem
+from core.messaging.escalation import ACTIVE, EscalationService
 from core.models import EscalationMessage
 from core.vocab import Channel, EscalationStatus
 from frontdesk import keys

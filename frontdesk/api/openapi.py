@@ -19,10 +19,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from core.desk.accounts import StaffScope
 from core.errors import InvalidInput
-from core.staff import StaffScope
 from core.vocab import StaffRole
-from frontdesk.responses import json_response
+from edge.responses import json_response
 from frontdesk.staff_auth import require
 
 PREFIX = "/api/v1"

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from core.errors import NotFound
-from core.partner_desk import PARTNERS, Failure, PartnerDesk, Unmapped
+from core.partners.desk import PARTNERS, Failure, PartnerDesk, Unmapped
 from core.vocab import MappingKind, PartnerOpKind
 from frontdesk import keys
 from frontdesk.api.models import Input, Output, Page, Paging, page_of, paged

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.patient_records import PatientRecords
-from core.patients import PatientDraft
+from core.desk.patient_records import PatientRecords
+from core.patients.cards import PatientDraft
 from core.vocab import ContactKind, Sex
 from frontdesk import keys
 from frontdesk.api.models import Input, Output, Page, Paging, paged

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field, model_validator
 
-from core.call_reports import CallReports
-from core.desk_lists import DeskLists
+from core.calls.reports import CallReports
+from core.desk.lists import DeskLists
 from core.vocab import CallOutcome, Channel
 from frontdesk import keys
 from frontdesk.api.models import Input, Instant

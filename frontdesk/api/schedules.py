@@ -10,7 +10,7 @@ from decimal import Decimal
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
-from core.desk_lists import DeskLists
+from core.desk.lists import DeskLists
 from core.models import ScheduleTemplate
 from core.vocab import Availability, ServiceMode, Sex
 from frontdesk import keys

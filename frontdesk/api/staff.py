@@ -8,9 +8,9 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from core.desk.accounts import NewStaff, StaffAccounts
 from core.errors import Forbidden
 from core.models import StaffMember
-from core.staff import NewStaff, StaffAccounts
 from core.vocab import StaffRole
 from frontdesk import keys
 from frontdesk.api.models import Id, Input, Output, Page, Paging, page_of, paged

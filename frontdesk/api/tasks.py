@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field
 
+from core.calls.tasks import TaskService
 from core.models.calls import NOTE_CHARS
-from core.tasks import TaskService
 from core.vocab import TaskKind, TaskStatus
 from frontdesk import keys
 from frontdesk.api.models import Input, Page, Paging, WithPatient, paged, with_patient_names

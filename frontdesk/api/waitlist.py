@@ -7,10 +7,10 @@ from datetime import date, datetime
 from aiohttp import web
 from pydantic import Field
 
-from core.desk_lists import DeskLists
+from core.booking.waitlist import WaitRequest
+from core.desk.lists import DeskLists
 from core.errors import InvalidInput
 from core.vocab import Channel, WaitlistStatus
-from core.waitlist import WaitRequest
 from frontdesk import keys
 from frontdesk.api.models import Id, Input, LocalTime, Output, Page, Paging, paged
 from frontdesk.api.openapi import DESK, Api, Call

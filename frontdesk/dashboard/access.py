@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from yarl import URL
 
+from core.desk.accounts import StaffAccounts, StaffScope
 from core.errors import AuthenticationFailed
-from core.staff import StaffAccounts, StaffScope
 from core.vocab import StaffRole
 from frontdesk import keys, staff_auth
 

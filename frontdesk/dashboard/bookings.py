@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from core.booking_search import BookingFilter
+from core.desk.booking_search import BookingFilter
+from core.desk.bookings import DESK
 from core.errors import InvalidInput, NotFound
-from core.search import SlotQuery
-from core.staff_bookings import DESK
+from core.schedule.search import SlotQuery
 from core.vocab import BookingStatus, Channel
 from frontdesk import keys
 from frontdesk.dashboard import forms

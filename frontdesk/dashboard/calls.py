@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from core.desk_work import may_finish
+from core.desk.bookings import DESK
+from core.desk.work import may_finish
 from core.models.calls import NOTE_CHARS
-from core.staff_bookings import DESK
 from core.vocab import CallbackOutcome
 from frontdesk import keys
 from frontdesk.dashboard import forms

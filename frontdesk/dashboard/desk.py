@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from core.booking_search import BookingSearch
-from core.catalog import Catalog
+from core.clinic.catalog import Catalog
 from core.clock import Clock
-from core.inbox import Inbox
+from core.desk.accounts import StaffScope
+from core.desk.booking_search import BookingSearch
+from core.desk.bookings import StaffBookings
+from core.desk.inbox import Inbox
 from core.models import Branch, Doctor
-from core.staff import StaffScope
-from core.staff_bookings import StaffBookings
 from frontdesk import keys
 
 

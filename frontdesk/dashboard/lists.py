@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.desk_lists import DeskLists
-from core.staff_bookings import DESK
+from core.desk.bookings import DESK
+from core.desk.lists import DeskLists
 from core.vocab import WaitlistStatus
 from frontdesk import keys
 from frontdesk.dashboard import forms

@@ -6,13 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.i18n import LANGUAGES
 from core.errors import AuthenticationFailed, DomainError, InvalidInput
+from edge.errors import status_of
+from edge.i18n import LANGUAGES
 from frontdesk import staff_auth
 from frontdesk.dashboard import forms
 from frontdesk.dashboard.access import login_url
 from frontdesk.dashboard.render import LANGUAGE_COOKIE, page
-from frontdesk.errors import status_of
 
 PREFIX = "/staff/"
 LOGIN_ERRORS = frozenset({"invalid", "throttled", "csrf"})

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from core.partner_desk import PARTNERS, PartnerDesk
+from core.partners.desk import PARTNERS, PartnerDesk
 from core.vocab import MappingKind, StaffRole
 from frontdesk import keys
 from frontdesk.dashboard import forms

@@ -14,7 +14,14 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Texts, pick_language, translations
+from edge.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Texts,
+    pick_language,
+    translations,
+)
 
 LANGUAGE_COOKIE = "staff_language"
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from aiohttp import web
 
 from core.errors import NotFound, TemplateInvalid
-from core.message_templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
+from core.messaging.reminders import ReminderRules
+from core.messaging.templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
 from core.models import ReminderRule
-from core.reminders import ReminderRules
 from core.vocab import StaffRole
 from frontdesk import keys
 from frontdesk.dashboard import forms

@@ -1,0 +1,507 @@
+"""Booking a visit and everything that happens to it after: hold, book, move, cancel,
+restore, statuses. Each operation is one transaction that also writes the change
+history and the outbox event, so nothing is recorded that did not happen."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.actors import Actor
+from core.booking.gate import EligibilityGate
+from core.booking.placement import (
+    Placement,
+    VisitRequest,
+    check_reach,
+    drop_hold,
+    load_service,
+    local_day,
+    locate,
+    occupy,
+    place_booking,
+    redeem_hold,
+    where_of,
+)
+from core.booking.waitlist import WaitlistPolicy, offer_freed_time
+from core.clinic.restrictions import check_restrictions
+from core.clock import Clock
+from core.db.database import Database
+from core.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
+from core.journal import emit, record_change
+from core.models import Booking, BookingChange, Hold, Patient
+from core.schedule.occupancy import claim, release_booking
+from core.vocab import (
+    STATUS_FLOW,
+    ActorKind,
+    BookingStatus,
+    Channel,
+    CommunicationStatus,
+    EventKind,
+)
+
+CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.CONFIRMED})
+
+
+@dataclass(frozen=True)
+class HoldTicket:
+    token: str
+    expires_at: datetime
+    placement: Placement
+
+
+class BookingService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        hold_ttl: timedelta = timedelta(minutes=5),
+        waitlist: WaitlistPolicy | None = None,
+        eligibility: EligibilityGate | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.hold_ttl = hold_ttl
+        self.waitlist = waitlist or WaitlistPolicy()
+        self.eligibility = eligibility
+
+    # -- find, hold --------------------------------------------------------
+
+    async def hold(
+        self, channel: Channel, service_id: int, doctor_id: int, start_at: datetime
+    ) -> HoldTicket:
+        """Keep a slot for one conversation; it is invisible to others until it expires."""
+        now = self.clock.now()
+        _check_future(start_at, now)
+
+        async def work(session: AsyncSession) -> HoldTicket:
+            service = await load_service(session, service_id)
+            placement = await locate(session, service, doctor_id, start_at, channel)
+            expires_at = now + self.hold_ttl
+            hold = Hold(
+                token=secrets.token_urlsafe(16),
+                doctor_id=doctor_id,
+                branch_id=placement.branch_id,
+                room_id=placement.room_id,
+                service_id=service_id,
+                start_at=placement.start_at,
+                end_at=placement.end_at,
+                channel=channel,
+                expires_at=expires_at,
+            )
+            session.add(hold)
+            await session.flush()
+            if not await claim(
+                session,
+                placement.resources,
+                placement.start_at,
+                placement.end_at,
+                now=now,
+                hold_id=hold.id,
+                expires_at=expires_at,
+            ):
+                raise SlotTaken("the time is taken or held")
+            return HoldTicket(hold.token, expires_at, placement)
+
+        return await self.db.write(work)
+
+    async def release(self, token: str) -> None:
+        """Give a held slot back at once (the patient chose another)."""
+
+        async def work(session: AsyncSession) -> None:
+            hold = (
+                await session.execute(select(Hold).where(col(Hold.token) == token))
+            ).scalar_one_or_none()
+            if hold is not None:
+                assert hold.id is not None
+                await drop_hold(session, hold.id)
+
+        await self.db.write(work)
+
+    async def sweep_holds(self) -> int:
+        """Delete holds that expired (their cells already count as free); how many."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> int:
+            expired = list(
+                (
+                    await session.execute(
+                        select(Hold).where(
+                            col(Hold.expires_at) <= now,
+                            col(Hold.channel) != Channel.SYSTEM,  # the waiting list's own
+                        )
+                    )
+                ).scalars()
+            )
+            for hold in expired:
+                assert hold.id is not None
+                await drop_hold(session, hold.id)
+            return len(expired)
+
+        return await self.db.write(work)
+
+    # -- book, move, cancel, restore -----------------------------------------
+
+    async def _ask_gate(
+        self, actor: Actor, patient_id: int, service_id: int, start_at: datetime
+    ) -> None:
+        """The payer asked, outside any transaction (it is a call to the partner)."""
+        if self.eligibility is not None and actor.kind is not ActorKind.PARTNER:
+            await self.eligibility.verify(patient_id, service_id, start_at)
+
+    async def _ask_gate_about(
+        self, actor: Actor, booking_id: int, start_at: datetime | None
+    ) -> None:
+        """The gate asked about an existing visit at `start_at` (None: its own time); one
+        the actor may not see is left to the transaction to refuse as unknown."""
+        if self.eligibility is None or actor.kind is ActorKind.PARTNER:
+            return
+        async with self.db.read() as session:
+            booking = await session.get(Booking, booking_id)
+        if booking is None or not _sees(actor, booking):
+            return
+        await self._ask_gate(
+            actor, booking.patient_id, booking.service_id, start_at or booking.start_at
+        )
+
+    async def book(self, actor: Actor, request: VisitRequest) -> Booking:
+        now = self.clock.now()
+        if actor.kind is not ActorKind.STAFF:
+            _check_future(request.start_at, now)
+        if actor.kind is ActorKind.PATIENT and actor.id != str(request.patient_id):
+            raise NotFound("no such patient")
+        await self._ask_gate(actor, request.patient_id, request.service_id, request.start_at)
+
+        async def work(session: AsyncSession) -> Booking:
+            return await place_booking(session, actor, request, now)
+
+        return await self.db.write(work)
+
+    async def reschedule(
+        self,
+        actor: Actor,
+        booking_id: int,
+        *,
+        doctor_id: int,
+        start_at: datetime,
+        hold_token: str | None = None,
+    ) -> Booking:
+        """Move a visit to another time, doctor or branch, keeping its service.
+
+        The old time is given up only if the new one is secured: one transaction.
+        """
+        now = self.clock.now()
+        if actor.kind is not ActorKind.STAFF:
+            _check_future(start_at, now)
+        await self._ask_gate_about(actor, booking_id, start_at)
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            if booking.status not in CANCELLABLE:
+                raise InvalidTransition(f"a {booking.status} visit cannot be moved")
+            service = await load_service(session, booking.service_id)
+            patient = await session.get_one(Patient, booking.patient_id)
+            placement = await locate(session, service, doctor_id, start_at, actor.channel)
+            check_reach(actor, placement)
+            check_restrictions(service, patient, await local_day(session, placement))
+            old = where_of(booking)
+            assert booking.id is not None
+            await release_booking(session, booking.id)
+            if hold_token:
+                await redeem_hold(session, hold_token, placement)
+            await occupy(session, placement, booking.id, now)
+            booking.doctor_id, booking.branch_id, booking.room_id = (
+                placement.doctor_id,
+                placement.branch_id,
+                placement.room_id,
+            )
+            booking.start_at, booking.end_at = placement.start_at, placement.end_at
+            booking.updated_at = now
+            changes = {
+                k: (v, getattr(booking, k)) for k, v in old.items() if v != getattr(booking, k)
+            }
+            record_change(
+                session, booking_id=booking.id, actor=actor, action="moved", at=now, changes=changes
+            )
+            emit(
+                session,
+                EventKind.MOVED,
+                at=now,
+                booking_id=booking.id,
+                channel=actor.channel,
+                **{f"old_{k}": v for k, v in old.items()},
+                **where_of(booking),
+            )
+            await _freed(session, old, booking.service_id, now, self.waitlist)
+            return booking
+
+        return await self.db.write(work)
+
+    async def cancel(self, actor: Actor, booking_id: int, reason: str) -> Booking:
+        """Cancel with a reason; the booking goes to the trash and its time is freed."""
+        reason = reason.strip()
+        if not reason or len(reason) > 500:
+            raise InvalidInput("a reason (at most 500 characters) is required")
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            if booking.status not in CANCELLABLE:
+                raise InvalidTransition(f"a {booking.status} visit cannot be cancelled")
+            assert booking.id is not None
+            await release_booking(session, booking.id)
+            previous = booking.status
+            booking.status = BookingStatus.CANCELLED
+            booking.cancel_reason = reason
+            booking.cancelled_at = now
+            booking.updated_at = now
+            record_change(
+                session,
+                booking_id=booking.id,
+                actor=actor,
+                action="cancelled",
+                at=now,
+                changes={"status": (previous, booking.status), "cancel_reason": (None, reason)},
+            )
+            emit(
+                session,
+                EventKind.CANCELLED,
+                at=now,
+                booking_id=booking.id,
+                reason=reason,
+                by=actor.kind,
+                channel=actor.channel,
+                **where_of(booking),
+            )
+            await _freed(session, where_of(booking), booking.service_id, now, self.waitlist)
+            return booking
+
+        return await self.db.write(work)
+
+    async def restore(self, actor: Actor, booking_id: int) -> Booking:
+        """Bring a cancelled booking back from the trash, if its time is still free."""
+        now = self.clock.now()
+        await self._ask_gate_about(actor, booking_id, None)
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            if booking.status is not BookingStatus.CANCELLED:
+                raise InvalidTransition("only a cancelled booking can be restored")
+            if booking.start_at < now:
+                raise InvalidTransition("the visit's time has passed")
+            service = await load_service(session, booking.service_id)
+            # The desk restores whatever the channel; the slot must still exist.
+            placement = await locate(
+                session,
+                service,
+                booking.doctor_id,
+                booking.start_at,
+                Channel.STAFF if actor.kind is ActorKind.STAFF else actor.channel,
+            )
+            assert booking.id is not None
+            await occupy(session, placement, booking.id, now)
+            booking.status = BookingStatus.BOOKED
+            reason, booking.cancel_reason, booking.cancelled_at = booking.cancel_reason, None, None
+            booking.updated_at = now
+            record_change(
+                session,
+                booking_id=booking.id,
+                actor=actor,
+                action="restored",
+                at=now,
+                changes={
+                    "status": (BookingStatus.CANCELLED, booking.status),
+                    "cancel_reason": (reason, None),
+                },
+            )
+            emit(
+                session,
+                EventKind.RESTORED,
+                at=now,
+                booking_id=booking.id,
+                channel=actor.channel,
+                **where_of(booking),
+            )
+            return booking
+
+        return await self.db.write(work)
+
+    async def set_status(self, actor: Actor, booking_id: int, status: BookingStatus) -> Booking:
+        """Move along booked → confirmed → arrived → in progress → completed (or no-show)."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            await _change_status(session, booking, status, actor, now)
+            return booking
+
+        return await self.db.write(work)
+
+    async def set_communication_status(
+        self, actor: Actor, booking_id: int, status: CommunicationStatus
+    ) -> Booking:
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            record_communication(session, booking, status, actor, now)
+            return booking
+
+        return await self.db.write(work)
+
+    async def confirm_attendance(self, actor: Actor, booking_id: int) -> Booking:
+        """The patient says they will come (a reminder's "I will come"): a booked visit
+        becomes confirmed, and so does what the clinic was told, in one transaction.
+        `InvalidTransition` once the visit is cancelled or past its start."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> Booking:
+            booking = await _load_for_change(session, booking_id, actor)
+            if booking.status is BookingStatus.BOOKED:
+                await _change_status(session, booking, BookingStatus.CONFIRMED, actor, now)
+            elif booking.status is not BookingStatus.CONFIRMED:
+                raise InvalidTransition(f"a {booking.status} visit cannot be confirmed")
+            record_communication(
+                session, booking, CommunicationStatus.CONFIRMED_BY_PATIENT, actor, now
+            )
+            return booking
+
+        return await self.db.write(work)
+
+    # -- reading ---------------------------------------------------------------
+
+    async def get(self, booking_id: int) -> Booking:
+        async with self.db.read() as session:
+            booking = await session.get(Booking, booking_id)
+        if booking is None:
+            raise NotFound("no such booking")
+        return booking
+
+    async def upcoming(self, patient_id: int) -> list[Booking]:
+        """A patient's active visits from now on, earliest first."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Booking)
+                .where(
+                    col(Booking.patient_id) == patient_id,
+                    col(Booking.start_at) >= self.clock.now(),
+                    col(Booking.status).in_([s.value for s in BookingStatus if s.active]),
+                )
+                .order_by(col(Booking.start_at))
+            )
+            return list(rows.scalars())
+
+    async def history(self, booking_id: int) -> list[BookingChange]:
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(BookingChange)
+                .where(col(BookingChange.booking_id) == booking_id)
+                .order_by(col(BookingChange.id))
+            )
+            return list(rows.scalars())
+
+
+def _check_future(start_at: datetime, now: datetime) -> None:
+    if start_at.tzinfo is None:
+        raise InvalidInput("a time without its zone")
+    if start_at < now:
+        raise InvalidInput("that time has passed")
+
+
+async def _change_status(
+    session: AsyncSession, booking: Booking, status: BookingStatus, actor: Actor, now: datetime
+) -> None:
+    if status not in STATUS_FLOW[booking.status]:
+        raise InvalidTransition(f"{booking.status} cannot become {status}")
+    if actor.kind is ActorKind.PATIENT and status is not BookingStatus.CONFIRMED:
+        raise InvalidTransition("a patient can only confirm a visit")
+    assert booking.id is not None
+    previous, booking.status, booking.updated_at = booking.status, status, now
+    if not status.active:
+        await release_booking(session, booking.id)
+    record_change(
+        session,
+        booking_id=booking.id,
+        actor=actor,
+        action="status",
+        at=now,
+        changes={"status": (previous, status)},
+    )
+    emit(
+        session,
+        EventKind.STATUS_CHANGED,
+        at=now,
+        booking_id=booking.id,
+        old_status=previous,
+        status=status,
+    )
+
+
+def record_communication(
+    session: AsyncSession,
+    booking: Booking,
+    status: CommunicationStatus,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Set what the patient has been told, in the booking's history when it changes."""
+    previous, booking.communication_status = booking.communication_status, status
+    assert booking.id is not None
+    if previous != status:
+        record_change(
+            session,
+            booking_id=booking.id,
+            actor=actor,
+            action="communication",
+            at=now,
+            changes={"communication_status": (previous, status)},
+        )
+
+
+async def _load_for_change(session: AsyncSession, booking_id: int, actor: Actor) -> Booking:
+    """The booking, row-locked; a patient sees only their own (others are 'not found')."""
+    booking = (
+        await session.execute(
+            select(Booking).where(col(Booking.id) == booking_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if booking is None or not _sees(actor, booking):
+        raise NotFound("no such booking")
+    return booking
+
+
+def _sees(actor: Actor, booking: Booking) -> bool:
+    """A patient sees only their own visits; a staff member those in their reach."""
+    if actor.kind is ActorKind.PATIENT:
+        return actor.id == str(booking.patient_id)
+    return actor.reach is None or actor.reach.covers(booking.branch_id, booking.doctor_id)
+
+
+async def _freed(
+    session: AsyncSession,
+    where: dict[str, Any],
+    service_id: int,
+    now: datetime,
+    policy: WaitlistPolicy,
+) -> None:
+    emit(session, EventKind.SLOT_FREED, at=now, service_id=service_id, **where)
+    if where["start_at"] > now:
+        await offer_freed_time(
+            session,
+            Placement(
+                where["doctor_id"],
+                where["branch_id"],
+                where["room_id"],
+                where["start_at"],
+                where["end_at"],
+            ),
+            service_id,
+            now,
+            policy,
+        )

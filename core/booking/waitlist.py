@@ -1,0 +1,429 @@
+"""The waiting list: a freed time is held for the patients who wait for it.
+
+When a matching visit is cancelled or moved away, the engine holds the freed
+time (so no stranger's search or scraper sees it first) and offers it to the
+first waiting patients in the order they joined. The first to accept books
+it through the hold; the others' offers are marked gone, with an event for
+the channels to tell them. Offers that expire or are declined pass the time
+on to the next patients in line, or give it back to everyone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.actors import Actor
+from core.booking.gate import EligibilityGate
+from core.booking.placement import (
+    MAX_SLOT,
+    Placement,
+    VisitRequest,
+    drop_hold,
+    is_free,
+    load_service,
+    place_booking,
+)
+from core.clinic.restrictions import check_restrictions
+from core.clock import Clock
+from core.db.database import Database
+from core.errors import (
+    HoldExpired,
+    InvalidInput,
+    NotFound,
+    OfferGone,
+    OutsideAvailability,
+    RestrictionViolated,
+    SlotTaken,
+)
+from core.journal import emit
+from core.models import (
+    Branch,
+    DoctorService,
+    Hold,
+    Patient,
+    Service,
+    Slot,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from core.schedule.occupancy import claim
+from core.schedule.slots import covering_run
+from core.vocab import ActorKind, Availability, Channel, EventKind, OfferStatus, WaitlistStatus
+
+
+@dataclass(frozen=True)
+class WaitlistPolicy:
+    offer_ttl: timedelta = timedelta(minutes=30)
+    fan_out: int = 3  # how many waiting patients are offered one freed time at once
+
+
+@dataclass(frozen=True)
+class WaitRequest:
+    patient_id: int
+    channel: Channel
+    doctor_id: int | None = None
+    service_id: int | None = None
+    branch_id: int | None = None
+    earliest: date | None = None
+    latest: date | None = None
+    time_from: time | None = None
+    time_to: time | None = None
+
+
+async def offer_freed_time(
+    session: AsyncSession, freed: Placement, service_id: int, now: datetime, policy: WaitlistPolicy
+) -> list[WaitlistOffer]:
+    """Offer a freed time to the next waiting patients (inside the freeing transaction)."""
+    if freed.start_at <= now or not await is_free(session, freed, now):
+        return []
+    branch = await session.get_one(Branch, freed.branch_id)
+    local = freed.start_at.astimezone(ZoneInfo(branch.timezone))
+    doctor_services = {
+        sid
+        for (sid,) in (
+            await session.execute(
+                select(col(DoctorService.service_id)).where(
+                    col(DoctorService.doctor_id) == freed.doctor_id
+                )
+            )
+        ).all()
+    }
+    already = select(col(WaitlistOffer.entry_id)).where(
+        col(WaitlistOffer.doctor_id) == freed.doctor_id,
+        col(WaitlistOffer.start_at) == freed.start_at,
+    )
+    entries = (
+        await session.execute(
+            select(WaitlistEntry)
+            .where(
+                col(WaitlistEntry.status) == WaitlistStatus.WAITING,
+                or_(
+                    col(WaitlistEntry.doctor_id).is_(None),
+                    col(WaitlistEntry.doctor_id) == freed.doctor_id,
+                ),
+                or_(
+                    col(WaitlistEntry.branch_id).is_(None),
+                    col(WaitlistEntry.branch_id) == freed.branch_id,
+                ),
+                or_(
+                    col(WaitlistEntry.earliest).is_(None),
+                    col(WaitlistEntry.earliest) <= local.date(),
+                ),
+                or_(col(WaitlistEntry.latest).is_(None), col(WaitlistEntry.latest) >= local.date()),
+                col(WaitlistEntry.id).not_in(already),
+            )
+            .order_by(col(WaitlistEntry.created_at), col(WaitlistEntry.id))
+        )
+    ).scalars()
+
+    chosen: list[tuple[WaitlistEntry, Service]] = []
+    for entry in entries:
+        if len(chosen) >= policy.fan_out:
+            break
+        wanted = entry.service_id or service_id
+        if wanted not in doctor_services or not _in_window(entry, local.time()):
+            continue
+        service = await session.get(Service, wanted)
+        if (
+            service is None
+            or freed.start_at + timedelta(minutes=service.duration_minutes) > freed.end_at
+        ):
+            continue
+        patient = await session.get_one(Patient, entry.patient_id)
+        try:
+            check_restrictions(service, patient, local.date())
+        except RestrictionViolated:
+            continue
+        bits = int(Availability.for_channel(entry.channel))
+        if bits and not await _visible(session, freed, bits):
+            continue
+        chosen.append((entry, service))
+    if not chosen:
+        return []
+
+    expires_at = now + policy.offer_ttl
+    hold = Hold(
+        token=f"wl-{secrets.token_urlsafe(16)}",
+        doctor_id=freed.doctor_id,
+        branch_id=freed.branch_id,
+        room_id=freed.room_id,
+        service_id=service_id,
+        start_at=freed.start_at,
+        end_at=freed.end_at,
+        channel=Channel.SYSTEM,
+        expires_at=expires_at,
+    )
+    session.add(hold)
+    await session.flush()
+    if not await claim(
+        session,
+        freed.resources,
+        freed.start_at,
+        freed.end_at,
+        now=now,
+        hold_id=hold.id,
+        expires_at=expires_at,
+    ):
+        raise SlotTaken("freed time was taken at once")  # cannot happen inside one transaction
+    offers = []
+    for entry, service in chosen:
+        assert entry.id is not None
+        assert service.id is not None
+        offer = WaitlistOffer(
+            entry_id=entry.id,
+            service_id=service.id,
+            doctor_id=freed.doctor_id,
+            branch_id=freed.branch_id,
+            room_id=freed.room_id,
+            hold_token=hold.token,
+            start_at=freed.start_at,
+            end_at=freed.start_at + timedelta(minutes=service.duration_minutes),
+            expires_at=expires_at,
+            created_at=now,
+        )
+        session.add(offer)
+        entry.status = WaitlistStatus.OFFERED
+        offers.append(offer)
+    await session.flush()
+    for offer, (entry, _service) in zip(offers, chosen, strict=True):
+        emit(
+            session,
+            EventKind.WAITLIST_OFFERED,
+            at=now,
+            offer_id=offer.id,
+            patient_id=entry.patient_id,
+            channel=entry.channel,
+            doctor_id=offer.doctor_id,
+            service_id=offer.service_id,
+            start_at=offer.start_at,
+            expires_at=expires_at,
+        )
+    return offers
+
+
+def _in_window(entry: WaitlistEntry, local: time) -> bool:
+    if entry.time_from is not None and local < entry.time_from:
+        return False
+    return entry.time_to is None or local < entry.time_to
+
+
+async def _visible(session: AsyncSession, freed: Placement, bits: int) -> bool:
+    slots = (
+        await session.execute(
+            select(Slot).where(
+                col(Slot.doctor_id) == freed.doctor_id,
+                col(Slot.start_at) < freed.end_at,
+                col(Slot.start_at) > freed.start_at - MAX_SLOT,
+                col(Slot.end_at) > freed.start_at,
+            )
+        )
+    ).scalars()
+    return covering_run(slots, freed.start_at, freed.end_at, bits) is not None
+
+
+class WaitlistService:
+    """Joining and leaving the list, and answering offers."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policy: WaitlistPolicy | None = None,
+        *,
+        eligibility: EligibilityGate | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.policy = policy or WaitlistPolicy()
+        self.eligibility = eligibility
+
+    async def join(self, request: WaitRequest) -> WaitlistEntry:
+        if request.doctor_id is None and request.service_id is None:
+            raise InvalidInput("wait for a doctor or a service")
+        if request.earliest and request.latest and request.earliest > request.latest:
+            raise InvalidInput("the first day comes after the last")
+
+        async def work(session: AsyncSession) -> WaitlistEntry:
+            if await session.get(Patient, request.patient_id) is None:
+                raise NotFound("no such patient")
+            if request.service_id is not None:
+                await load_service(session, request.service_id)
+            entry = WaitlistEntry(
+                patient_id=request.patient_id,
+                doctor_id=request.doctor_id,
+                service_id=request.service_id,
+                branch_id=request.branch_id,
+                earliest=request.earliest,
+                latest=request.latest,
+                time_from=request.time_from,
+                time_to=request.time_to,
+                channel=request.channel,
+                created_at=self.clock.now(),
+            )
+            session.add(entry)
+            await session.flush()
+            return entry
+
+        return await self.db.write(work)
+
+    async def withdraw(self, actor: Actor, entry_id: int) -> None:
+        async def work(session: AsyncSession) -> None:
+            entry = await _own_entry(session, actor, entry_id)
+            if entry.status in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED):
+                entry.status = WaitlistStatus.WITHDRAWN
+                for offer in await _open_offers(session, entry_id=entry_id):
+                    offer.status = OfferStatus.DECLINED
+                    await self._pass_on(session, offer, self.clock.now())
+
+        await self.db.write(work)
+
+    async def accept(self, actor: Actor, offer_id: int) -> int:
+        """Book the offered time for the patient; the booking id, or `OfferGone`, or
+        `NotEligible` when the payer does not cover it (the offer then stays open until it
+        expires and passes on, as a declined one would)."""
+        now = self.clock.now()
+        if self.eligibility is not None:
+            async with self.db.read() as session:
+                offer, entry = await _own_offer(session, actor, offer_id, lock=False)
+            if offer.status is OfferStatus.OPEN:
+                await self.eligibility.verify(entry.patient_id, offer.service_id, offer.start_at)
+
+        async def work(session: AsyncSession) -> int | None:
+            offer, entry = await _own_offer(session, actor, offer_id)
+            if offer.status is not OfferStatus.OPEN or offer.expires_at <= now:
+                return None
+            request = VisitRequest(
+                patient_id=entry.patient_id,
+                service_id=offer.service_id,
+                doctor_id=offer.doctor_id,
+                start_at=offer.start_at,
+                hold_token=offer.hold_token,
+            )
+            try:
+                async with session.begin_nested():
+                    booking = await place_booking(session, actor, request, now)
+            except (SlotTaken, HoldExpired, OutsideAvailability, RestrictionViolated):
+                offer.status = OfferStatus.GONE
+                entry.status = WaitlistStatus.WAITING
+                return None
+            offer.status = OfferStatus.ACCEPTED
+            entry.status, entry.booking_id = WaitlistStatus.BOOKED, booking.id
+            for other in await _open_offers(session, hold_token=offer.hold_token):
+                other.status = OfferStatus.GONE
+                other_entry = await session.get_one(WaitlistEntry, other.entry_id)
+                other_entry.status = WaitlistStatus.WAITING
+                emit(
+                    session,
+                    EventKind.WAITLIST_OFFER_GONE,
+                    at=now,
+                    offer_id=other.id,
+                    patient_id=other_entry.patient_id,
+                    channel=other_entry.channel,
+                )
+            assert booking.id is not None
+            return booking.id
+
+        booking_id = await self.db.write(work)
+        if booking_id is None:
+            raise OfferGone("this time has already been taken or the offer expired")
+        return booking_id
+
+    async def decline(self, actor: Actor, offer_id: int) -> None:
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> None:
+            offer, entry = await _own_offer(session, actor, offer_id)
+            if offer.status is OfferStatus.OPEN:
+                offer.status = OfferStatus.DECLINED
+                entry.status = WaitlistStatus.WAITING
+                await self._pass_on(session, offer, now)
+
+        await self.db.write(work)
+
+    async def sweep(self) -> int:
+        """Expire lapsed offers (passing their time on) and entries past their last day."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> int:
+            lapsed = list(
+                (
+                    await session.execute(
+                        select(WaitlistOffer)
+                        .where(
+                            col(WaitlistOffer.status) == OfferStatus.OPEN,
+                            col(WaitlistOffer.expires_at) <= now,
+                        )
+                        .with_for_update()
+                    )
+                ).scalars()
+            )
+            for offer in lapsed:
+                offer.status = OfferStatus.EXPIRED
+                entry = await session.get_one(WaitlistEntry, offer.entry_id)
+                if entry.status is WaitlistStatus.OFFERED:
+                    entry.status = WaitlistStatus.WAITING
+            for token in {o.hold_token for o in lapsed}:
+                await self._pass_on(session, next(o for o in lapsed if o.hold_token == token), now)
+            stale = (
+                await session.execute(
+                    select(WaitlistEntry).where(
+                        col(WaitlistEntry.status) == WaitlistStatus.WAITING,
+                        col(WaitlistEntry.latest) < now.date(),
+                    )
+                )
+            ).scalars()
+            for entry in stale:
+                entry.status = WaitlistStatus.EXPIRED
+            return len(lapsed)
+
+        return await self.db.write(work)
+
+    async def _pass_on(self, session: AsyncSession, offer: WaitlistOffer, now: datetime) -> None:
+        """When no offer for a held time is open any more, offer it on or free it."""
+        if await _open_offers(session, hold_token=offer.hold_token):
+            return
+        hold = (
+            await session.execute(select(Hold).where(col(Hold.token) == offer.hold_token))
+        ).scalar_one_or_none()
+        if hold is None:
+            return
+        assert hold.id is not None
+        await drop_hold(session, hold.id)
+        freed = Placement(hold.doctor_id, hold.branch_id, hold.room_id, hold.start_at, hold.end_at)
+        await offer_freed_time(session, freed, hold.service_id, now, self.policy)
+
+
+async def _open_offers(
+    session: AsyncSession, *, hold_token: str | None = None, entry_id: int | None = None
+) -> list[WaitlistOffer]:
+    query = select(WaitlistOffer).where(col(WaitlistOffer.status) == OfferStatus.OPEN)
+    if hold_token is not None:
+        query = query.where(col(WaitlistOffer.hold_token) == hold_token)
+    if entry_id is not None:
+        query = query.where(col(WaitlistOffer.entry_id) == entry_id)
+    return list((await session.execute(query.with_for_update())).scalars())
+
+
+async def _own_entry(
+    session: AsyncSession, actor: Actor, entry_id: int, *, lock: bool = True
+) -> WaitlistEntry:
+    entry = await session.get(WaitlistEntry, entry_id, with_for_update=lock)
+    if entry is None or (actor.kind is ActorKind.PATIENT and actor.id != str(entry.patient_id)):
+        raise NotFound("no such waiting-list entry")
+    return entry
+
+
+async def _own_offer(
+    session: AsyncSession, actor: Actor, offer_id: int, *, lock: bool = True
+) -> tuple[WaitlistOffer, WaitlistEntry]:
+    offer = await session.get(WaitlistOffer, offer_id, with_for_update=lock)
+    if offer is None:
+        raise NotFound("no such offer")
+    return offer, await _own_entry(session, actor, offer.entry_id, lock=lock)

@@ -1,0 +1,190 @@
+"""Where a chat stands, kept in the database so any process can take the next message,
+and which platform deliveries were already handled (platforms redeliver)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.clock import Clock
+from core.db.database import Database, insert_or_skip_on
+from core.errors import ConcurrentUpdate
+from core.models import Contact, Conversation, InboundMessage
+from core.vocab import Channel, contact_kind
+
+
+@dataclass
+class Snapshot:
+    """A chat's state as loaded; `version` guards the save against a parallel writer."""
+
+    channel: Channel
+    chat_id: str
+    state: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    last_inbound_at: datetime | None = None
+    patient_id: int | None = None  # the clinic card this chat is linked to, if any
+
+
+class ConversationStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def begin(self, channel: Channel, chat_id: str, external_id: str) -> Snapshot | None:
+        """Record a delivery and load its chat: state and linked card. None for a redelivery.
+
+        One transaction for what every turn needs first: a turn's cost is mostly
+        round trips to the database, and this is the one every message pays.
+        """
+
+        async def work(session: AsyncSession) -> Snapshot | None:
+            conn = await session.connection()
+            chat = {"of_channel": channel, "of_chat": chat_id}
+            delivery = {**chat, "external_id": external_id, "received_at": self.clock.now()}
+            recorded = await conn.execute(_record_delivery(self.db.dialect), delivery)
+            if recorded.first() is None:
+                return None
+            row = (await conn.execute(_LOAD, chat)).first()
+            linked = await conn.execute(_LINKED, {**chat, "kind": contact_kind(channel)})
+            patient_id = linked.scalar_one_or_none()
+            if row is None:
+                return Snapshot(channel, chat_id, patient_id=patient_id)
+            state, version, last_inbound_at = row
+            return Snapshot(channel, chat_id, dict(state), version, last_inbound_at, patient_id)
+
+        return await self.db.write(work)
+
+    async def offer_buttons(
+        self, channel: Channel, chat_id: str, payloads: list[str], language: str
+    ) -> None:
+        """Make `payloads` the chat's current buttons (a notification's options), so a typed
+        number picks one as it would in the conversation. A parallel turn wins: its own
+        buttons are what the patient saw last."""
+
+        async def work(session: AsyncSession) -> None:
+            row = await _chat(session, channel, chat_id)
+            now = self.clock.now()
+            if row is None:
+                state = {"lang": language, "buttons": payloads}
+                session.add(
+                    Conversation(
+                        channel=channel, chat_id=chat_id, state=state, version=1, updated_at=now
+                    )
+                )
+                return
+            await session.execute(
+                update(Conversation)
+                .where(col(Conversation.id) == row.id, col(Conversation.version) == row.version)
+                .values(state={**row.state, "buttons": payloads}, version=row.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+
+        await self.db.write(work)
+
+    async def forget_delivery(self, channel: Channel, external_id: str) -> None:
+        """Undo `begin`'s record after a failure, so the platform's retry is handled."""
+
+        async def work(session: AsyncSession) -> None:
+            await session.execute(
+                delete(InboundMessage).where(
+                    col(InboundMessage.channel) == channel,
+                    col(InboundMessage.external_id) == external_id,
+                )
+            )
+
+        await self.db.write(work)
+
+    async def save(self, snapshot: Snapshot, *, inbound: bool = True) -> None:
+        """Store the new state; `ConcurrentUpdate` if another process saved meanwhile."""
+        now = self.clock.now()
+        last_inbound = now if inbound else snapshot.last_inbound_at
+
+        async def work(session: AsyncSession) -> None:
+            conn = await session.connection()
+            values = {
+                "of_channel": snapshot.channel,
+                "of_chat": snapshot.chat_id,
+                "new_state": snapshot.state,
+                "new_version": snapshot.version + 1,
+                "new_last_inbound_at": last_inbound,
+                "new_updated_at": now,
+            }
+            if snapshot.version == 0:
+                created = await conn.execute(_start(self.db.dialect), values)
+                if created.first() is None:
+                    raise ConcurrentUpdate("the conversation was started meanwhile")
+                return
+            changed = await conn.execute(_SAVE, {**values, "expected": snapshot.version})
+            if changed.first() is None:
+                raise ConcurrentUpdate("the conversation changed meanwhile")
+
+        await self.db.write(work)
+        snapshot.version += 1
+        snapshot.last_inbound_at = last_inbound
+
+
+async def _chat(session: AsyncSession, channel: Channel, chat_id: str) -> Conversation | None:
+    return (
+        await session.execute(
+            select(Conversation).where(
+                col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+# Every turn runs the statements below: they are built once (per backend where the
+# syntax differs), since building one costs more than running it on SQLite.
+_CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
+_INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
+_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_THIS_CHAT = (
+    _CONVERSATION.c.channel == bindparam("of_channel"),
+    _CONVERSATION.c.chat_id == bindparam("of_chat"),
+)
+_LOAD = select(
+    _CONVERSATION.c.state, _CONVERSATION.c.version, _CONVERSATION.c.last_inbound_at
+).where(*_THIS_CHAT)
+_LINKED = select(_CONTACT.c.patient_id).where(
+    _CONTACT.c.kind == bindparam("kind"), _CONTACT.c.value == bindparam("of_chat")
+)
+_NEW_VALUES: dict[str, Any] = {
+    "state": bindparam("new_state"),
+    "version": bindparam("new_version"),
+    "last_inbound_at": bindparam("new_last_inbound_at"),
+    "updated_at": bindparam("new_updated_at"),
+}
+_SAVE = (
+    update(_CONVERSATION)
+    .where(*_THIS_CHAT, _CONVERSATION.c.version == bindparam("expected"))
+    .values(_NEW_VALUES)
+    .returning(_CONVERSATION.c.id)
+)
+
+
+@lru_cache(maxsize=2)
+def _record_delivery(dialect: str) -> Any:
+    return (
+        insert_or_skip_on(dialect, _INBOUND, "channel", "external_id")
+        .values(
+            channel=bindparam("of_channel"),
+            external_id=bindparam("external_id"),
+            received_at=bindparam("received_at"),
+        )
+        .returning(_INBOUND.c.id)
+    )
+
+
+@lru_cache(maxsize=2)
+def _start(dialect: str) -> Any:
+    return (
+        insert_or_skip_on(dialect, _CONVERSATION, "channel", "chat_id")
+        .values(channel=bindparam("of_channel"), chat_id=bindparam("of_chat"), **_NEW_VALUES)
+        .returning(_CONVERSATION.c.id)
+    )

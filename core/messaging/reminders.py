@@ -1,0 +1,545 @@
+"""Reminder rules and the planner that turns them into notifications.
+
+The planner looks at a window of time around now (visits ahead, status changes
+and completed visits behind, birthdays ahead, open waiting-list offers, staff
+replies) and inserts one notification per thing to say, keyed by what it is
+about. A key already present is skipped by the database, so planning runs on
+every worker on every pass without ever producing a second row. A moved visit
+gets a new key (the key holds its time) and the old notification is skipped
+when its turn comes (`core.notifications` checks before sending).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.clock import Clock
+from core.db.database import Database, insert_or_skip
+from core.errors import InvalidInput, NotFound
+from core.messaging.templates import check
+from core.models import (
+    Booking,
+    BookingChange,
+    Branch,
+    Escalation,
+    EscalationMessage,
+    Notification,
+    Patient,
+    ReminderRule,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from core.vocab import (
+    BookingStatus,
+    CommunicationStatus,
+    NotificationStatus,
+    OfferStatus,
+    PatientEvent,
+    RuleKind,
+)
+
+REMINDER = "reminder"
+WAITLIST_OFFER = "waitlist_offer"
+STAFF_REPLY = "staff_reply"
+ACTIVE = (BookingStatus.BOOKED, BookingStatus.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """No messages between `start` and `end`, local time (the window may span midnight)."""
+
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+
+    def holds(self, local: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_allowed(self, at: datetime, tz: str) -> datetime:
+        """`at`, or the end of the quiet hours it falls in."""
+        zone = ZoneInfo(tz)
+        local = at.astimezone(zone)
+        if not self.holds(local.time()):
+            return at
+        day = local.date() if local.time() < self.end else local.date() + timedelta(days=1)
+        return datetime.combine(day, self.end, zone)
+
+
+@dataclass(frozen=True)
+class PlannerPolicy:
+    quiet: QuietHours = field(default_factory=QuietHours)
+    ahead: timedelta = timedelta(days=2)  # plan what falls due this far ahead
+    behind: timedelta = timedelta(days=1)  # and catch up on what a stopped worker missed
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    name: str
+    kind: RuleKind
+    templates: dict[str, str]
+    days: int = 0
+    minutes: int = 0
+    at_local: time | None = None
+    same_day_only: bool = False
+    status: BookingStatus | None = None
+    service_ids: Sequence[int] = ()
+    event: PatientEvent | None = None
+    sets_status: CommunicationStatus | None = None
+    with_actions: bool = False
+    enabled: bool = True
+
+
+def _check_rule(draft: RuleDraft) -> None:
+    """Each kind has what it needs; templates are checked by `check`."""
+    if draft.days < 0 or draft.minutes < 0:
+        raise InvalidInput("days and minutes cannot be negative")
+    needs_time = draft.kind in (RuleKind.DAYS_BEFORE, RuleKind.BIRTHDAY)
+    if needs_time and draft.at_local is None:
+        raise InvalidInput(f"a {draft.kind} rule needs a local time")
+    if draft.kind is RuleKind.MINUTES_BEFORE and draft.minutes == 0:
+        raise InvalidInput("a minutes-before rule needs minutes")
+    if draft.kind is RuleKind.AFTER_STATUS and draft.status is None:
+        raise InvalidInput("an after-status rule needs a status")
+    if draft.kind is RuleKind.AFTER_SERVICE and not draft.service_ids:
+        raise InvalidInput("an after-service rule needs services")
+    if draft.kind is RuleKind.EVENT and draft.event is None:
+        raise InvalidInput("an event rule needs an event")
+
+
+class ReminderRules:
+    """The clinic's rules: added and changed only with valid templates."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def add(self, draft: RuleDraft) -> ReminderRule:
+        _check_rule(draft)
+        rule = ReminderRule(
+            name=draft.name,
+            kind=draft.kind,
+            enabled=draft.enabled,
+            days=draft.days,
+            minutes=draft.minutes,
+            at_local=draft.at_local,
+            same_day_only=draft.same_day_only,
+            status=draft.status,
+            service_ids=list(draft.service_ids),
+            event=draft.event,
+            templates=check(draft.templates),
+            sets_status=draft.sets_status,
+            with_actions=draft.with_actions,
+            created_at=self.clock.now(),
+        )
+
+        async def work(session: AsyncSession) -> ReminderRule:
+            session.add(rule)
+            await session.flush()
+            return rule
+
+        return await self.db.write(work)
+
+    async def set_templates(self, rule_id: int, templates: dict[str, str]) -> ReminderRule:
+        checked = check(templates)
+
+        async def work(session: AsyncSession) -> ReminderRule:
+            rule = await session.get(ReminderRule, rule_id)
+            if rule is None:
+                raise NotFound("no such rule")
+            rule.templates = checked
+            return rule
+
+        return await self.db.write(work)
+
+    async def set_enabled(self, rule_id: int, enabled: bool) -> None:
+        async def work(session: AsyncSession) -> None:
+            rule = await session.get(ReminderRule, rule_id)
+            if rule is None:
+                raise NotFound("no such rule")
+            rule.enabled = enabled
+
+        await self.db.write(work)
+
+    async def all(self) -> list[ReminderRule]:
+        async with self.db.read() as session:
+            return list((await session.execute(select(ReminderRule))).scalars())
+
+    async def raise_event(self, patient_id: int, event: PatientEvent, reference: str) -> int:
+        """Staff or an integration says `event` happened (`reference`: their id for it, so
+        saying it twice is once). Returns how many notifications it made."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> int:
+            rules = (
+                await session.execute(
+                    select(ReminderRule).where(
+                        col(ReminderRule.enabled), col(ReminderRule.event) == event
+                    )
+                )
+            ).scalars()
+            rows = [
+                _row(
+                    f"r{rule.id}:e:{event}:{patient_id}:{reference}"[:160],
+                    rule_id=rule.id,
+                    patient_id=patient_id,
+                    due_at=now,
+                    topic=REMINDER,
+                )
+                for rule in rules
+            ]
+            return await _insert(session, rows, now)
+
+        return await self.db.write(work)
+
+
+_COLUMNS = dict.fromkeys(
+    (
+        "rule_id",
+        "patient_id",
+        "booking_id",
+        "visit_start",
+        "to_channel",
+        "to_address",
+        "subject_id",
+        "expires_at",
+    )
+)
+_CHUNK = 500  # rows per INSERT: far under SQLite's limit on bound values
+
+
+def _row(key: str, **values: Any) -> dict[str, Any]:
+    """A notification row with every column named, so many fit in one multi-row INSERT."""
+    return {**_COLUMNS, "key": key, **values}
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Insert the rows whose key is new; how many went in. Each pass of every worker
+    offers the rows again, so this is a few multi-row statements, not one per row."""
+    count = 0
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [
+            {
+                **row,
+                "status": NotificationStatus.PENDING,
+                "attempts": 0,
+                "params": {},
+                "created_at": now,
+            }
+            for row in rows[start : start + _CHUNK]
+        ]
+        inserted = await session.execute(
+            insert_or_skip(session, Notification, "key")
+            .values(chunk)
+            .returning(col(Notification.id))
+        )
+        count += len(inserted.all())
+    return count
+
+
+class ReminderPlanner:
+    def __init__(self, db: Database, clock: Clock, policy: PlannerPolicy | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.policy = policy or PlannerPolicy()
+
+    async def plan(self) -> int:
+        """One pass over every source; how many notifications were new."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> int:
+            rules = list(
+                (
+                    await session.execute(select(ReminderRule).where(col(ReminderRule.enabled)))
+                ).scalars()
+            )
+            rows: list[dict[str, Any]] = []
+            for rule in rules:
+                rows.extend(await self._for_rule(session, rule, now))
+            rows.extend(await self._offers(session, now))
+            rows.extend(await self._staff_replies(session, now))
+            return await _insert(session, rows, now)
+
+        return await self.db.write(work)
+
+    async def _for_rule(
+        self, session: AsyncSession, rule: ReminderRule, now: datetime
+    ) -> list[dict[str, Any]]:
+        if rule.kind is RuleKind.DAYS_BEFORE:
+            return await self._days_before(session, rule, now)
+        if rule.kind is RuleKind.MINUTES_BEFORE:
+            return await self._minutes_before(session, rule, now)
+        if rule.kind is RuleKind.AFTER_STATUS:
+            return await self._after_status(session, rule, now)
+        if rule.kind is RuleKind.AFTER_SERVICE:
+            return await self._after_service(session, rule, now)
+        if rule.kind is RuleKind.BIRTHDAY:
+            return await self._birthdays(session, rule, now)
+        return []  # EVENT rules fire in `raise_event`
+
+    async def _visits(
+        self, session: AsyncSession, low: datetime, high: datetime, *statuses: BookingStatus
+    ) -> list[tuple[Booking, str]]:
+        rows = await session.execute(
+            select(Booking, col(Branch.timezone))
+            .join(Branch, col(Branch.id) == col(Booking.branch_id))
+            .where(
+                col(Booking.start_at) >= low,
+                col(Booking.start_at) < high,
+                col(Booking.status).in_(statuses),
+            )
+        )
+        return [(booking, tz) for booking, tz in rows]
+
+    def _visit_row(
+        self, rule: ReminderRule, booking: Booking, tz: str, due: datetime, now: datetime
+    ) -> dict[str, Any] | None:
+        """The reminder of `booking`, unless it would come too late to mean anything."""
+        if booking.created_at > due:
+            return None  # booked after the reminder's time: the confirmation said it all
+        due = self.policy.quiet.next_allowed(max(due, now), tz)
+        if due >= booking.start_at:
+            return None
+        stamp = int(booking.start_at.timestamp())
+        return _row(
+            f"r{rule.id}:b{booking.id}:{stamp}",
+            rule_id=rule.id,
+            patient_id=booking.patient_id,
+            booking_id=booking.id,
+            visit_start=booking.start_at,
+            due_at=due,
+            topic=REMINDER,
+        )
+
+    async def _days_before(
+        self, session: AsyncSession, rule: ReminderRule, now: datetime
+    ) -> list[dict[str, Any]]:
+        assert rule.at_local is not None
+        high = now + self.policy.ahead + timedelta(days=rule.days + 1)
+        rows = []
+        for booking, tz in await self._visits(session, now, high, *ACTIVE):
+            zone = ZoneInfo(tz)
+            day = booking.start_at.astimezone(zone).date() - timedelta(days=rule.days)
+            due = datetime.combine(day, rule.at_local, zone)
+            row = self._visit_row(rule, booking, tz, due, now)
+            if row is not None and due <= now + self.policy.ahead:
+                rows.append(row)
+        return rows
+
+    async def _minutes_before(
+        self, session: AsyncSession, rule: ReminderRule, now: datetime
+    ) -> list[dict[str, Any]]:
+        lead = timedelta(minutes=rule.minutes)
+        rows = []
+        high = now + self.policy.ahead + lead
+        for booking, tz in await self._visits(session, now, high, *ACTIVE):
+            zone = ZoneInfo(tz)
+            if rule.same_day_only and (
+                booking.created_at.astimezone(zone).date()
+                != booking.start_at.astimezone(zone).date()
+            ):
+                continue
+            row = self._visit_row(rule, booking, tz, booking.start_at - lead, now)
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    async def _after_status(
+        self, session: AsyncSession, rule: ReminderRule, now: datetime
+    ) -> list[dict[str, Any]]:
+        assert rule.status is not None
+        delay = timedelta(minutes=rule.minutes)
+        changes = await session.execute(
+            select(BookingChange, Booking, col(Branch.timezone))
+            .join(Booking, col(Booking.id) == col(BookingChange.booking_id))
+            .join(Branch, col(Branch.id) == col(Booking.branch_id))
+            .where(
+                col(BookingChange.action) == "status",
+                col(BookingChange.at) >= now - delay - self.policy.behind,
+                col(BookingChange.at) < now + self.policy.ahead - delay,
+            )
+        )
+        rows = []
+        for change, booking, tz in changes:
+            if change.changes.get("status", [None, None])[1] != rule.status.value:
+                continue
+            rows.append(
+                _row(
+                    f"r{rule.id}:c{change.id}",
+                    rule_id=rule.id,
+                    patient_id=booking.patient_id,
+                    booking_id=booking.id,
+                    due_at=self.policy.quiet.next_allowed(change.at + delay, tz),
+                    topic=REMINDER,
+                )
+            )
+        return rows
+
+    async def _after_service(
+        self, session: AsyncSession, rule: ReminderRule, now: datetime
+    ) -> list[dict[str, Any]]:
+        after = timedelta(days=rule.days)
+        visits = await session.execute(
+            select(Booking, col(Branch.timezone))
+            .join(Branch, col(Branch.id) == col(Booking.branch_id))
+            .where(
+                col(Booking.status) == BookingStatus.COMPLETED,
+                col(Booking.service_id).in_(rule.service_ids),
+                col(Booking.start_at) >= now - after - self.policy.behind,
+                col(Booking.start_at) < now - after + self.policy.ahead,
+            )
+        )
+        return [
+            _row(
+                f"r{rule.id}:b{booking.id}",
+                rule_id=rule.id,
+                patient_id=booking.patient_id,
+                booking_id=booking.id,
+                due_at=self.policy.quiet.next_allowed(max(booking.start_at + after, now), tz),
+                topic=REMINDER,
+            )
+            for booking, tz in visits
+        ]
+
+    async def _birthdays(
+        self, session: AsyncSession, rule: ReminderRule, now: datetime
+    ) -> list[dict[str, Any]]:
+        assert rule.at_local is not None
+        tz = (await session.execute(select(col(Branch.timezone)).limit(1))).scalar()
+        if tz is None:
+            return []
+        zone = ZoneInfo(tz)
+        today = now.astimezone(zone).date()
+        span = (self.policy.ahead + timedelta(days=rule.days)).days + 1
+        wanted = {(d.month, d.day): d for d in (today + timedelta(days=n) for n in range(span))}
+        rows = []
+        patients = await session.execute(
+            select(col(Patient.id), col(Patient.birth_date)).where(
+                col(Patient.birth_date).is_not(None)
+            )
+        )
+        for patient_id, born in patients:
+            assert born is not None
+            birthday = wanted.get((born.month, born.day))
+            if birthday is None:
+                continue
+            due = datetime.combine(birthday - timedelta(days=rule.days), rule.at_local, zone)
+            if due < now - self.policy.behind or due > now + self.policy.ahead:
+                continue
+            rows.append(
+                _row(
+                    f"r{rule.id}:p{patient_id}:{birthday.year}",
+                    rule_id=rule.id,
+                    patient_id=patient_id,
+                    due_at=self.policy.quiet.next_allowed(max(due, now), tz),
+                    topic=REMINDER,
+                )
+            )
+        return rows
+
+    async def _offers(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+        offers = await session.execute(
+            select(WaitlistOffer, col(WaitlistEntry.patient_id), col(Branch.timezone))
+            .join(WaitlistEntry, col(WaitlistEntry.id) == col(WaitlistOffer.entry_id))
+            .join(Branch, col(Branch.id) == col(WaitlistOffer.branch_id))
+            .where(
+                col(WaitlistOffer.status) == OfferStatus.OPEN, col(WaitlistOffer.expires_at) > now
+            )
+        )
+        return [
+            _row(
+                f"offer:{offer.id}",
+                patient_id=patient_id,
+                subject_id=offer.id,
+                visit_start=offer.start_at,
+                due_at=self.policy.quiet.next_allowed(now, tz),
+                expires_at=offer.expires_at,
+                topic=WAITLIST_OFFER,
+            )
+            for offer, patient_id, tz in offers
+        ]
+
+    async def _staff_replies(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+        """Staff answers to an escalated chat go back to that chat, quiet hours or not:
+        the patient asked and is waiting."""
+        replies = await session.execute(
+            select(EscalationMessage, Escalation)
+            .join(Escalation, col(Escalation.id) == col(EscalationMessage.escalation_id))
+            .where(
+                col(EscalationMessage.author) == "staff",
+                col(EscalationMessage.at) >= now - self.policy.behind,
+            )
+        )
+        return [
+            _row(
+                f"reply:{message.id}",
+                patient_id=case.patient_id,
+                to_channel=case.channel,
+                to_address=case.chat_id,
+                subject_id=message.id,
+                due_at=now,
+                topic=STAFF_REPLY,
+            )
+            for message, case in replies
+        ]
+
+
+def default_rules() -> list[RuleDraft]:
+    """What a new clinic starts with: only clinic, address, date and time are said."""
+    return [
+        RuleDraft(
+            name="Day before the visit",
+            kind=RuleKind.DAYS_BEFORE,
+            days=1,
+            at_local=time(18, 0),
+            sets_status=CommunicationStatus.REMINDER_SENT,
+            with_actions=True,
+            templates={
+                "pl": "{{ clinic }}: przypominamy o wizycie {{ date }} o {{ time }}, "
+                "{{ address }}.",
+                "uk": "{{ clinic }}: нагадуємо про візит {{ date }} о {{ time }}, {{ address }}.",
+                "ru": "{{ clinic }}: напоминаем о визите {{ date }} в {{ time }}, {{ address }}.",
+                "en": "{{ clinic }}: a reminder of your visit on {{ date }} at {{ time }}, "
+                "{{ address }}.",
+            },
+        ),
+        RuleDraft(
+            name="Two hours before a visit booked the same day",
+            kind=RuleKind.MINUTES_BEFORE,
+            minutes=120,
+            same_day_only=True,
+            sets_status=CommunicationStatus.REMINDER_SENT,
+            templates={
+                "pl": "{{ clinic }}: dziś o {{ time }}, {{ address }}.",
+                "uk": "{{ clinic }}: сьогодні о {{ time }}, {{ address }}.",
+                "ru": "{{ clinic }}: сегодня в {{ time }}, {{ address }}.",
+                "en": "{{ clinic }}: today at {{ time }}, {{ address }}.",
+            },
+        ),
+        RuleDraft(
+            name="Lab result ready",
+            kind=RuleKind.EVENT,
+            event=PatientEvent.LAB_RESULT_READY,
+            templates={
+                "pl": "{{ clinic }}: wynik badania jest gotowy. Zapraszamy do rejestracji.",
+                "uk": "{{ clinic }}: результат дослідження готовий. Звертайтеся до реєстратури.",
+                "ru": "{{ clinic }}: результат исследования готов. Обратитесь в регистратуру.",
+                "en": "{{ clinic }}: your test result is ready. Please ask at the desk.",
+            },
+        ),
+    ]
+
+
+async def install_defaults(rules: ReminderRules) -> None:
+    """Give a clinic without rules the default ones."""
+    if not await rules.all():
+        for draft in default_rules():
+            await rules.add(draft)

@@ -1,0 +1,448 @@
+"""Free-slot search: the earliest times that a channel may offer for a service or doctor.
+
+The query walks the slot index forward from the asked time and stops once it
+has enough: it never reads past bookings, so it does not slow down as the
+clinic's history grows. Multi-slot visits and partial overlaps are settled on
+the batch in Python with one indexed read of the occupancy cells.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.clinic.restrictions import check_restrictions
+from core.clock import Clock
+from core.db.database import Database
+from core.errors import InvalidInput, NotFound
+from core.models import (
+    Branch,
+    Doctor,
+    DoctorLanguage,
+    DoctorService,
+    DoctorSpecialty,
+    Occupancy,
+    Patient,
+    ScheduleTemplate,
+    Service,
+    Slot,
+)
+from core.schedule.occupancy import DOCTOR, ROOM, live, taken_cells
+from core.schedule.slots import cells, covering_run
+from core.vocab import Availability, Channel
+
+DEFAULT_HORIZON = timedelta(days=90)
+FIRST_WINDOW = timedelta(days=1)
+# A walk for one free slot (the first of a day, of a branch) starts wider: a week
+# spans the days a doctor does not work, in one read instead of one per empty day.
+FIRST_WINDOW_OF_ONE = timedelta(days=7)
+FIRST_BATCH = 10
+MAX_BATCH = 200
+CANDIDATE_COLUMNS = (
+    col(Slot.doctor_id),
+    col(Slot.branch_id),
+    col(Slot.room_id),
+    col(Slot.start_at),
+    col(Slot.end_at),
+    col(Slot.availability),
+    col(Branch.timezone),
+)
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    """What a patient or the desk asks for; every filter is optional but the channel."""
+
+    channel: Channel
+    service_id: int | None = None
+    specialty_id: int | None = None
+    doctor_id: int | None = None
+    branch_id: int | None = None
+    language: str | None = None
+    start: datetime | None = None  # default: now
+    end: datetime | None = None  # default: start + 90 days
+    time_from: time | None = None  # local time of day at the branch
+    time_to: time | None = None
+    patient_id: int | None = None  # to honour the service's restrictions
+    limit: int = 5
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    doctor_id: int
+    branch_id: int
+    room_id: int | None
+    service_id: int | None
+    start_at: datetime
+    end_at: datetime
+    timezone: str
+
+    def local_start(self) -> datetime:
+        return self.start_at.astimezone(ZoneInfo(self.timezone))
+
+
+class SlotSearch:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def find(self, query: SlotQuery) -> list[FreeSlot]:
+        """Free slots matching the query, earliest first, at most `query.limit`."""
+        if not 1 <= query.limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+        async with self.db.read() as session:
+            return await find_free(session, query, self.clock.now())
+
+    async def earliest_days(self, query: SlotQuery, days: int) -> list[FreeSlot]:
+        """The first free slot of each of the `days` earliest days that have one.
+
+        A day is the branch's local day. One small search per day, so a busy
+        service whose first day holds hundreds of free times still shows its
+        following days.
+        """
+        now = self.clock.now()
+        start = max(query.start or now, now)
+        end = query.end or start + DEFAULT_HORIZON
+        firsts: list[FreeSlot] = []
+        async with self.db.read() as session:
+            duration = await _visit_length(session, query, now)
+            while len(firsts) < days and start < end:
+                one = replace(query, start=start, end=end, limit=1)
+                found = await _walk(session, one, duration, now, FIRST_WINDOW_OF_ONE)
+                if not found:
+                    break
+                firsts.append(found[0])
+                local = found[0].local_start()
+                start = datetime.combine(local.date() + timedelta(days=1), time(), local.tzinfo)
+        return firsts
+
+    async def branches(self, query: SlotQuery) -> list[int]:
+        """The branches with a free slot for the query, the earliest one first.
+
+        Only branches where a matching doctor works (their weekly templates)
+        are searched, one free slot each.
+        """
+        now = self.clock.now()
+        start = max(query.start or now, now)
+        async with self.db.read() as session:
+            stmt = (
+                select(col(ScheduleTemplate.branch_id))
+                .join(Doctor, col(Doctor.id) == col(ScheduleTemplate.doctor_id))
+                .where(
+                    col(Doctor.active).is_(True),
+                    or_(
+                        col(ScheduleTemplate.valid_until).is_(None),
+                        col(ScheduleTemplate.valid_until) >= start.date(),
+                    ),
+                )
+                .distinct()
+            )
+            if query.doctor_id is not None:
+                stmt = stmt.where(col(ScheduleTemplate.doctor_id) == query.doctor_id)
+            if query.service_id is not None:
+                stmt = stmt.where(
+                    exists().where(
+                        col(DoctorService.doctor_id) == col(ScheduleTemplate.doctor_id),
+                        col(DoctorService.service_id) == query.service_id,
+                    )
+                )
+            duration = await _visit_length(session, query, now)
+            firsts: list[FreeSlot] = []
+            for branch_id in (await session.execute(stmt)).scalars():
+                one = replace(query, branch_id=branch_id, limit=1)
+                firsts.extend(await _walk(session, one, duration, now, FIRST_WINDOW_OF_ONE))
+        return [
+            slot.branch_id
+            for slot in sorted(firsts, key=lambda slot: (slot.start_at, slot.branch_id))
+        ]
+
+    async def doctor_day(
+        self, doctor_id: int, day: date, channel: Channel, service_id: int | None = None
+    ) -> list[FreeSlot]:
+        """A doctor's free slots on one local day of the branch they work at."""
+        async with self.db.read() as session:
+            zones = {
+                tz
+                for (tz,) in (
+                    await session.execute(
+                        select(col(Branch.timezone))
+                        .join(Slot, col(Slot.branch_id) == col(Branch.id))
+                        .where(
+                            col(Slot.doctor_id) == doctor_id,
+                            # Every zone's local day lies in this UTC window: no history read.
+                            col(Slot.start_at)
+                            >= datetime.combine(day, time(), tzinfo=UTC) - timedelta(days=1),
+                            col(Slot.start_at)
+                            < datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=2),
+                        )
+                        .distinct()
+                    )
+                ).all()
+            } or {"UTC"}
+            tz = ZoneInfo(sorted(zones)[0])
+            start = datetime.combine(day, time(), tzinfo=tz)
+            query = SlotQuery(
+                channel=channel,
+                doctor_id=doctor_id,
+                service_id=service_id,
+                start=start,
+                end=start + timedelta(days=1),
+                limit=MAX_LIMIT,
+            )
+            return await find_free(session, query, self.clock.now())
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a candidate read has: one cached statement per shape."""
+
+    paged: bool
+    channel_bits: bool
+    doctor: bool
+    branch: bool
+    service: bool
+    specialty: bool
+    language: bool
+
+
+@lru_cache(maxsize=128)
+def _candidates(shape: _Shape) -> Select[int, int, int | None, datetime, datetime, int, str]:
+    """The candidate read of one shape, its values bound at execution (`_bind`).
+
+    Built once per shape: building a statement costs more than running it on
+    a small clinic, and every search of a patient's turn has one of few shapes.
+    """
+    stmt = (
+        select(*CANDIDATE_COLUMNS)
+        .join(Branch, col(Branch.id) == col(Slot.branch_id))
+        .join(Doctor, col(Doctor.id) == col(Slot.doctor_id))
+        .where(
+            col(Slot.start_at) >= bindparam("low"),
+            col(Slot.start_at) < bindparam("high"),
+            col(Doctor.active).is_(True),
+        )
+        .order_by(col(Slot.start_at), col(Slot.doctor_id))
+        .limit(bindparam("batch"))
+    )
+    if shape.paged:  # keyset paging: many doctors may start at one instant
+        stmt = stmt.where(
+            tuple_(col(Slot.start_at), col(Slot.doctor_id))
+            > tuple_(bindparam("after_start"), bindparam("after_doctor"))
+        )
+    if shape.channel_bits:
+        stmt = stmt.where(col(Slot.availability).op("&")(bindparam("bits")) != 0)
+    if shape.doctor:
+        stmt = stmt.where(col(Slot.doctor_id) == bindparam("doctor_id"))
+    if shape.branch:
+        stmt = stmt.where(col(Slot.branch_id) == bindparam("branch_id"))
+    if shape.service:
+        stmt = stmt.where(
+            exists().where(
+                col(DoctorService.doctor_id) == col(Slot.doctor_id),
+                col(DoctorService.service_id) == bindparam("service_id"),
+            )
+        )
+    if shape.specialty:
+        stmt = stmt.where(
+            exists().where(
+                col(DoctorSpecialty.doctor_id) == col(Slot.doctor_id),
+                col(DoctorSpecialty.specialty_id) == bindparam("specialty_id"),
+            )
+        )
+    if shape.language:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    col(DoctorLanguage.doctor_id) == col(Slot.doctor_id),
+                    col(DoctorLanguage.language) == bindparam("language"),
+                )
+            )
+        )
+    # Last, so the cheap filters above run first: prune slots whose first cell is
+    # taken (SQLite tests correlated terms in order); later cells are settled per batch.
+    return stmt.where(
+        ~exists().where(
+            col(Occupancy.resource_kind) == DOCTOR,
+            col(Occupancy.resource_id) == col(Slot.doctor_id),
+            col(Occupancy.cell_at) == col(Slot.start_at),
+            live(bindparam("now")),
+        )
+    )
+
+
+def _shape(query: SlotQuery, after: tuple[datetime, int] | None, bits: int) -> _Shape:
+    return _Shape(
+        paged=after is not None,
+        channel_bits=bool(bits),
+        doctor=query.doctor_id is not None,
+        branch=query.branch_id is not None,
+        service=query.service_id is not None,
+        specialty=query.specialty_id is not None,
+        language=query.language is not None,
+    )
+
+
+def _bind(
+    query: SlotQuery,
+    after: tuple[datetime, int] | None,
+    bits: int,
+    window: tuple[datetime, datetime],
+    batch: int,
+    now: datetime,
+) -> dict[str, object]:
+    """The values of a candidate read; None-valued filters are not in its shape."""
+    values: dict[str, object] = {
+        "low": window[0],
+        "high": window[1],
+        "batch": batch,
+        "now": now,
+        "bits": bits,
+        "doctor_id": query.doctor_id,
+        "branch_id": query.branch_id,
+        "service_id": query.service_id,
+        "specialty_id": query.specialty_id,
+        "language": query.language,
+    }
+    if after is not None:
+        values["after_start"], values["after_doctor"] = after
+    return values
+
+
+async def find_free(session: AsyncSession, query: SlotQuery, now: datetime) -> list[FreeSlot]:
+    """The search itself, inside the caller's transaction (holds and bookings reuse it)."""
+    return await _walk(session, query, await _visit_length(session, query, now), now)
+
+
+async def _visit_length(session: AsyncSession, query: SlotQuery, now: datetime) -> timedelta | None:
+    """The service's visit length (None: a slot's own), once its restrictions are checked."""
+    if query.service_id is None:
+        return None
+    service = await session.get(Service, query.service_id)
+    if service is None or not service.active:
+        raise NotFound("no such service")
+    if query.patient_id is not None:
+        patient = await session.get(Patient, query.patient_id)
+        if patient is None:
+            raise NotFound("no such patient")
+        check_restrictions(service, patient, (query.start or now).date())
+    return timedelta(minutes=service.duration_minutes)
+
+
+async def _walk(
+    session: AsyncSession,
+    query: SlotQuery,
+    duration: timedelta | None,
+    now: datetime,
+    window: timedelta = FIRST_WINDOW,
+) -> list[FreeSlot]:
+    start = max(query.start or now, now)
+    end = query.end or start + DEFAULT_HORIZON
+    bits = int(Availability.for_channel(query.channel))
+    found: list[FreeSlot] = []
+    # Walk the horizon in windows that double (from `window`) and batches that
+    # double: the database never sorts more than a small window, and a full
+    # calendar costs a few more small reads instead of one huge one.
+    after: tuple[datetime, int] | None = None
+    batch = max(query.limit * 2, FIRST_BATCH)
+    low = start
+    conn = await session.connection()  # rows, not objects: past the ORM's layer
+    while len(found) < query.limit and low < end:
+        high = min(end, low + window)
+        stmt = _candidates(_shape(query, after, bits))
+        values = _bind(query, after, bits, (low, high), batch, now)
+        rows = (await conn.execute(stmt, values)).all()
+        if rows:
+            found.extend(await _settle(session, rows, duration, query, bits, now))
+        if len(rows) == batch:  # more in this window
+            after = (rows[-1].start_at, rows[-1].doctor_id)
+            batch = min(batch * 2, MAX_BATCH)
+            continue
+        low, after, window = high, None, window * 2
+    return found[: query.limit]
+
+
+async def _settle(
+    session: AsyncSession,
+    rows: Sequence[Row[int, int, int | None, datetime, datetime, int, str]],
+    duration: timedelta | None,
+    query: SlotQuery,
+    bits: int,
+    now: datetime,
+) -> list[FreeSlot]:
+    """Keep the candidates whose whole visit fits in free, visible, contiguous slots."""
+    spans = [
+        (slot, slot.start_at, slot.start_at + (duration or (slot.end_at - slot.start_at)))
+        for slot in rows
+    ]
+    window_start = min(s for _, s, _e in spans)
+    window_end = max(e for _, _s, e in spans)
+    doctors = {slot.doctor_id for slot in rows}
+    rooms = {slot.room_id for slot in rows if slot.room_id is not None}
+    # One ranged read: binding each wanted cell costs more than reading the few
+    # taken cells of the batch's span.
+    taken = await taken_cells(session, doctors, rooms, window_start, window_end, now)
+
+    # Visits longer than their first slot need the following slots of the same doctor.
+    following: dict[int, list[Row[int, int, datetime, datetime, int]]] = defaultdict(list)
+    if any(e > slot.end_at for slot, _s, e in spans):
+        more = await session.execute(
+            _FOLLOWING, {"doctors": list(doctors), "start": window_start, "end": window_end}
+        )
+        for later in more.all():
+            following[later.doctor_id].append(later)
+
+    free: list[FreeSlot] = []
+    for slot, start, end in spans:
+        tz = slot.timezone
+        if not _in_time_window(start, tz, query):
+            continue
+        if end > slot.end_at and covering_run(following[slot.doctor_id], start, end, bits) is None:
+            continue
+        grid = cells(start, end)
+        if any((DOCTOR, slot.doctor_id, c) in taken for c in grid):
+            continue
+        if slot.room_id is not None and any((ROOM, slot.room_id, c) in taken for c in grid):
+            continue
+        free.append(
+            FreeSlot(
+                doctor_id=slot.doctor_id,
+                branch_id=slot.branch_id,
+                room_id=slot.room_id,
+                service_id=query.service_id,
+                start_at=start,
+                end_at=end,
+                timezone=tz,
+            )
+        )
+    return free
+
+
+_FOLLOWING = select(
+    col(Slot.doctor_id),
+    col(Slot.branch_id),
+    col(Slot.start_at),
+    col(Slot.end_at),
+    col(Slot.availability),
+).where(
+    col(Slot.doctor_id).in_(bindparam("doctors", expanding=True)),
+    col(Slot.start_at) >= bindparam("start"),
+    col(Slot.start_at) < bindparam("end"),
+)
+
+
+def _in_time_window(start: datetime, tz: str, query: SlotQuery) -> bool:
+    if query.time_from is None and query.time_to is None:
+        return True
+    local = start.astimezone(ZoneInfo(tz)).time()
+    if query.time_from is not None and local < query.time_from:
+        return False
+    return query.time_to is None or local < query.time_to

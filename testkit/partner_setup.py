@@ -1,0 +1,89 @@
+"""A small clinic mapped onto a fake Docplanner, and the engine's sync over it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from aiohttp.test_utils import TestServer
+
+from core.booking.service import BookingService
+from core.clock import FrozenClock
+from core.db.database import Database
+from core.partners.desk import PartnerDesk
+from core.partners.inbox import PartnerInbox
+from core.partners.sync import PartnerSync, SyncPolicy
+from core.vocab import Channel, MappingKind
+from partners.docplanner import DocplannerAccount, DocplannerClient
+from testkit.factories import SmallClinic, small_clinic
+from testkit.fakes.docplanner import CLIENT_ID, CLIENT_SECRET, FakeDocplanner
+
+ZL = Channel.ZNANYLEKARZ
+CONSULT_SERVICE = "45"  # the dictionary's id of a consultation
+
+
+@dataclass
+class Rig:
+    db: Database
+    clock: FrozenClock
+    clinic: SmallClinic
+    fake: FakeDocplanner
+    client: DocplannerClient
+    sync: PartnerSync
+    inbox: PartnerInbox
+    desk: PartnerDesk
+    booking: BookingService
+    address: str  # the internist's calendar at the fake
+
+    async def settle(self, passes: int = 20) -> None:
+        """Sync until nothing is due now."""
+        for _ in range(passes):
+            report = await self.sync.run_once()
+            if not (report.delivered or report.retried or report.skipped or report.planned):
+                return
+
+
+@asynccontextmanager
+async def docplanner_rig(
+    db: Database,
+    clock: FrozenClock,
+    *,
+    days: int = 14,
+    request_seconds: float = 5.0,
+    clinic: SmallClinic | None = None,
+) -> AsyncIterator[Rig]:
+    """The sync over a fake Docplanner, for a new small clinic or the one given."""
+    clinic = clinic or await small_clinic(db, clock, days=days)
+    fake = FakeDocplanner(clock)
+    address = fake.add_address("301", "9001", "Anna Kowalska", {"as-1": CONSULT_SERVICE})
+    server = TestServer(fake.app())
+    await server.start_server()
+    fake.url = str(server.make_url("")).rstrip("/")
+    desk = PartnerDesk(db, clock)
+    assert clinic.internist.id is not None
+    assert clinic.consult.id is not None
+    await desk.map(ZL, MappingKind.DOCTOR, clinic.internist.id, address)
+    await desk.map(ZL, MappingKind.SERVICE, clinic.consult.id, CONSULT_SERVICE)
+    async with httpx.AsyncClient() as http:
+        account = DocplannerAccount(
+            fake.url, CLIENT_ID, CLIENT_SECRET, writes_per_minute=100_000, timeout=request_seconds
+        )
+        client = DocplannerClient(http, account)
+        policy = SyncPolicy(first_retry=timedelta(seconds=5), last_retry=timedelta(minutes=2))
+        booking = BookingService(db, clock)
+        yield Rig(
+            db=db,
+            clock=clock,
+            clinic=clinic,
+            fake=fake,
+            client=client,
+            sync=PartnerSync(db, clock, {ZL: client}, "worker-1", policy),
+            inbox=PartnerInbox(db, clock, booking),
+            desk=desk,
+            booking=booking,
+            address=address,
+        )
+    await server.close()

@@ -1,0 +1,92 @@
+"""Escalations to the desk and the saved state of conversations."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from core.errors import ConcurrentUpdate, InvalidTransition
+from core.messaging.chats import ConversationStore
+from core.messaging.escalation import EscalationService
+from core.models import OutboxEvent
+from core.vocab import Channel, EscalationStatus, EventKind
+
+
+async def test_escalation_lifecycle_and_reply_event(db, clock):
+    desk = EscalationService(db, clock)
+    case = await desk.open(
+        Channel.TELEGRAM,
+        "42",
+        reason="asked",
+        language="uk",
+        transcript=[("patient", "Хочу лікаря"), ("bot", "Оберіть послугу")],
+    )
+    assert (await desk.open(Channel.TELEGRAM, "42", reason="asked", language="uk")).id == case.id
+    await desk.patient_says(case.id, "  Алло?  ")
+    message = await desk.reply(case.id, "anna.r", "Dzień dobry, w czym pomóc?")
+    assert [(m.author, m.text) for m in await desk.transcript(case.id)] == [
+        ("patient", "Хочу лікаря"),
+        ("bot", "Оберіть послугу"),
+        ("patient", "Алло?"),
+        ("staff", "Dzień dobry, w czym pomóc?"),
+    ]
+    async with db.read() as session:
+        [event] = (
+            await session.execute(
+                select(OutboxEvent).where(col(OutboxEvent.kind) == EventKind.ESCALATION_REPLY)
+            )
+        ).scalars()
+    assert event.payload == {
+        "escalation_id": case.id,
+        "message_id": message.id,
+        "channel": "telegram",
+        "chat_id": "42",
+        "language": "uk",
+    }
+    assert (await desk.active(Channel.TELEGRAM, "42")).status is EscalationStatus.TAKEN
+    await desk.close(case.id)
+    assert await desk.active(Channel.TELEGRAM, "42") is None
+    with pytest.raises(InvalidTransition):
+        await desk.reply(case.id, "anna.r", "jeszcze coś")
+
+
+async def test_conversation_state_survives_and_guards_parallel_writers(db, clock):
+    store = ConversationStore(db, clock)
+    mine = await store.begin(Channel.TELEGRAM, "42", "1001")
+    assert mine is not None
+    assert (mine.state, mine.version, mine.patient_id) == ({}, 0, None)
+    assert await store.begin(Channel.TELEGRAM, "42", "1001") is None  # a redelivery
+    await store.forget_delivery(Channel.TELEGRAM, "1001")
+    theirs = await store.begin(Channel.TELEGRAM, "42", "1001")  # handled afresh
+    assert theirs is not None
+
+    mine.state = {"flow": "book", "step": "service"}
+    await store.save(mine)
+    theirs.state = {"flow": "menu"}
+    with pytest.raises(ConcurrentUpdate):
+        await store.save(theirs)
+    again = await store.begin(Channel.TELEGRAM, "42", "1002")
+    assert again is not None
+    assert again.state == {"flow": "book", "step": "service"}
+    assert again.last_inbound_at == clock.now()
+    again.state["step"] = "day"
+    await store.save(again)
+    last = await store.begin(Channel.TELEGRAM, "42", "1003")
+    assert last is not None
+    assert last.version == 2
+
+
+async def test_a_turn_begins_knowing_the_linked_card(db, clock):
+    from core.patients.linking import LinkingService
+    from testkit.factories import adult
+
+    card = await adult(db, clock)
+    linking = LinkingService(db, clock, b"k" * 32)
+    code = await linking.issue(card)
+    await linking.redeem(Channel.WHATSAPP, "+48501000001", code.code)
+
+    snapshot = await ConversationStore(db, clock).begin(Channel.WHATSAPP, "+48501000001", "SM1")
+
+    assert snapshot is not None
+    assert snapshot.patient_id == card
