@@ -8,15 +8,18 @@ from aiohttp import web
 from bot.calendar import CalendarLinks, visit_file
 from bot.keys import DIALOG
 from bot.telegram import routes as telegram
+from bot.telegram.config import TelegramConfig
 from bot.webchat import routes as webchat
 from bot.whatsapp import routes as whatsapp
 from core.errors import NotFound
 
 
-def setup_bot(app: web.Application) -> None:
+def setup_bot(
+    app: web.Application, telegram_config: TelegramConfig, public_base_url: str | None
+) -> None:
     """Routes and lifecycles of every messenger adapter (each adds its own)."""
-    telegram.setup(app)
-    whatsapp.setup(app)
+    telegram.setup(app, telegram_config)
+    whatsapp.setup(app, public_base_url)
     webchat.setup(app)
     app.router.add_get(CalendarLinks.PATH, calendar_file, name="calendar_file")
 

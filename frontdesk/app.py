@@ -23,9 +23,11 @@ from core.partners.inbox import PartnerInbox
 from core.schedule.feed import FeedService
 from edge.errors import body_limit_middleware, errors_middleware
 from edge.forwarded import forwarded_middleware, networks
+from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
+from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.routes import setup_routes
 from frontdesk.services import build_services
@@ -33,7 +35,11 @@ from frontdesk.settings import Settings
 from frontdesk.smart import SMART_FEED, SmartFeed, setup_smart_routes
 from frontdesk.staff_auth import setup_staff_auth
 from frontdesk.worker import Worker, default_jobs
+from ivr.flow import Ivr
+from ivr.keys import IVR
 from ivr.routes import setup as setup_ivr
+from ivr.sms import SmsConfirmations
+from ivr.turn import Confirmations
 from partners import web as partner_web
 
 log = logging.getLogger(__name__)
@@ -63,15 +69,17 @@ def create_app(
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or SystemClock()
     app[keys.TEMPLATES] = template_environment()
+    app[keys.TWILIO_RETRY] = RetryPolicy()
     setup_routes(app)
     setup_staff_auth(app)
     setup_api(app)
-    setup_bot(app)
+    setup_bot(app, telegram_config(settings), settings.public_base_url)
+    setup_ivr(app, voice_config(settings))
     partner_web.setup_partner_routes(app)
     setup_smart_routes(app)
     app.cleanup_ctx.append(partners_ctx)
+    app.cleanup_ctx.append(twilio_ctx)
     app.cleanup_ctx.append(_services_ctx)
-    setup_ivr(app)  # its context needs the services built just above
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
     return app
@@ -106,10 +114,17 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SMART_FEED] = SmartFeed(
         FeedService(db, services.clock), settings.smart_feed_days, settings.telegram_bot_username
     )
+    sms = app.get(keys.TWILIO_SMS)
+    confirmations = (
+        SmsConfirmations(sms, services.catalog, services.booking) if sms else Confirmations()
+    )
+    app[IVR] = Ivr(services.voice(ivr_policy(settings), confirmations))
     log.info("database: %s", settings.safe_database_url)
     try:
         yield
     finally:
+        if isinstance(confirmations, SmsConfirmations):
+            await confirmations.drain()
         await db.dispose()
 
 

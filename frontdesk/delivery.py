@@ -15,7 +15,8 @@ from bot.whatsapp.notify import SmsSender, WhatsAppSender
 from core.messaging.notifications import Sender
 from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
 from core.vocab import Channel
-from edge.twilio_rest import TwilioAccount, open_client
+from edge.twilio_rest import open_client
+from frontdesk.faces import telegram_config, twilio_account
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 
@@ -37,20 +38,18 @@ async def open_senders(
     senders: dict[Channel, Sender] = {}
     async with AsyncExitStack() as stack:
         if settings.telegram_bot_token:
-            bot = make_bot(settings)
+            bot = make_bot(telegram_config(settings))
             stack.push_async_callback(bot.session.close)
             senders[Channel.TELEGRAM] = TelegramSender(
                 bot, per_second=settings.telegram_messages_per_second
             )
-        sid, token = settings.twilio_account_sid, settings.twilio_auth_token
-        base = settings.twilio_api_base
-        if sid and token and settings.twilio_whatsapp_from:
-            account = TwilioAccount(sid, token, settings.twilio_whatsapp_from, base)
+        account = twilio_account(settings, settings.twilio_whatsapp_from)
+        if account is not None:
             client = await stack.enter_async_context(open_client(account))
             senders[Channel.WHATSAPP] = WhatsAppSender(
                 client, services.conversations, settings.twilio_whatsapp_content_sid
             )
-        if sid and token and settings.twilio_sms_from:
-            account = TwilioAccount(sid, token, settings.twilio_sms_from, base)
+        account = twilio_account(settings, settings.twilio_sms_from)
+        if account is not None:
             senders[Channel.SMS] = SmsSender(await stack.enter_async_context(open_client(account)))
         yield senders

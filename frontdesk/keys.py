@@ -13,6 +13,7 @@ from core.db.database import Database
 from core.patients.cards import PatientService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
+from edge.twilio_rest import RetryPolicy, TwilioClient
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 
@@ -27,3 +28,5 @@ BOOKING = web.AppKey("booking", BookingService)
 PATIENTS = web.AppKey("patients", PatientService)
 WAITLIST = web.AppKey("waitlist", WaitlistService)
 SCHEDULE = web.AppKey("schedule", ScheduleService)
+TWILIO_RETRY = web.AppKey("twilio_retry", RetryPolicy)  # tests swap in one that never sleeps
+TWILIO_SMS = web.AppKey("twilio_sms", TwilioClient)  # with TWILIO_SMS_FROM

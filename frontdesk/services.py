@@ -14,7 +14,7 @@ from core.booking.gate import EligibilityGate
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistPolicy, WaitlistService
 from core.calls.callbacks import CallbackService
-from core.calls.store import CallStore
+from core.calls.store import Callers, CallStore
 from core.calls.tasks import TaskService
 from core.clinic.catalog import Catalog
 from core.clock import Clock
@@ -27,6 +27,8 @@ from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
 from frontdesk.settings import Settings
+from ivr.directory import CachedCatalog
+from ivr.turn import Confirmations, IvrPolicy, IvrServices
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,22 @@ class Services:
             conversations=self.conversations,
             courier=self.courier,
             calendar_links=self.calendar_links,
+        )
+
+    def voice(self, policy: IvrPolicy, confirmations: Confirmations) -> IvrServices:
+        """What the phone menu needs of them (its catalog cached between calls)."""
+        return IvrServices(
+            clock=self.clock,
+            catalog=CachedCatalog(self.db),
+            search=self.search,
+            booking=self.booking,
+            patients=self.patients,
+            calls=self.calls,
+            callers=Callers(self.db, self.clock),
+            callbacks=self.callbacks,
+            tasks=self.tasks,
+            policy=policy,
+            confirmations=confirmations,
         )
 
 

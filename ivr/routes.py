@@ -9,80 +9,50 @@ hears an apology rather than Twilio's "application error".
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.whatsapp.routes import TWILIO_SMS
-from core.calls.store import Callers
 from edge.i18n import LANGUAGES, translations
 from edge.twilio_signature import SIGNATURE_HEADER, form_params, is_signed, public_url
-from frontdesk.keys import SERVICES, SETTINGS
-from frontdesk.settings import Settings
 from ivr import demo
-from ivr.directory import CachedCatalog
-from ivr.flow import Ivr
 from ivr.handlers import ROUTES, Handler, answer
 from ivr.inbound import InvalidVoiceInput, parse_voice
 from ivr.keys import IVR
-from ivr.sms import SmsConfirmations
-from ivr.turn import Confirmations, IvrPolicy, IvrServices
 
 log = logging.getLogger(__name__)
 
 
-def setup(app: web.Application) -> None:
-    """The webhooks, the demo phone, and the flow's services (after the core's are built:
-    call it after the app's services context is registered)."""
+@dataclass(frozen=True)
+class VoiceConfig:
+    """What the root tells the voice face: Twilio's auth token, which signs every webhook,
+    and the public address Twilio calls (the signature covers it). Off while either is
+    missing. The flow itself (`ivr.flow.Ivr`, under `IVR`) is built by the root too."""
+
+    auth_token: str | None = None
+    public_base_url: str | None = None
+
+
+def setup(app: web.Application, config: VoiceConfig) -> None:
+    """The webhooks and the demo phone; the catalogs of every language are read at start,
+    not during the first call."""
     for path, handler in ROUTES.items():
-        app.router.add_post(path, _webhook(handler))
+        app.router.add_post(path, _webhook(handler, config))
     demo.setup(app)
-    app.cleanup_ctx.append(_ivr_ctx)
+    app.on_startup.append(_read_catalogs)
 
 
-def policy_of(settings: Settings) -> IvrPolicy:
-    return IvrPolicy(
-        languages=dict(settings.ivr_languages),
-        callback_offer_after=timedelta(seconds=settings.ivr_callback_offer_seconds),
-    )
-
-
-async def _ivr_ctx(app: web.Application) -> AsyncIterator[None]:
-    services = app[SERVICES]
-    db, clock = services.db, services.clock
-    for language in LANGUAGES:  # read the catalogs now, not during the first call
+async def _read_catalogs(app: web.Application) -> None:
+    for language in LANGUAGES:
         translations(language)
-    sms = app.get(TWILIO_SMS)
-    confirmations = (
-        SmsConfirmations(sms, services.catalog, services.booking) if sms else Confirmations()
-    )
-    app[IVR] = Ivr(
-        IvrServices(
-            clock=clock,
-            catalog=CachedCatalog(db),
-            search=services.search,
-            booking=services.booking,
-            patients=services.patients,
-            calls=services.calls,
-            callers=Callers(db, clock),
-            callbacks=services.callbacks,
-            tasks=services.tasks,
-            policy=policy_of(app[SETTINGS]),
-            confirmations=confirmations,
-        )
-    )
-    try:
-        yield
-    finally:
-        if isinstance(confirmations, SmsConfirmations):
-            await confirmations.drain()
 
 
-def _webhook(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _webhook(
+    handler: Handler, config: VoiceConfig
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def webhook(request: web.Request) -> web.Response:
-        settings = request.app[SETTINGS]
-        token, public = settings.twilio_auth_token, settings.public_base_url
+        token, public = config.auth_token, config.public_base_url
         if not token or not public:
             raise web.HTTPNotFound()
         try:

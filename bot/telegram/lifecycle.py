@@ -22,14 +22,13 @@ from aiohttp import web
 
 from bot.keys import DIALOG
 from bot.telegram.answer import answer_update
+from bot.telegram.config import TelegramConfig
 from bot.telegram.contacts import TelegramChats
-from bot.telegram.keys import BOT, POLLER, SENDS
+from bot.telegram.keys import BOT, CONFIG, POLLER, SENDS
 from bot.telegram.outbox import Outbox, describe
 from bot.telegram.polling import ALLOWED_UPDATES, Poller
 from bot.telegram.sends import ChatQueues
 from core.vocab import ContactKind
-from frontdesk.keys import SETTINGS
-from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +47,19 @@ class Session(AiohttpSession):
             await self._session.close()
 
 
-def make_bot(settings: Settings) -> Bot:
-    """The client: plain text by default, pointed at TELEGRAM_API_SERVER when set."""
-    assert settings.telegram_bot_token is not None
-    api = (
-        TelegramAPIServer.from_base(settings.telegram_api_server)
-        if settings.telegram_api_server
-        else PRODUCTION
-    )
+def make_bot(config: TelegramConfig) -> Bot:
+    """The client: plain text by default, pointed at another Bot API server when set."""
+    assert config.token is not None
+    api = TelegramAPIServer.from_base(config.api_server) if config.api_server else PRODUCTION
     return Bot(
-        settings.telegram_bot_token,
+        config.token,
         session=Session(api=api, timeout=REQUEST_TIMEOUT),
         default=DefaultBotProperties(parse_mode=None),
     )
 
 
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
-    bot = make_bot(app[SETTINGS])
+    bot = make_bot(app[CONFIG])
     app[BOT] = bot
     app[SENDS] = sends = ChatQueues()
     try:
@@ -76,13 +71,13 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def register_webhook(app: web.Application) -> None:
     """Tell Telegram where to post; a failure is logged, the app still starts."""
-    settings = app[SETTINGS]
-    assert settings.public_base_url is not None
-    url = settings.public_base_url + WEBHOOK_PATH
+    config = app[CONFIG]
+    assert config.public_base_url is not None
+    url = config.public_base_url + WEBHOOK_PATH
     try:
         await app[BOT].set_webhook(
             url=url,
-            secret_token=settings.telegram_webhook_secret,
+            secret_token=config.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
             max_connections=MAX_CONNECTIONS,
         )

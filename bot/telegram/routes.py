@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from bot.keys import DIALOG
 from bot.telegram.answer import DialogFailed, decide, deliver
-from bot.telegram.keys import BOT, SENDS
+from bot.telegram.config import TelegramConfig
+from bot.telegram.keys import BOT, CONFIG, SENDS
 from bot.telegram.lifecycle import (
     WEBHOOK_PATH,
     bot_ctx,
@@ -33,22 +34,20 @@ from bot.telegram.lifecycle import (
 from bot.telegram.outbox import Outbox
 from edge.errors import error_body
 from edge.responses import json_response
-from frontdesk.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a name, not a secret)
 
 
-def setup(app: web.Application) -> None:
-    """Mount Telegram as configured: webhook with PUBLIC_BASE_URL, else polling; off with no token.
+def setup(app: web.Application, config: TelegramConfig) -> None:
+    """Mount Telegram as configured: webhook with a public URL, else polling; off with no token.
 
     The webhook route exists only with a bot token and a webhook secret (else
     404). A malformed token or a public URL without a secret turns Telegram
     off with an error in the log; the rest of the app still runs.
     """
-    settings = app[SETTINGS]
-    token = settings.telegram_bot_token
+    token = config.token
     if not token:
         return
     try:
@@ -56,17 +55,18 @@ def setup(app: web.Application) -> None:
     except TokenValidationError:
         log.error("TELEGRAM_BOT_TOKEN is not a bot token (digits:letters); Telegram is off")
         return
-    secret = settings.telegram_webhook_secret
-    if settings.public_base_url and not secret:
+    secret = config.webhook_secret
+    if config.public_base_url and not secret:
         log.error(
             "TELEGRAM_WEBHOOK_SECRET is needed for the webhook at PUBLIC_BASE_URL; Telegram is off"
         )
         return
+    app[CONFIG] = config
     app.cleanup_ctx.append(bot_ctx)
     app.on_startup.append(register_contacts)
     if secret:
         app.router.add_post(WEBHOOK_PATH, webhook)
-    if settings.public_base_url:
+    if config.public_base_url:
         app.on_startup.append(register_webhook)
     else:
         app.on_startup.append(start_polling)
@@ -75,7 +75,7 @@ def setup(app: web.Application) -> None:
 
 async def webhook(request: web.Request) -> web.Response:
     app = request.app
-    expected = app[SETTINGS].telegram_webhook_secret
+    expected = app[CONFIG].webhook_secret
     given = request.headers.get(SECRET_HEADER)
     if (
         expected is None

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
@@ -22,60 +21,27 @@ from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[im
 from bot.chat import Reply
 from bot.keys import DIALOG
 from bot.whatsapp.inbound import InvalidInbound, parse_inbound
+from bot.whatsapp.keys import CLIENT, SMS_CLIENT
 from bot.whatsapp.notify import TwilioTexts
 from bot.whatsapp.render import render_turn
 from core.vocab import Channel, ContactKind
 from edge.twilio_rest import (
     OutsideSessionWindow,
-    RetryPolicy,
-    TwilioAccount,
     TwilioClient,
     TwilioError,
-    open_client,
 )
 from edge.twilio_signature import SIGNATURE_HEADER, form_params, is_signed, public_url
-from frontdesk.keys import SETTINGS
-from frontdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PATH = "/twilio/whatsapp"
 SEND_BUDGET_SECONDS = 10.0  # Twilio waits 15 s for the webhook, the Dialog's time included
 
-TWILIO = web.AppKey("twilio_whatsapp", TwilioClient)
-TWILIO_SMS = web.AppKey("twilio_sms", TwilioClient)
-TWILIO_RETRY = web.AppKey("twilio_retry", RetryPolicy)  # tests swap in one that never sleeps
 
-
-def setup(app: web.Application) -> None:
-    """The webhook route, and the REST client's lifecycle (opened only when configured)."""
-    app[TWILIO_RETRY] = RetryPolicy()
-    app.router.add_post(PATH, whatsapp_webhook, name="twilio_whatsapp")
-    app.cleanup_ctx.append(_client_ctx)
+def setup(app: web.Application, public_base_url: str | None) -> None:
+    """The webhook route (Twilio signs over `public_base_url`) and the courier's contacts."""
+    app.router.add_post(PATH, webhook(public_base_url), name="twilio_whatsapp")
     app.on_startup.append(register_contacts)
-
-
-def account_of(settings: Settings) -> TwilioAccount | None:
-    """The sending account, or None while any of WhatsApp's settings is missing."""
-    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
-    sender, public = settings.twilio_whatsapp_from, settings.public_base_url
-    if not (sid and token and sender and public):
-        return None
-    return TwilioAccount(sid=sid, token=token, sender=sender, api_base=settings.twilio_api_base)
-
-
-async def _client_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The REST clients: WhatsApp's (replies, codes) and, with TWILIO_SMS_FROM, SMS's."""
-    settings = app[SETTINGS]
-    async with AsyncExitStack() as stack:
-        account = account_of(settings)
-        if account is not None:
-            app[TWILIO] = await stack.enter_async_context(open_client(account, app[TWILIO_RETRY]))
-        sid, token = settings.twilio_account_sid, settings.twilio_auth_token
-        if sid and token and settings.twilio_sms_from:
-            sms = TwilioAccount(sid, token, settings.twilio_sms_from, settings.twilio_api_base)
-            app[TWILIO_SMS] = await stack.enter_async_context(open_client(sms, app[TWILIO_RETRY]))
-        yield
 
 
 async def register_contacts(app: web.Application) -> None:
@@ -83,22 +49,28 @@ async def register_contacts(app: web.Application) -> None:
     courier = app[DIALOG].services.courier
     if courier is None:
         return
-    if TWILIO in app:
-        courier.register(ContactKind.WHATSAPP, TwilioTexts(app[TWILIO]))
-    if TWILIO_SMS in app:
-        courier.register(ContactKind.PHONE, TwilioTexts(app[TWILIO_SMS]))
+    if CLIENT in app:
+        courier.register(ContactKind.WHATSAPP, TwilioTexts(app[CLIENT]))
+    if SMS_CLIENT in app:
+        courier.register(ContactKind.PHONE, TwilioTexts(app[SMS_CLIENT]))
 
 
-async def whatsapp_webhook(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    client = request.app.get(TWILIO)
-    if client is None or settings.public_base_url is None:
+def webhook(public_base_url: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def whatsapp_webhook(request: web.Request) -> web.Response:
+        return await answer(request, public_base_url)
+
+    return whatsapp_webhook
+
+
+async def answer(request: web.Request, public_base_url: str | None) -> web.Response:
+    client = request.app.get(CLIENT)
+    if client is None or public_base_url is None:
         raise web.HTTPNotFound()
     try:
         form = form_params((await request.post()).items())
     except (ValueError, LookupError):  # undecodable or an unknown charset: not from Twilio
         raise web.HTTPBadRequest(reason="malformed form") from None
-    url = public_url(settings.public_base_url, request.path_qs)
+    url = public_url(public_base_url, request.path_qs)
     if not is_signed(client.account.token, url, form, request.headers.get(SIGNATURE_HEADER)):
         log.warning("whatsapp webhook refused: missing or wrong signature")
         raise web.HTTPForbidden()

@@ -27,7 +27,6 @@ from bot.telegram.notify import TelegramSender
 from bot.telegram.routes import SECRET_HEADER
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
 from bot.whatsapp.routes import PATH as WHATSAPP
-from bot.whatsapp.routes import TWILIO_RETRY
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.messaging.chats import ConversationStore
@@ -37,7 +36,8 @@ from core.models import Booking, Patient
 from core.vocab import BookingStatus, Channel, CommunicationStatus
 from edge.twilio_rest import RetryPolicy, TwilioAccount, TwilioClient, open_client
 from frontdesk.app import create_app
-from frontdesk.keys import SETTINGS
+from frontdesk.faces import telegram_config
+from frontdesk.keys import SETTINGS, TWILIO_RETRY
 from frontdesk.settings import load_settings
 from testkit.factories import SmallClinic, small_clinic
 from testkit.fakes.telegram import TOKEN, FakeTelegram
@@ -468,7 +468,7 @@ async def test_a_telegram_reminder_is_confirmed_with_its_button(
     chat = TelegramChat(client, telegram, 700_006, "en")
     await _book_on_wednesday(chat)
     [booking] = await bookings(db)
-    bot = make_bot(client.app[SETTINGS])
+    bot = make_bot(telegram_config(client.app[SETTINGS]))
     try:
         await _remind(db, clock, {Channel.TELEGRAM: TelegramSender(bot)})
     finally:

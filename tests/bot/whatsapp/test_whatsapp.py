@@ -23,7 +23,7 @@ from bot.dialog import Dialog
 from bot.keys import DIALOG
 from bot.whatsapp.inbound import InvalidInbound, parse_inbound
 from bot.whatsapp.render import MAX_BODY_UNITS, render, render_turn, split, units
-from bot.whatsapp.routes import PATH, TWILIO_RETRY
+from bot.whatsapp.routes import PATH
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.models import Contact, InboundMessage
@@ -41,6 +41,7 @@ from edge.twilio_rest import (
 )
 from edge.twilio_signature import is_signed
 from frontdesk.app import create_app
+from frontdesk.keys import TWILIO_RETRY
 from frontdesk.settings import load_settings
 from testkit.factories import small_clinic
 from testkit.fakes.twilio import (

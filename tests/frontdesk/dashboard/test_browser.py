@@ -32,6 +32,7 @@ from core.messaging.reminders import ReminderPlanner, ReminderRules, install_def
 from core.models import Booking, CallbackRequest, StaffTask
 from core.vocab import BookingStatus, CallbackOutcome, CallbackStatus, Channel, TaskStatus
 from frontdesk.app import create_app
+from frontdesk.faces import telegram_config
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import load_settings
 from testkit.factories import adult
@@ -248,7 +249,7 @@ async def test_the_desk_answers_a_patient_who_asked_for_a_person(
 
     # The worker's pass: the reply planned and delivered to the patient's chat.
     assert server.app is not None
-    bot = make_bot(server.app[SETTINGS])
+    bot = make_bot(telegram_config(server.app[SETTINGS]))
     try:
         await ReminderPlanner(db, clock).plan()
         sent = await Dispatcher(
