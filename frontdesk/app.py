@@ -19,8 +19,6 @@ from bot.dialog import Dialog
 from bot.web import setup_bot
 from core.clock import Clock, SystemClock
 from core.db.database import Database
-from core.partners.inbox import PartnerInbox
-from core.schedule.feed import FeedService
 from edge.errors import body_limit_middleware, errors_middleware
 from edge.forwarded import forwarded_middleware, networks
 from edge.twilio_rest import RetryPolicy
@@ -101,18 +99,11 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     db = Database.from_url(settings.database_url)
     services = build_services(db, app[keys.CLOCK], settings, app[PARTNERS].eligibility(db))
     app[keys.SERVICES] = services
-    app[keys.DATABASE] = db
-    app[keys.CATALOG] = services.catalog
-    app[keys.SEARCH] = services.search
-    app[keys.BOOKING] = services.booking
-    app[keys.PATIENTS] = services.patients
-    app[keys.WAITLIST] = services.waitlist
-    app[keys.SCHEDULE] = services.schedule
     app[bot_keys.DIALOG] = Dialog(services.bot())
-    app[partner_web.INBOX] = PartnerInbox(db, services.clock, services.booking)
+    app[partner_web.INBOX] = services.partner_inbox
     app[partner_web.DOCPLANNER_GATE] = docplanner_gate(settings)
     app[SMART_FEED] = SmartFeed(
-        FeedService(db, services.clock), settings.smart_feed_days, settings.telegram_bot_username
+        services.feed, settings.smart_feed_days, settings.telegram_bot_username
     )
     sms = app.get(keys.TWILIO_SMS)
     confirmations = (

@@ -133,7 +133,7 @@ def partner_jobs(
         return []
     policy = SyncPolicy(lease=timedelta(seconds=settings.partner_lease_seconds))
     sync = PartnerSync(services.db, services.clock, clients, worker_id(), policy)
-    inbox = PartnerInbox(services.db, services.clock, services.booking)
+    inbox = services.partner_inbox
     period = timedelta(hours=settings.partner_reconcile_hours)
     return [
         ("pull-partner-notifications", PullAndApply(inbox, clients)),

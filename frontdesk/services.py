@@ -14,16 +14,26 @@ from core.booking.gate import EligibilityGate
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistPolicy, WaitlistService
 from core.calls.callbacks import CallbackService
+from core.calls.reports import CallReports
 from core.calls.store import Callers, CallStore
 from core.calls.tasks import TaskService
 from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.db.database import Database
 from core.desk.accounts import StaffAccounts
+from core.desk.booking_search import BookingSearch
+from core.desk.bookings import StaffBookings
+from core.desk.inbox import Inbox
+from core.desk.lists import DeskLists
+from core.desk.patient_records import PatientRecords
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
+from core.messaging.reminders import ReminderRules
+from core.partners.desk import PartnerDesk
+from core.partners.inbox import PartnerInbox
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
+from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
 from frontdesk.settings import Settings
@@ -53,6 +63,16 @@ class Services:
     calls: CallStore
     callbacks: CallbackService
     tasks: TaskService
+    # what the desk's API and dashboard work through
+    lists: DeskLists
+    staff_bookings: StaffBookings
+    records: PatientRecords
+    inbox: Inbox
+    reminder_rules: ReminderRules
+    call_reports: CallReports
+    partner_desk: PartnerDesk
+    partner_inbox: PartnerInbox
+    feed: FeedService
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -99,29 +119,41 @@ def build_services(
     )
     secret = secret_bytes(settings)
     links = CalendarLinks(settings.public_base_url, secret) if settings.public_base_url else None
+    booking = BookingService(
+        db,
+        clock,
+        hold_ttl=timedelta(minutes=settings.hold_minutes),
+        waitlist=policy,
+        eligibility=eligibility,
+    )
+    waitlist = WaitlistService(db, clock, policy, eligibility=eligibility)
+    staff = StaffAccounts(db, clock)
     return Services(
         db=db,
         clock=clock,
         catalog=Catalog(db),
         search=SlotSearch(db, clock),
-        booking=BookingService(
-            db,
-            clock,
-            hold_ttl=timedelta(minutes=settings.hold_minutes),
-            waitlist=policy,
-            eligibility=eligibility,
-        ),
+        booking=booking,
         patients=PatientService(db, clock),
-        waitlist=WaitlistService(db, clock, policy, eligibility=eligibility),
+        waitlist=waitlist,
         schedule=ScheduleService(db, clock),
         linking=LinkingService(db, clock, secret),
         escalation=EscalationService(db, clock),
         conversations=ConversationStore(db, clock),
         courier=Courier(),
-        staff=StaffAccounts(db, clock),
+        staff=staff,
         calls=CallStore(db, clock),
         callbacks=CallbackService(db, clock),
         tasks=TaskService(db, clock),
+        lists=DeskLists(db),
+        staff_bookings=StaffBookings(db, booking, BookingSearch(db), staff),
+        records=PatientRecords(db, clock, booking, waitlist),
+        inbox=Inbox(db),
+        reminder_rules=ReminderRules(db, clock),
+        call_reports=CallReports(db),
+        partner_desk=PartnerDesk(db, clock),
+        partner_inbox=PartnerInbox(db, clock, booking),
+        feed=FeedService(db, clock),
         calendar_links=links,
     )
 

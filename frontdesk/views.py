@@ -27,7 +27,7 @@ PAGE_SLOTS_PER_SERVICE = 3
 
 async def healthz(request: web.Request) -> web.Response:
     """Liveness and the database behind it (a real `SELECT 1`), for load balancers."""
-    db = request.app[keys.DATABASE]
+    db = request.app[keys.SERVICES].db
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS), db.read() as session:
             await session.execute(text("SELECT 1"))
@@ -40,7 +40,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     """The clinic at a glance: branches, and the earliest free times of each service."""
     app = request.app
-    page = await overview(app[keys.CATALOG], app[keys.SEARCH], PAGE_SLOTS_PER_SERVICE)
+    page = await overview(
+        app[keys.SERVICES].catalog, app[keys.SERVICES].search, PAGE_SLOTS_PER_SERVICE
+    )
     html = app[keys.TEMPLATES].get_template("index.html").render(overview=page)
     return web.Response(text=html, content_type="text/html")
 
@@ -53,9 +55,9 @@ async def slots(request: web.Request) -> web.Response:
     if len(code) > SERVICE_CODE_MAX:
         raise InvalidParameter("service code too long", field="service")
     limit = _limit(request.query.get("limit"))
-    catalog = request.app[keys.CATALOG]
+    catalog = request.app[keys.SERVICES].catalog
     service = await catalog.service_by_code(code)
-    found = await earliest(catalog, request.app[keys.SEARCH], service, limit)
+    found = await earliest(catalog, request.app[keys.SERVICES].search, service, limit)
     return json_response(
         {"service": service_json(service), "slots": [slot.as_json() for slot in found]}
     )

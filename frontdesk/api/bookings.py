@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from core.booking.placement import VisitRequest
-from core.desk.booking_search import BookingFilter, BookingPage, BookingRow, BookingSearch
+from core.desk.booking_search import BookingFilter, BookingPage, BookingRow
 from core.desk.bookings import HistoryEntry, StaffBookings
 from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus
 from frontdesk import keys
@@ -156,8 +156,7 @@ class ChangeList(Page[ChangeOut]):
 
 
 def desk(request: web.Request) -> StaffBookings:
-    services = request.app[keys.SERVICES]
-    return StaffBookings(services.db, services.booking, BookingSearch(services.db), services.staff)
+    return request.app[keys.SERVICES].staff_bookings
 
 
 async def _out(call: Call, booking_id: int | None) -> BookingOut:

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from pydantic import Field
 
-from core.calls.reports import CallReports
 from core.vocab import CallOutcome
 from frontdesk import keys
 from frontdesk.api.models import Output, Page, Paging, paged
@@ -53,7 +52,7 @@ class CallRecordList(Page[CallRecordOut]):
 )
 async def list_calls(call: Call) -> CallRecordList:
     q = call.query_as(CallQuery)
-    found = await CallReports(call.request.app[keys.DATABASE]).records(
+    found = await call.request.app[keys.SERVICES].call_reports.records(
         call.scope, q.start, q.end, limit=q.limit, offset=q.offset
     )
     return paged(CallRecordList, found.items, q, has_more=found.has_more)

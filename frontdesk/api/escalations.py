@@ -8,7 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.desk.inbox import Inbox, InboxItem
+from core.desk.inbox import InboxItem
 from core.messaging.escalation import ACTIVE, EscalationService
 from core.models import EscalationMessage
 from core.vocab import Channel, EscalationStatus
@@ -102,7 +102,7 @@ def service(request: web.Request) -> EscalationService:
 
 async def _detail(call: Call, escalation_id: int) -> EscalationDetail:
     services = call.request.app[keys.SERVICES]
-    item = await Inbox(services.db).case(escalation_id)
+    item = await services.inbox.case(escalation_id)
     messages = await services.escalation.transcript(escalation_id)
     logins = [item.case.taken_by, *(m.staff_login for m in messages)]
     names = await services.staff.display_names(login for login in logins if login)
@@ -125,7 +125,7 @@ async def list_escalations(call: Call) -> EscalationList:
     q = call.query_as(EscalationQuery)
     statuses = tuple(dict.fromkeys(q.status)) or ACTIVE
     services = call.request.app[keys.SERVICES]
-    items = await Inbox(services.db).cases(statuses, limit=q.limit + 1, offset=q.offset)
+    items = await services.inbox.cases(statuses, limit=q.limit + 1, offset=q.offset)
     names = await services.staff.display_names(i.case.taken_by for i in items if i.case.taken_by)
     return paged(
         EscalationList,

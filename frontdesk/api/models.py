@@ -112,7 +112,9 @@ W = TypeVar("W", bound=WithPatient)
 
 async def with_patient_names(request: web.Request, model: type[W], rows: Sequence[Any]) -> list[W]:
     """`rows` as `model`, each with its card's name, read in one go."""
-    names = await request.app[keys.PATIENTS].names(r.patient_id for r in rows if r.patient_id)
+    names = await request.app[keys.SERVICES].patients.names(
+        r.patient_id for r in rows if r.patient_id
+    )
     return [
         model.model_validate(r).model_copy(update={"patient_name": names.get(r.patient_id)})
         for r in rows

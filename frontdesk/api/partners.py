@@ -80,8 +80,7 @@ def _kind(call: Call) -> MappingKind:
 
 
 def desk(request: web.Request) -> PartnerDesk:
-    services = request.app[keys.SERVICES]
-    return PartnerDesk(services.db, services.clock)
+    return request.app[keys.SERVICES].partner_desk
 
 
 @routes.route(

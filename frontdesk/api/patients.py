@@ -92,8 +92,7 @@ class PatientExport(BaseModel):
 
 
 def records(request: web.Request) -> PatientRecords:
-    s = request.app[keys.SERVICES]
-    return PatientRecords(s.db, s.clock, s.booking, s.waitlist)
+    return request.app[keys.SERVICES].records
 
 
 async def _card(request: web.Request, patient_id: int) -> PatientCard:

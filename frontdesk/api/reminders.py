@@ -68,8 +68,7 @@ class Enabled(Input):
 
 
 def rules(request: web.Request) -> ReminderRules:
-    services = request.app[keys.SERVICES]
-    return ReminderRules(services.db, services.clock)
+    return request.app[keys.SERVICES].reminder_rules
 
 
 async def _rule(request: web.Request, rule_id: int) -> RuleOut:

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field, model_validator
 
 from core.calls.reports import CallReports
-from core.desk.lists import DeskLists
 from core.vocab import CallOutcome, Channel
 from frontdesk import keys
 from frontdesk.api.models import Input, Instant
@@ -59,7 +58,7 @@ class BookingsPerChannel(BaseModel):
 )
 async def bookings_per_channel(call: Call) -> BookingsPerChannel:
     q = call.query_as(Period)
-    counts = await DeskLists(call.request.app[keys.DATABASE]).bookings_per_channel(
+    counts = await call.request.app[keys.SERVICES].lists.bookings_per_channel(
         call.scope, q.start, q.end
     )
     return BookingsPerChannel(
@@ -97,7 +96,7 @@ class CallOutcomes(BaseModel):
 
 
 def calls(call: Call) -> CallReports:
-    return CallReports(call.request.app[keys.DATABASE])
+    return call.request.app[keys.SERVICES].call_reports
 
 
 @routes.route(

@@ -116,7 +116,7 @@ class RegenerationOut(BaseModel):
 
 
 def lists(request: web.Request) -> DeskLists:
-    return DeskLists(request.app[keys.DATABASE])
+    return request.app[keys.SERVICES].lists
 
 
 @routes.route(
@@ -128,7 +128,7 @@ def lists(request: web.Request) -> DeskLists:
     response=ServiceList,
 )
 async def list_services(call: Call) -> ServiceList:
-    found = await call.request.app[keys.CATALOG].services()
+    found = await call.request.app[keys.SERVICES].catalog.services()
     return page_of(ServiceList, found, call.query_as(Paging))
 
 
@@ -179,7 +179,7 @@ async def list_schedule_conflicts(call: Call) -> ConflictList:
 )
 async def regenerate_schedule(call: Call) -> RegenerationOut:
     b = call.body_as(Regeneration)
-    report = await call.request.app[keys.SCHEDULE].regenerate(
+    report = await call.request.app[keys.SERVICES].schedule.regenerate(
         b.first_day, b.last_day, doctor_id=b.doctor_id
     )
     return RegenerationOut(

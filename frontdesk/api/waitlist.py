@@ -58,7 +58,7 @@ class NewEntry(Input):
 
 
 def lists(request: web.Request) -> DeskLists:
-    return DeskLists(request.app[keys.DATABASE])
+    return request.app[keys.SERVICES].lists
 
 
 @routes.route(
@@ -96,7 +96,7 @@ async def join_waitlist(call: Call) -> EntryOut:
         )
     if b.branch_id is not None:
         call.scope.check_branch(b.branch_id)
-    entry = await call.request.app[keys.WAITLIST].join(
+    entry = await call.request.app[keys.SERVICES].waitlist.join(
         WaitRequest(
             patient_id=b.patient_id,
             channel=b.channel,
@@ -123,4 +123,4 @@ async def join_waitlist(call: Call) -> EntryOut:
 async def withdraw_from_waitlist(call: Call) -> None:
     entry_id = call.ids["entry_id"]
     await lists(call.request).waitlist_entry(call.scope, entry_id)
-    await call.request.app[keys.WAITLIST].withdraw(call.scope.actor, entry_id)
+    await call.request.app[keys.SERVICES].waitlist.withdraw(call.scope.actor, entry_id)

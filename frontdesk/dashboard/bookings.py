@@ -81,7 +81,7 @@ async def booking(request: web.Request) -> web.Response:
         row=row,
         history=await desk.bookings.history(member.scope, booking_id),
         doctors=await desk.catalog.doctor_names(),
-        contacts=await request.app[keys.PATIENTS].contacts(row.booking.patient_id),
+        contacts=await request.app[keys.SERVICES].patients.contacts(row.booking.patient_id),
         next_statuses=next_statuses(member.scope, row.booking.status),
         can_change=member.scope.role in DESK,
         now=desk.clock.now(),
@@ -100,7 +100,7 @@ async def move_choices(request: web.Request) -> web.Response:
     if branch_id not in {b.id for b in branches}:
         raise NotFound("no such branch")
     start = max(local_day(day, row.timezone)[0], desk.clock.now())
-    slots = await request.app[keys.SEARCH].find(
+    slots = await request.app[keys.SERVICES].search.find(
         SlotQuery(
             channel=Channel.STAFF,
             service_id=row.booking.service_id,

@@ -105,7 +105,7 @@ async def _context(
         "page_size": PAGE_SIZE,
         "note_chars": NOTE_CHARS,
         "may_finish": partial(may_finish, member.scope),
-        "patients": await request.app[keys.PATIENTS].names(
+        "patients": await request.app[keys.SERVICES].patients.names(
             i.patient_id for i in items if i.patient_id
         ),
         "branches": {b.id: b.name for b in await desk.catalog.branches()},

@@ -13,7 +13,6 @@ from aiohttp import web
 from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.desk.accounts import StaffScope
-from core.desk.booking_search import BookingSearch
 from core.desk.bookings import StaffBookings
 from core.desk.inbox import Inbox
 from core.models import Branch, Doctor
@@ -34,10 +33,8 @@ class Desk:
         return cls(
             clock=services.clock,
             catalog=services.catalog,
-            bookings=StaffBookings(
-                services.db, services.booking, BookingSearch(services.db), services.staff
-            ),
-            inbox=Inbox(services.db),
+            bookings=services.staff_bookings,
+            inbox=services.inbox,
         )
 
     async def branches(self, scope: StaffScope) -> list[Branch]:

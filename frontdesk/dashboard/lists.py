@@ -7,7 +7,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.desk.bookings import DESK
-from core.desk.lists import DeskLists
 from core.vocab import WaitlistStatus
 from frontdesk import keys
 from frontdesk.dashboard import forms
@@ -24,7 +23,7 @@ async def waitlist(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
     desk = Desk.of(request)
     offset = forms.optional_id(request.query, "offset") or 0
-    found = await DeskLists(request.app[keys.DATABASE]).waitlist(
+    found = await request.app[keys.SERVICES].lists.waitlist(
         member.scope, STILL_WAITING, limit=PAGE_SIZE, offset=offset
     )
     return page(
@@ -35,7 +34,7 @@ async def waitlist(request: web.Request) -> web.Response:
         has_more=found.has_more,
         offset=offset,
         page_size=PAGE_SIZE,
-        patients=await request.app[keys.PATIENTS].names(e.patient_id for e in found.items),
+        patients=await request.app[keys.SERVICES].patients.names(e.patient_id for e in found.items),
         doctors=await desk.catalog.doctor_names(),
         services={s.id: s.name for s in await desk.catalog.services()},
         branches={b.id: b.name for b in await desk.catalog.branches()},
@@ -47,7 +46,7 @@ async def schedules(request: web.Request) -> web.Response:
     """`GET /staff/schedules`: the weekly templates, and the conflicts still to resolve."""
     member = await member_of(request)
     desk = Desk.of(request)
-    lists = DeskLists(request.app[keys.DATABASE])
+    lists = request.app[keys.SERVICES].lists
     templates = await lists.templates(
         member.scope, doctor_ids=None, branch_ids=None, limit=200, offset=0
     )

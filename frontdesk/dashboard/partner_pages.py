@@ -95,8 +95,7 @@ def _ours(values: Mapping[str, str]) -> tuple[MappingKind, int]:
 
 
 def _desk(request: web.Request) -> PartnerDesk:
-    services = request.app[keys.SERVICES]
-    return PartnerDesk(services.db, services.clock)
+    return request.app[keys.SERVICES].partner_desk
 
 
 async def _names(desk: Desk) -> dict[str, dict[int, str]]:

@@ -108,7 +108,7 @@ async def _listing(
 
 
 def _rules(request: web.Request) -> ReminderRules:
-    return ReminderRules(request.app[keys.DATABASE], request.app[keys.CLOCK])
+    return request.app[keys.SERVICES].reminder_rules
 
 
 async def _sample(request: web.Request, language: str) -> dict[str, str]:
