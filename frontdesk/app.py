@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import jinja2
 from aiohttp import web
 
 from bot import keys as bot_keys
@@ -21,6 +20,7 @@ from core.clock import Clock, SystemClock
 from core.db.database import Database
 from edge.errors import body_limit_middleware, errors_middleware
 from edge.forwarded import forwarded_middleware, networks
+from edge.templates import environment
 from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.api import setup_api
@@ -66,7 +66,7 @@ def create_app(
     )
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or SystemClock()
-    app[keys.TEMPLATES] = template_environment()
+    app[keys.TEMPLATES] = environment("frontdesk")  # the public pages
     app[keys.TWILIO_RETRY] = RetryPolicy()
     setup_routes(app)
     setup_staff_auth(app)
@@ -81,17 +81,6 @@ def create_app(
     if with_worker:
         app.cleanup_ctx.append(_worker_ctx)
     return app
-
-
-def template_environment() -> jinja2.Environment:
-    """Server-rendered pages; everything interpolated is HTML-escaped."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("frontdesk", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from edge.errors import error_body
 from edge.responses import json_response
+from edge.templates import environment
 from ivr.handlers import ROUTES, answer
 from ivr.inbound import EXTRAS, InvalidVoiceInput, parse_voice
 from ivr.keys import IVR
@@ -30,11 +31,7 @@ _NUMBER = re.compile(r"\+[1-9][0-9]{6,14}|anonymous")
 
 
 def setup(app: web.Application) -> None:
-    app[TEMPLATES] = jinja2.Environment(
-        loader=jinja2.PackageLoader("ivr", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    app[TEMPLATES] = environment("ivr")
     app.router.add_get("/demo/phone", phone_page, name="demo_phone")
     app.router.add_post("/demo/phone/step", phone_step, name="demo_phone_step")
 

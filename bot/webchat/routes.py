@@ -17,25 +17,15 @@ from bot.keys import DIALOG
 from bot.webchat.messages import InvalidMessage, parse_message, reply_json, to_incoming
 from edge.errors import error_body
 from edge.responses import json_response
+from edge.templates import environment
 
 TEMPLATES = web.AppKey("webchat_templates", jinja2.Environment)
 
 
 def setup(app: web.Application) -> None:
-    app[TEMPLATES] = template_environment()
+    app[TEMPLATES] = environment("bot", "webchat/templates")
     app.router.add_get("/demo/chat", chat_page, name="webchat")
     app.router.add_post("/demo/chat/send", chat_send, name="webchat_send")
-
-
-def template_environment() -> jinja2.Environment:
-    """The page's own templates, inside this package; everything interpolated is escaped."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("bot", "webchat/templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 async def chat_page(request: web.Request) -> web.Response:

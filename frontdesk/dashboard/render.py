@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from edge import templates
 from edge.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -51,14 +52,7 @@ TEMPLATES = web.AppKey("dashboard_templates", Templates)
 
 
 def _environment(language: str) -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("frontdesk.dashboard", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+    environment = templates.environment("frontdesk.dashboard", extensions=["jinja2.ext.i18n"])
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         translations(language), newstyle=True
     )
