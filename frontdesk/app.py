@@ -34,7 +34,7 @@ from frontdesk.smart import SMART_FEED, SmartFeed, setup_smart_routes
 from frontdesk.staff_auth import setup_staff_auth
 from frontdesk.worker import Worker, default_jobs
 from ivr.routes import setup as setup_ivr
-from partners import web as partner_web
+from partners import docplanner_push as partner_web
 
 log = logging.getLogger(__name__)
 
