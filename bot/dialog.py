@@ -10,25 +10,14 @@ and hands the chat to a person after two misunderstandings.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from bot.calendar import CalendarLinks
 from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
-from bot.courier import Courier
 from bot.flows import booking, human, link, menu, offers, visits
-from bot.turn import Turn
-from core.booking.service import BookingService
-from core.booking.waitlist import WaitlistService
-from core.clinic.catalog import Catalog
-from core.clock import Clock
+from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
-from core.messaging.chats import ConversationStore, Snapshot
-from core.messaging.escalation import EscalationService
-from core.patients.cards import PatientService
+from core.messaging.chats import Snapshot
 from core.patients.identity import fold_name
-from core.patients.linking import LinkingService
 from core.schedule.feed import parse_slot_link
-from core.schedule.search import SlotSearch
 from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 
 log = logging.getLogger(__name__)
@@ -39,23 +28,6 @@ MENU_WORDS = {"menu", "/menu", "меню", "start", "главное меню", "
 CANCEL_WORDS = {"cancel", "/cancel", "anuluj", "stop", "скасувати", "отмена", "отменить"}
 HELP_WORDS = {"/help", "help", "pomoc", "допомога", "помощь"}
 MISSES_BEFORE_A_PERSON = 2
-
-
-@dataclass(frozen=True)
-class BotServices:
-    """The core services a conversation uses."""
-
-    clock: Clock
-    catalog: Catalog
-    search: SlotSearch
-    booking: BookingService
-    patients: PatientService
-    waitlist: WaitlistService
-    linking: LinkingService
-    escalation: EscalationService
-    conversations: ConversationStore
-    courier: Courier | None = None
-    calendar_links: CalendarLinks | None = None  # set when the app has a public URL
 
 
 class Dialog:

@@ -1,19 +1,46 @@
-"""One patient action being answered: the state, the language, the patient, and helpers
-for the flows to reply with buttons that can be told apart from stale ones."""
+"""One patient action being answered (`Turn`): the state, the language, the patient, and
+helpers for the flows to reply with buttons that can be told apart from stale ones; and
+the core services a conversation uses (`BotServices`), kept beside the turn that carries
+them, as `ivr.turn` keeps `IvrServices`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.calendar import CalendarLinks
 from bot.chat import Button, Incoming, Reply
+from bot.courier import Courier
 from core.actors import Actor
+from core.booking.service import BookingService
+from core.booking.waitlist import WaitlistService
+from core.clinic.catalog import Catalog
+from core.clock import Clock
+from core.messaging.chats import ConversationStore
+from core.messaging.escalation import EscalationService
+from core.patients.cards import PatientService
+from core.patients.linking import LinkingService
+from core.schedule.search import SlotSearch
 from edge.i18n import Texts
 
-if TYPE_CHECKING:
-    from bot.dialog import BotServices
-
 TRANSCRIPT_KEEP = 12
+
+
+@dataclass(frozen=True)
+class BotServices:
+    """The core services a conversation uses."""
+
+    clock: Clock
+    catalog: Catalog
+    search: SlotSearch
+    booking: BookingService
+    patients: PatientService
+    waitlist: WaitlistService
+    linking: LinkingService
+    escalation: EscalationService
+    conversations: ConversationStore
+    courier: Courier | None = None
+    calendar_links: CalendarLinks | None = None  # set when the app has a public URL
 
 
 @dataclass

@@ -38,7 +38,7 @@ from ivr.keys import IVR
 from ivr.routes import setup as setup_ivr
 from ivr.sms import SmsConfirmations
 from ivr.turn import Confirmations
-from partners import web as partner_web
+from partners import docplanner_push as partner_web
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from frontdesk import keys
 from frontdesk.delivery import worker_id
 from frontdesk.services import Services
 from frontdesk.settings import Settings
-from partners.docplanner import DocplannerAccount, DocplannerClient
+from partners.docplanner.client import DocplannerAccount, DocplannerClient
+from partners.docplanner_push import PushGate
 from partners.luxmed import LuxmedClient, LuxmedConnector
 from partners.ondoc import OndocAccount, OndocClient
-from partners.web import PushGate
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.calendar import CalendarLinks
 from bot.courier import Courier
-from bot.dialog import BotServices
+from bot.turn import BotServices
 from core.booking.gate import EligibilityGate
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistPolicy, WaitlistService

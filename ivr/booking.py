@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.booking.placement import VisitRequest
+from core.booking.confirm import confirm_hold
 from core.errors import DomainError, HoldExpired, RestrictionViolated, SlotTaken
 from core.models import Service
 from core.patients.identity import normalize_phone
@@ -242,29 +242,15 @@ async def _answer_confirm(turn: Turn, action: str | None, voice: VoiceInput) -> 
     slot = data["slot"]
     start = datetime.fromisoformat(slot["start"])
     try:
-        if "move" in data:
-            booking = await services.booking.reschedule(
-                turn.actor,
-                data["move"],
-                doctor_id=slot["doctor"],
-                start_at=start,
-                hold_token=data.get("hold"),
-            )
-            turn.call.outcome = CallOutcome.MOVED
-            turn.say(t._("Your visit is moved. We will send you a text message with the details."))
-        else:
-            booking = await services.booking.book(
-                turn.actor,
-                VisitRequest(
-                    turn.patient_id,
-                    data["service"],
-                    slot["doctor"],
-                    start,
-                    hold_token=data.get("hold"),
-                ),
-            )
-            turn.call.outcome = CallOutcome.BOOKED
-            turn.say(t._("Your visit is booked. We will send you a text message with the details."))
+        booking = await confirm_hold(
+            services.booking,
+            turn.actor,
+            service_id=data["service"],
+            doctor_id=slot["doctor"],
+            start_at=start,
+            hold_token=data.get("hold"),
+            move=data.get("move"),
+        )
     except (SlotTaken, HoldExpired):
         data.pop("hold", None)
         data.pop("slot", None)
@@ -278,6 +264,12 @@ async def _answer_confirm(turn: Turn, action: str | None, voice: VoiceInput) -> 
         turn.say(t._("I could not book this visit by phone."))
         await desk(turn)
         return True
+    if "move" in data:
+        turn.call.outcome = CallOutcome.MOVED
+        turn.say(t._("Your visit is moved. We will send you a text message with the details."))
+    else:
+        turn.call.outcome = CallOutcome.BOOKED
+        turn.say(t._("Your visit is booked. We will send you a text message with the details."))
     turn.call.booking_id = booking.id
     data.pop("hold", None)
     turn.forget_booking()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.calls.store import parse_birth_date
 from core.errors import DomainError, Throttled
-from core.patients.cards import PatientDraft
+from core.patients.cards import PatientDraft, plausible_birth_date
 from core.patients.identity import normalize_phone
 from core.vocab import ContactKind, TaskKind
 from ivr.desk import desk
@@ -120,7 +120,7 @@ async def _ask_new_dob(turn: Turn) -> None:
 async def _answer_new_dob(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
     born = parse_birth_date(voice.digits)
     services = turn.services
-    if born is None or born > services.clock.now().date() or born.year < 1900:
+    if born is None or not plausible_birth_date(born, services.clock.now().date()):
         return False
     name = f"{turn.data['first_name']} {turn.data['last_name']}"
     try:

@@ -6,7 +6,8 @@ import itertools
 
 from bot.chat import Incoming, Reply
 from bot.courier import Courier
-from bot.dialog import BotServices, Dialog
+from bot.dialog import Dialog
+from bot.turn import BotServices
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistService
 from core.clinic.catalog import Catalog

@@ -17,7 +17,7 @@ from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
 from core.partners.sync import PartnerSync, SyncPolicy
 from core.vocab import Channel, MappingKind
-from partners.docplanner import DocplannerAccount, DocplannerClient
+from partners.docplanner.client import DocplannerAccount, DocplannerClient
 from testkit.factories import SmallClinic, small_clinic
 from testkit.fakes.docplanner import CLIENT_ID, CLIENT_SECRET, FakeDocplanner
 

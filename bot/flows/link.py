@@ -3,7 +3,8 @@ with name and date of birth; the answer never tells whether such a card exists."
 
 from __future__ import annotations
 
-from bot.flows import booking, menu
+from bot.dates import parse_date
+from bot.flows import menu
 from bot.turn import Turn
 from core.errors import LinkCodeInvalid, Throttled
 
@@ -50,7 +51,7 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
         await prompt(turn)
         return True
     if turn.step == "dob":
-        born = booking.parse_date(text)
+        born = parse_date(text)
         if born is None:
             turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
             return True

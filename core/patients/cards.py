@@ -24,6 +24,7 @@ from core.patients.identity import (
 from core.vocab import ContactKind, Sex
 
 ADULT_AGE = 18
+FIRST_BIRTH_YEAR = 1900  # an earlier year is a typing slip, not a patient
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -34,6 +35,12 @@ def age_on(birth_date: date, day: date) -> int:
 
 def is_minor(birth_date: date | None, today: date) -> bool:
     return birth_date is not None and age_on(birth_date, today) < ADULT_AGE
+
+
+def plausible_birth_date(born: date, today: date) -> bool:
+    """Whether a date typed as a date of birth can be one: not in the future, not before
+    1900. Each face asks again when it is not."""
+    return born <= today and born.year >= FIRST_BIRTH_YEAR
 
 
 def normalize_contact(kind: ContactKind, value: str) -> str:

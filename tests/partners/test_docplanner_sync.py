@@ -31,7 +31,7 @@ from core.vocab import (
     PartnerOpKind,
     PartnerOpStatus,
 )
-from partners.docplanner import parse_notice
+from partners.docplanner.sansio import parse_notice
 from testkit.factories import adult
 from testkit.partner_setup import CONSULT_SERVICE, ZL, docplanner_rig
 

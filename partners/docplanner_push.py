@@ -1,4 +1,4 @@
-"""Inbound partner pushes: `POST /partners/znanylekarz/notifications`.
+"""Docplanner's push endpoint (ZnanyLekarz): `POST /partners/znanylekarz/notifications`.
 
 Docplanner signs nothing, so a push is accepted only from a configured source
 network or with the API key agreed with Docplanner (compared in constant
@@ -25,7 +25,7 @@ from aiohttp import web
 from core.partners.inbox import PartnerInbox
 from core.vocab import Channel
 from edge.forwarded import Network, within
-from partners.docplanner import BLOCKING_NAMES, parse_notice
+from partners.docplanner.sansio import BLOCKING_NAMES, parse_notice
 
 log = logging.getLogger(__name__)
 

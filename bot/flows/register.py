@@ -1,0 +1,102 @@
+"""Who is booking: a new patient's card made in the chat from a name, a date of birth
+and a phone number (shared with a button, or typed).
+
+A step of the booking journey (`bot.flows.booking`), which asks for it before the first
+booking or waiting-list entry of a chat without a card and says what comes next once the
+card exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from bot.dates import parse_date
+from bot.turn import Turn
+from core.errors import DomainError
+from core.patients.cards import PatientDraft, plausible_birth_date
+from core.vocab import CHAT_CONTACTS, ContactKind
+
+STEPS = ("name", "dob", "phone")
+FIRST_STEP = STEPS[0]
+
+Registered = Callable[[Turn], Awaitable[bool]]
+
+
+def ask(turn: Turn) -> None:
+    step = turn.step
+    if step == "name":
+        turn.say(turn._("To book, I need your first and last name (e.g. Anna Kowalska)."))
+    elif step == "dob":
+        turn.say(turn._("Your date of birth, please (DD.MM.YYYY)."))
+    elif step == "phone":
+        turn.say(
+            turn._("Your phone number, please: press the button below or type it."),
+            ask_contact=True,
+        )
+
+
+async def answer(turn: Turn, text: str | None, registered: Registered) -> bool:
+    """Read the answer to the current step; `registered` goes on once the card is made."""
+    step = turn.step
+    if step == "phone" and turn.incoming.shared_phone:
+        text = turn.incoming.shared_phone
+    if not text:
+        return False
+    if step == "name":
+        parts = text.split()
+        if len(parts) < 2 or any(len(p) > 100 for p in parts):
+            turn.say(turn._("Please give both your first and last name."))
+            return True
+        turn.data["first_name"], turn.data["last_name"] = parts[0], " ".join(parts[1:])
+        turn.at("dob")
+    elif step == "dob":
+        born = parse_date(text)
+        if born is None or not plausible_birth_date(born, turn.services.clock.now().date()):
+            turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
+            return True
+        turn.data["birth_date"] = born.isoformat()
+        turn.at("phone")
+        if turn.incoming.shared_phone:  # WhatsApp knows the number already
+            return await answer(turn, turn.incoming.shared_phone, registered)
+    else:
+        return await _register(turn, text, registered)
+    ask(turn)
+    return True
+
+
+async def _register(turn: Turn, phone: str, registered: Registered) -> bool:
+    kind = CHAT_CONTACTS[turn.incoming.channel]
+    contacts = {ContactKind.PHONE: phone}
+    if kind is not ContactKind.PHONE:
+        contacts = {kind: turn.incoming.chat_id, **contacts}
+    try:
+        patient = await turn.services.patients.register(
+            PatientDraft(
+                first_name=turn.data["first_name"],
+                last_name=turn.data["last_name"],
+                birth_date=date.fromisoformat(turn.data["birth_date"]),
+                language=turn.texts.language,
+                contacts=contacts,
+            )
+        )
+    except DomainError as exc:
+        if exc.code == "phone_invalid":
+            turn.say(
+                turn._("That does not look like a phone number. Please try again."),
+                ask_contact=True,
+            )
+            return True
+        turn.say(
+            turn._(
+                "This phone number already belongs to a clinic card. Link your card with "
+                "a code, or talk to a person."
+            ),
+            [
+                [turn.button(turn._("🔗 Link my clinic card"), "m:link")],
+                [turn.button(turn._("🧑‍💼 Talk to a person"), "m:human")],
+            ],
+        )
+        return True
+    turn.patient_id = patient.id
+    return await registered(turn)

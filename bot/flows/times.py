@@ -1,0 +1,109 @@
+"""The free times a booking offers: the earliest days, then one day's times, each time
+a button naming its doctor and minute, all under the query the journey's choices make.
+
+Questions only: `bot.flows.booking` reads the answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.turn import Turn
+from core.schedule.search import SlotQuery
+
+DAYS_SHOWN = 4
+TIMES_SHOWN = 12
+
+
+def slot_action(doctor_id: int, start: datetime) -> str:
+    return f"t:{doctor_id}:{int(start.timestamp()) // 60}"
+
+
+def parse_slot(action: str) -> tuple[int, datetime]:
+    _t, doctor, minutes = action.split(":")
+    return int(doctor), datetime.fromtimestamp(int(minutes) * 60, tz=UTC)
+
+
+def slot_query(turn: Turn) -> SlotQuery:
+    data = turn.data
+    start = datetime.fromisoformat(data["from"]) if "from" in data else None
+    return SlotQuery(
+        channel=turn.incoming.channel,
+        service_id=data.get("service"),
+        doctor_id=data.get("doctor"),
+        branch_id=data.get("branch"),
+        patient_id=turn.patient_id,
+        start=start,
+        limit=100,
+    )
+
+
+async def day_of_link(turn: Turn, at: datetime) -> None:
+    """Go straight to the linked time's day while it, or a later time that day, is free."""
+    found = await turn.services.search.find(replace(slot_query(turn), start=at, limit=1))
+    if not found:
+        return
+    day = found[0].local_start().date()
+    if day == at.astimezone(ZoneInfo(found[0].timezone)).date():
+        turn.data.update(tz=found[0].timezone, day=day.isoformat())
+        turn.at("time")
+
+
+async def ask_day(turn: Turn) -> None:
+    search, query = turn.services.search, slot_query(turn)
+    if "branch" not in turn.data:
+        branches = await search.branches(query)
+        if len(branches) > 1:
+            known = {branch.id: branch for branch in await turn.services.catalog.branches()}
+            rows = [
+                [turn.button(f"{known[b].name}, {known[b].address}", f"br:{b}")] for b in branches
+            ]
+            turn.say(turn._("Which branch?"), rows)
+            return
+    firsts = await search.earliest_days(query, DAYS_SHOWN + 1)
+    if not firsts:
+        turn.say(
+            turn._("There are no free times for this in the coming weeks."),
+            [
+                [turn.button(turn._("⏳ Join the waiting list"), "wl")],
+                [turn.button(turn._("🏠 Menu"), "menu")],
+            ],
+        )
+        return
+    turn.data["tz"] = firsts[0].timezone
+    days = [slot.local_start().date() for slot in firsts]
+    rows = [[turn.button(turn.texts.day(d), f"day:{d.isoformat()}")] for d in days[:DAYS_SHOWN]]
+    if len(days) > DAYS_SHOWN:
+        rows.append([turn.button(turn._("Later ➡️"), f"later:{days[DAYS_SHOWN].isoformat()}")])
+    rows.append([turn.button(turn._("⏳ None suits me: waiting list"), "wl")])
+    turn.say(turn._("The earliest days with free times:"), rows)
+
+
+def local_midnight(turn: Turn, day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(turn.data.get("tz", "Europe/Warsaw")))
+
+
+async def ask_time(turn: Turn) -> None:
+    day = date.fromisoformat(turn.data["day"])
+    start = local_midnight(turn, day)
+    slots = await turn.services.search.find(
+        replace(slot_query(turn), start=start, end=start + timedelta(days=1), limit=TIMES_SHOWN)
+    )
+    if not slots:
+        turn.say(turn._("That day is fully booked now."))
+        turn.at("day")
+        await ask_day(turn)
+        return
+    names = await turn.services.catalog.doctor_names()
+    several = len({s.doctor_id for s in slots}) > 1
+    rows = []
+    for slot in slots[:TIMES_SHOWN]:
+        label = turn.texts.time(slot.start_at, slot.timezone)
+        if several:
+            label += f" · {names.get(slot.doctor_id, '')}"
+        rows.append(turn.button(label, slot_action(slot.doctor_id, slot.start_at)))
+    grid = [rows[i : i + (1 if several else 3)] for i in range(0, len(rows), 1 if several else 3)]
+    grid.append([turn.button(turn._("⬅️ Other days"), "days")])
+    turn.say(turn._("Free times on {day}:", day=turn.texts.day(day)), grid)
