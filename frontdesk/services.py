@@ -12,7 +12,8 @@ from bot.courier import Courier
 from bot.dialog import BotServices
 from core.booking.gate import EligibilityGate
 from core.booking.service import BookingService
-from core.booking.waitlist import WaitlistPolicy, WaitlistService
+from core.booking.waitlist import WaitlistService
+from core.booking.waitlist_offers import WaitlistPolicy
 from core.calls.callbacks import CallbackService
 from core.calls.store import CallStore
 from core.calls.tasks import TaskService
