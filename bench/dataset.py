@@ -27,8 +27,8 @@ from core.clinic.structure import StructureWriter
 from core.db.database import Database
 from core.models import Patient, ScheduleTemplate
 from core.schedule.occupancy import DOCTOR, ROOM
+from core.schedule.planning import PlannedSlot, plan_slots
 from core.schedule.slots import cells
-from core.schedule.templates import PlannedSlot, plan_slots
 from core.vocab import Availability, BookingStatus, Channel, CommunicationStatus, Sex
 
 # Monday 07:00 in Warsaw: before any shift starts, so every slot of today is ahead.

@@ -37,7 +37,7 @@ from bench.timing import Latency
 from bench.webhook import _free_port, _process
 from core.clock import SystemClock
 from core.db.database import Database
-from frontdesk.demo import seed_demo
+from frontdesk.demo.seed import seed_demo
 from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 from testkit.phone import PUBLIC, Phone
 

@@ -46,7 +46,7 @@ from bot.telegram.routes import SECRET_HEADER
 from core.clock import SystemClock
 from core.db.database import Database
 from edge.i18n import Texts
-from frontdesk.demo import seed_demo
+from frontdesk.demo.seed import seed_demo
 from migrations.apply import upgrade_async
 from testkit.fakes.telegram import TOKEN, FakeTelegram
 

@@ -27,7 +27,7 @@ from core.vocab import StaffRole
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.delivery import open_senders
-from frontdesk.demo import seed_demo
+from frontdesk.demo.seed import seed_demo
 from frontdesk.partners import open_partners
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings

@@ -12,7 +12,8 @@ from bot.courier import Courier
 from bot.turn import BotServices
 from core.booking.gate import EligibilityGate
 from core.booking.service import BookingService
-from core.booking.waitlist import WaitlistPolicy, WaitlistService
+from core.booking.waitlist import WaitlistService
+from core.booking.waitlist_offers import WaitlistPolicy
 from core.calls.callbacks import CallbackService
 from core.calls.reports import CallReports
 from core.calls.store import Callers, CallStore

@@ -30,7 +30,8 @@ from aiohttp import hdrs, web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from yarl import URL
 
-from core.desk.accounts import StaffAccounts, StaffScope, session_key
+from core.desk.accounts import StaffAccounts, session_key
+from core.desk.scope import StaffScope
 from core.errors import AuthenticationFailed, Forbidden, NotFound, Throttled
 from core.models import StaffMember
 from core.vocab import StaffRole

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clinic.structure import StructureWriter
 from core.clock import Clock
 from core.db.database import Database
-from core.desk.accounts import NewStaff, StaffAccounts, StaffScope
+from core.desk.accounts import NewStaff, StaffAccounts
+from core.desk.scope import StaffScope
 from core.models import Branch, Clinic, Doctor, StaffMember
 from core.schedule.templates import ScheduleService
 from core.vocab import StaffRole

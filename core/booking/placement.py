@@ -1,15 +1,16 @@
 """Putting a visit on a doctor's time inside the caller's transaction.
 
-Shared by booking, moving, restoring and waiting-list offers so that every
-path checks the same things: the doctor performs the service, slots visible
-to the channel cover the whole visit, and the occupancy cells are free.
+Shared by booking, moving, restoring, holding and waiting-list offers so that
+every path checks the same things: the doctor performs the service, slots
+visible to the channel cover the whole visit, and the occupancy cells are free.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -57,6 +58,27 @@ class Placement:
     @property
     def resources(self) -> Resources:
         return Resources(self.doctor_id, self.room_id)
+
+
+class PlacedColumns(TypedDict):
+    """The columns that say where a row's visit is (a booking's, a hold's)."""
+
+    doctor_id: int
+    branch_id: int
+    room_id: int | None
+    start_at: datetime
+    end_at: datetime
+
+
+def placement_columns(placement: Placement) -> PlacedColumns:
+    """A placement as the row columns it sets (the keys `where_of` reads back)."""
+    return PlacedColumns(
+        doctor_id=placement.doctor_id,
+        branch_id=placement.branch_id,
+        room_id=placement.room_id,
+        start_at=placement.start_at,
+        end_at=placement.end_at,
+    )
 
 
 async def load_service(session: AsyncSession, service_id: int) -> Service:
@@ -126,6 +148,41 @@ async def occupy(
         raise SlotTaken("the time was taken meanwhile")
 
 
+async def hold_time(
+    session: AsyncSession,
+    placement: Placement,
+    *,
+    service_id: int,
+    channel: Channel,
+    now: datetime,
+    expires_at: datetime,
+    token_prefix: str = "",
+    refusal: str = "the time is taken or held",
+) -> Hold:
+    """Keep the placement's time until `expires_at` (its cells claimed for a new hold), or
+    raise `SlotTaken` with `refusal` (the caller rolls back)."""
+    hold = Hold(
+        token=f"{token_prefix}{secrets.token_urlsafe(16)}",
+        **placement_columns(placement),
+        service_id=service_id,
+        channel=channel,
+        expires_at=expires_at,
+    )
+    session.add(hold)
+    await session.flush()
+    if not await claim(
+        session,
+        placement.resources,
+        placement.start_at,
+        placement.end_at,
+        now=now,
+        hold_id=hold.id,
+        expires_at=expires_at,
+    ):
+        raise SlotTaken(refusal)
+    return hold
+
+
 async def redeem_hold(session: AsyncSession, token: str, placement: Placement) -> None:
     """Give up a hold in favour of the booking made from it (same transaction)."""
     hold = (
@@ -177,11 +234,7 @@ async def place_booking(
     booking = Booking(
         patient_id=request.patient_id,
         service_id=request.service_id,
-        doctor_id=placement.doctor_id,
-        branch_id=placement.branch_id,
-        room_id=placement.room_id,
-        start_at=placement.start_at,
-        end_at=placement.end_at,
+        **placement_columns(placement),
         source=actor.channel,
         referral=request.referral,
         created_at=now,

@@ -1,49 +1,50 @@
 """Booking a visit and everything that happens to it after: hold, book, move, cancel,
 restore, statuses. Each operation is one transaction that also writes the change
-history and the outbox event, so nothing is recorded that did not happen."""
+history and the outbox event, so nothing is recorded that did not happen.
+(Where a visit may go: placement.py; the steps changes share: changes.py.)"""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
+from core.booking.changes import (
+    announce_freed,
+    change_status,
+    load_for_change,
+    record_communication,
+    sees,
+)
 from core.booking.gate import EligibilityGate
 from core.booking.placement import (
     Placement,
     VisitRequest,
     check_reach,
     drop_hold,
+    hold_time,
     load_service,
     local_day,
     locate,
     occupy,
     place_booking,
+    placement_columns,
     redeem_hold,
     where_of,
 )
-from core.booking.waitlist import WaitlistPolicy, offer_freed_time
+from core.booking.waitlist_offers import WaitlistPolicy
 from core.clinic.restrictions import check_restrictions
 from core.clock import Clock
 from core.db.database import Database
-from core.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
+from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.journal import emit, record_change
 from core.models import Booking, BookingChange, Hold, Patient
-from core.schedule.occupancy import claim, release_booking
-from core.vocab import (
-    STATUS_FLOW,
-    ActorKind,
-    BookingStatus,
-    Channel,
-    CommunicationStatus,
-    EventKind,
-)
+from core.schedule.occupancy import release_booking
+from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus, EventKind
 
 CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.CONFIRMED})
 
@@ -84,29 +85,14 @@ class BookingService:
             service = await load_service(session, service_id)
             placement = await locate(session, service, doctor_id, start_at, channel)
             expires_at = now + self.hold_ttl
-            hold = Hold(
-                token=secrets.token_urlsafe(16),
-                doctor_id=doctor_id,
-                branch_id=placement.branch_id,
-                room_id=placement.room_id,
+            hold = await hold_time(
+                session,
+                placement,
                 service_id=service_id,
-                start_at=placement.start_at,
-                end_at=placement.end_at,
                 channel=channel,
+                now=now,
                 expires_at=expires_at,
             )
-            session.add(hold)
-            await session.flush()
-            if not await claim(
-                session,
-                placement.resources,
-                placement.start_at,
-                placement.end_at,
-                now=now,
-                hold_id=hold.id,
-                expires_at=expires_at,
-            ):
-                raise SlotTaken("the time is taken or held")
             return HoldTicket(hold.token, expires_at, placement)
 
         return await self.db.write(work)
@@ -164,7 +150,7 @@ class BookingService:
             return
         async with self.db.read() as session:
             booking = await session.get(Booking, booking_id)
-        if booking is None or not _sees(actor, booking):
+        if booking is None or not sees(actor, booking):
             return
         await self._ask_gate(
             actor, booking.patient_id, booking.service_id, start_at or booking.start_at
@@ -202,7 +188,7 @@ class BookingService:
         await self._ask_gate_about(actor, booking_id, start_at)
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await _load_for_change(session, booking_id, actor)
+            booking = await load_for_change(session, booking_id, actor)
             if booking.status not in CANCELLABLE:
                 raise InvalidTransition(f"a {booking.status} visit cannot be moved")
             service = await load_service(session, booking.service_id)
@@ -216,12 +202,7 @@ class BookingService:
             if hold_token:
                 await redeem_hold(session, hold_token, placement)
             await occupy(session, placement, booking.id, now)
-            booking.doctor_id, booking.branch_id, booking.room_id = (
-                placement.doctor_id,
-                placement.branch_id,
-                placement.room_id,
-            )
-            booking.start_at, booking.end_at = placement.start_at, placement.end_at
+            booking.sqlmodel_update(dict(placement_columns(placement)))
             booking.updated_at = now
             changes = {
                 k: (v, getattr(booking, k)) for k, v in old.items() if v != getattr(booking, k)
@@ -238,7 +219,7 @@ class BookingService:
                 **{f"old_{k}": v for k, v in old.items()},
                 **where_of(booking),
             )
-            await _freed(session, old, booking.service_id, now, self.waitlist)
+            await announce_freed(session, old, booking.service_id, now, self.waitlist)
             return booking
 
         return await self.db.write(work)
@@ -251,7 +232,7 @@ class BookingService:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await _load_for_change(session, booking_id, actor)
+            booking = await load_for_change(session, booking_id, actor)
             if booking.status not in CANCELLABLE:
                 raise InvalidTransition(f"a {booking.status} visit cannot be cancelled")
             assert booking.id is not None
@@ -279,7 +260,7 @@ class BookingService:
                 channel=actor.channel,
                 **where_of(booking),
             )
-            await _freed(session, where_of(booking), booking.service_id, now, self.waitlist)
+            await announce_freed(session, where_of(booking), booking.service_id, now, self.waitlist)
             return booking
 
         return await self.db.write(work)
@@ -290,7 +271,7 @@ class BookingService:
         await self._ask_gate_about(actor, booking_id, None)
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await _load_for_change(session, booking_id, actor)
+            booking = await load_for_change(session, booking_id, actor)
             if booking.status is not BookingStatus.CANCELLED:
                 raise InvalidTransition("only a cancelled booking can be restored")
             if booking.start_at < now:
@@ -337,8 +318,8 @@ class BookingService:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await _load_for_change(session, booking_id, actor)
-            await _change_status(session, booking, status, actor, now)
+            booking = await load_for_change(session, booking_id, actor)
+            await change_status(session, booking, status, actor, now)
             return booking
 
         return await self.db.write(work)
@@ -349,7 +330,7 @@ class BookingService:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await _load_for_change(session, booking_id, actor)
+            booking = await load_for_change(session, booking_id, actor)
             record_communication(session, booking, status, actor, now)
             return booking
 
@@ -362,9 +343,9 @@ class BookingService:
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await _load_for_change(session, booking_id, actor)
+            booking = await load_for_change(session, booking_id, actor)
             if booking.status is BookingStatus.BOOKED:
-                await _change_status(session, booking, BookingStatus.CONFIRMED, actor, now)
+                await change_status(session, booking, BookingStatus.CONFIRMED, actor, now)
             elif booking.status is not BookingStatus.CONFIRMED:
                 raise InvalidTransition(f"a {booking.status} visit cannot be confirmed")
             record_communication(
@@ -412,96 +393,3 @@ def _check_future(start_at: datetime, now: datetime) -> None:
         raise InvalidInput("a time without its zone")
     if start_at < now:
         raise InvalidInput("that time has passed")
-
-
-async def _change_status(
-    session: AsyncSession, booking: Booking, status: BookingStatus, actor: Actor, now: datetime
-) -> None:
-    if status not in STATUS_FLOW[booking.status]:
-        raise InvalidTransition(f"{booking.status} cannot become {status}")
-    if actor.kind is ActorKind.PATIENT and status is not BookingStatus.CONFIRMED:
-        raise InvalidTransition("a patient can only confirm a visit")
-    assert booking.id is not None
-    previous, booking.status, booking.updated_at = booking.status, status, now
-    if not status.active:
-        await release_booking(session, booking.id)
-    record_change(
-        session,
-        booking_id=booking.id,
-        actor=actor,
-        action="status",
-        at=now,
-        changes={"status": (previous, status)},
-    )
-    emit(
-        session,
-        EventKind.STATUS_CHANGED,
-        at=now,
-        booking_id=booking.id,
-        old_status=previous,
-        status=status,
-    )
-
-
-def record_communication(
-    session: AsyncSession,
-    booking: Booking,
-    status: CommunicationStatus,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """Set what the patient has been told, in the booking's history when it changes."""
-    previous, booking.communication_status = booking.communication_status, status
-    assert booking.id is not None
-    if previous != status:
-        record_change(
-            session,
-            booking_id=booking.id,
-            actor=actor,
-            action="communication",
-            at=now,
-            changes={"communication_status": (previous, status)},
-        )
-
-
-async def _load_for_change(session: AsyncSession, booking_id: int, actor: Actor) -> Booking:
-    """The booking, row-locked; a patient sees only their own (others are 'not found')."""
-    booking = (
-        await session.execute(
-            select(Booking).where(col(Booking.id) == booking_id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if booking is None or not _sees(actor, booking):
-        raise NotFound("no such booking")
-    return booking
-
-
-def _sees(actor: Actor, booking: Booking) -> bool:
-    """A patient sees only their own visits; a staff member those in their reach."""
-    if actor.kind is ActorKind.PATIENT:
-        return actor.id == str(booking.patient_id)
-    return actor.reach is None or actor.reach.covers(booking.branch_id, booking.doctor_id)
-
-
-async def _freed(
-    session: AsyncSession,
-    where: dict[str, Any],
-    service_id: int,
-    now: datetime,
-    policy: WaitlistPolicy,
-) -> None:
-    emit(session, EventKind.SLOT_FREED, at=now, service_id=service_id, **where)
-    if where["start_at"] > now:
-        await offer_freed_time(
-            session,
-            Placement(
-                where["doctor_id"],
-                where["branch_id"],
-                where["room_id"],
-                where["start_at"],
-                where["end_at"],
-            ),
-            service_id,
-            now,
-            policy,
-        )

@@ -10,27 +10,17 @@ on to the next patients in line, or give it back to everyone.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
 from core.booking.gate import EligibilityGate
-from core.booking.placement import (
-    MAX_SLOT,
-    Placement,
-    VisitRequest,
-    drop_hold,
-    is_free,
-    load_service,
-    place_booking,
-)
-from core.clinic.restrictions import check_restrictions
+from core.booking.placement import Placement, VisitRequest, drop_hold, load_service, place_booking
+from core.booking.waitlist_offers import WaitlistPolicy, offer_freed_time
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import (
@@ -43,25 +33,8 @@ from core.errors import (
     SlotTaken,
 )
 from core.journal import emit
-from core.models import (
-    Branch,
-    DoctorService,
-    Hold,
-    Patient,
-    Service,
-    Slot,
-    WaitlistEntry,
-    WaitlistOffer,
-)
-from core.schedule.occupancy import claim
-from core.schedule.slots import covering_run
-from core.vocab import ActorKind, Availability, Channel, EventKind, OfferStatus, WaitlistStatus
-
-
-@dataclass(frozen=True)
-class WaitlistPolicy:
-    offer_ttl: timedelta = timedelta(minutes=30)
-    fan_out: int = 3  # how many waiting patients are offered one freed time at once
+from core.models import Hold, Patient, WaitlistEntry, WaitlistOffer
+from core.vocab import ActorKind, Channel, EventKind, OfferStatus, WaitlistStatus
 
 
 @dataclass(frozen=True)
@@ -75,157 +48,6 @@ class WaitRequest:
     latest: date | None = None
     time_from: time | None = None
     time_to: time | None = None
-
-
-async def offer_freed_time(
-    session: AsyncSession, freed: Placement, service_id: int, now: datetime, policy: WaitlistPolicy
-) -> list[WaitlistOffer]:
-    """Offer a freed time to the next waiting patients (inside the freeing transaction)."""
-    if freed.start_at <= now or not await is_free(session, freed, now):
-        return []
-    branch = await session.get_one(Branch, freed.branch_id)
-    local = freed.start_at.astimezone(ZoneInfo(branch.timezone))
-    doctor_services = {
-        sid
-        for (sid,) in (
-            await session.execute(
-                select(col(DoctorService.service_id)).where(
-                    col(DoctorService.doctor_id) == freed.doctor_id
-                )
-            )
-        ).all()
-    }
-    already = select(col(WaitlistOffer.entry_id)).where(
-        col(WaitlistOffer.doctor_id) == freed.doctor_id,
-        col(WaitlistOffer.start_at) == freed.start_at,
-    )
-    entries = (
-        await session.execute(
-            select(WaitlistEntry)
-            .where(
-                col(WaitlistEntry.status) == WaitlistStatus.WAITING,
-                or_(
-                    col(WaitlistEntry.doctor_id).is_(None),
-                    col(WaitlistEntry.doctor_id) == freed.doctor_id,
-                ),
-                or_(
-                    col(WaitlistEntry.branch_id).is_(None),
-                    col(WaitlistEntry.branch_id) == freed.branch_id,
-                ),
-                or_(
-                    col(WaitlistEntry.earliest).is_(None),
-                    col(WaitlistEntry.earliest) <= local.date(),
-                ),
-                or_(col(WaitlistEntry.latest).is_(None), col(WaitlistEntry.latest) >= local.date()),
-                col(WaitlistEntry.id).not_in(already),
-            )
-            .order_by(col(WaitlistEntry.created_at), col(WaitlistEntry.id))
-        )
-    ).scalars()
-
-    chosen: list[tuple[WaitlistEntry, Service]] = []
-    for entry in entries:
-        if len(chosen) >= policy.fan_out:
-            break
-        wanted = entry.service_id or service_id
-        if wanted not in doctor_services or not _in_window(entry, local.time()):
-            continue
-        service = await session.get(Service, wanted)
-        if (
-            service is None
-            or freed.start_at + timedelta(minutes=service.duration_minutes) > freed.end_at
-        ):
-            continue
-        patient = await session.get_one(Patient, entry.patient_id)
-        try:
-            check_restrictions(service, patient, local.date())
-        except RestrictionViolated:
-            continue
-        bits = int(Availability.for_channel(entry.channel))
-        if bits and not await _visible(session, freed, bits):
-            continue
-        chosen.append((entry, service))
-    if not chosen:
-        return []
-
-    expires_at = now + policy.offer_ttl
-    hold = Hold(
-        token=f"wl-{secrets.token_urlsafe(16)}",
-        doctor_id=freed.doctor_id,
-        branch_id=freed.branch_id,
-        room_id=freed.room_id,
-        service_id=service_id,
-        start_at=freed.start_at,
-        end_at=freed.end_at,
-        channel=Channel.SYSTEM,
-        expires_at=expires_at,
-    )
-    session.add(hold)
-    await session.flush()
-    if not await claim(
-        session,
-        freed.resources,
-        freed.start_at,
-        freed.end_at,
-        now=now,
-        hold_id=hold.id,
-        expires_at=expires_at,
-    ):
-        raise SlotTaken("freed time was taken at once")  # cannot happen inside one transaction
-    offers = []
-    for entry, service in chosen:
-        assert entry.id is not None
-        assert service.id is not None
-        offer = WaitlistOffer(
-            entry_id=entry.id,
-            service_id=service.id,
-            doctor_id=freed.doctor_id,
-            branch_id=freed.branch_id,
-            room_id=freed.room_id,
-            hold_token=hold.token,
-            start_at=freed.start_at,
-            end_at=freed.start_at + timedelta(minutes=service.duration_minutes),
-            expires_at=expires_at,
-            created_at=now,
-        )
-        session.add(offer)
-        entry.status = WaitlistStatus.OFFERED
-        offers.append(offer)
-    await session.flush()
-    for offer, (entry, _service) in zip(offers, chosen, strict=True):
-        emit(
-            session,
-            EventKind.WAITLIST_OFFERED,
-            at=now,
-            offer_id=offer.id,
-            patient_id=entry.patient_id,
-            channel=entry.channel,
-            doctor_id=offer.doctor_id,
-            service_id=offer.service_id,
-            start_at=offer.start_at,
-            expires_at=expires_at,
-        )
-    return offers
-
-
-def _in_window(entry: WaitlistEntry, local: time) -> bool:
-    if entry.time_from is not None and local < entry.time_from:
-        return False
-    return entry.time_to is None or local < entry.time_to
-
-
-async def _visible(session: AsyncSession, freed: Placement, bits: int) -> bool:
-    slots = (
-        await session.execute(
-            select(Slot).where(
-                col(Slot.doctor_id) == freed.doctor_id,
-                col(Slot.start_at) < freed.end_at,
-                col(Slot.start_at) > freed.start_at - MAX_SLOT,
-                col(Slot.end_at) > freed.start_at,
-            )
-        )
-    ).scalars()
-    return covering_run(slots, freed.start_at, freed.end_at, bits) is not None
 
 
 class WaitlistService:

@@ -13,8 +13,8 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.desk.accounts import StaffScope
 from core.desk.lists import Found
+from core.desk.scope import StaffScope
 from core.desk.work import DeskWork
 from core.models import CallbackRequest
 from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus

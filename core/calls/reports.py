@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import col
 
 from core.db.database import Database
-from core.desk.accounts import StaffScope
 from core.desk.lists import Found, read_page
+from core.desk.scope import StaffScope
 from core.models import Branch, Call
 from core.vocab import CallOutcome
 

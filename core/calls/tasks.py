@@ -12,8 +12,8 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.desk.accounts import StaffScope
 from core.desk.lists import Found
+from core.desk.scope import StaffScope
 from core.desk.work import DeskWork
 from core.models import StaffTask
 from core.vocab import TaskKind, TaskStatus

@@ -1,9 +1,5 @@
-"""Staff accounts: argon2 passwords with throttled logins, hashed API tokens, and the
-scope (branches, own schedule) that every staff query is narrowed by.
-
-A registrar sees the bookings of their branches, a doctor their own schedule,
-an admin everything. A booking out of scope is "not found", so nothing is
-revealed about other branches.
+"""Staff accounts: argon2 passwords with throttled logins, hashed API tokens, and each
+member's scope (core/desk/scope.py: branches, own schedule) read from their account.
 """
 
 from __future__ import annotations
@@ -14,25 +10,18 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import ColumnElement, and_, false, or_, select, true, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.actors import Actor, Reach
 from core.clock import Clock
 from core.db.database import Database
-from core.errors import (
-    AuthenticationFailed,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Throttled,
-)
+from core.desk.scope import StaffScope
+from core.errors import AuthenticationFailed, InvalidInput, NotFound, Throttled
 from core.models import ApiToken, Branch, Doctor, StaffBranch, StaffMember
 from core.throttle import Limit, bump
 from core.vocab import StaffRole
@@ -52,51 +41,6 @@ class LoginPolicy:
 
     per_login: Limit = Limit(5, timedelta(minutes=15))
     per_source: Limit = Limit(30, timedelta(minutes=15))
-
-
-@dataclass(frozen=True)
-class StaffScope:
-    """What a staff member may see: all branches (None) or some, and a doctor's own id."""
-
-    staff_id: int
-    login: str
-    role: StaffRole
-    branch_ids: frozenset[int] | None
-    doctor_id: int | None
-
-    @property
-    def reach(self) -> Reach:
-        return Reach(self.branch_ids, self.doctor_ids)
-
-    @property
-    def actor(self) -> Actor:
-        return Actor.staff(self.login, self.reach)
-
-    def require(self, *roles: StaffRole) -> None:
-        if self.role not in roles:
-            raise Forbidden("your role does not allow this")
-
-    @property
-    def doctor_ids(self) -> frozenset[int] | None:
-        """The doctors whose schedule this member sees (None: any); for
-        `BookingFilter.narrowed` and every other staff query."""
-        if self.role is StaffRole.DOCTOR:
-            return frozenset() if self.doctor_id is None else frozenset({self.doctor_id})
-        return None
-
-    def desk_rows(self, branch_id: Any) -> ColumnElement[bool]:
-        """The desk's work kept by branch (callbacks, tasks, call records, the waiting list)
-        that this member sees: a registrar their branches' and what belongs to no branch,
-        an admin all, a doctor none."""
-        if self.role is StaffRole.DOCTOR:
-            return false()
-        if self.branch_ids is None:
-            return true()
-        return or_(col(branch_id).is_(None), col(branch_id).in_(sorted(self.branch_ids)))
-
-    def check_branch(self, branch_id: int) -> None:
-        """Where a member would put something new (a visit, a waiting-list entry)."""
-        self.reach.require_branch(branch_id)
 
 
 @dataclass(frozen=True)

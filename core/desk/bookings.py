@@ -23,8 +23,9 @@ from sqlmodel import col
 from core.booking.placement import MAX_SLOT, VisitRequest
 from core.booking.service import BookingService
 from core.db.database import Database
-from core.desk.accounts import StaffAccounts, StaffScope
+from core.desk.accounts import StaffAccounts
 from core.desk.booking_search import BookingFilter, BookingPage, BookingRow, BookingSearch
+from core.desk.scope import StaffScope
 from core.errors import Forbidden, OutsideAvailability
 from core.models import Booking, BookingChange, Slot
 from core.vocab import ActorKind, BookingStatus, StaffRole

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlmodel import col
 
 from core.db.database import Database
-from core.desk.accounts import StaffScope
+from core.desk.scope import StaffScope
 from core.errors import NotFound
 from core.models import Booking, ScheduleConflict, ScheduleTemplate, WaitlistEntry
 from core.vocab import Channel, WaitlistStatus

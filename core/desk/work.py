@@ -17,8 +17,8 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.desk.accounts import StaffScope
 from core.desk.lists import Found, read_page
+from core.desk.scope import StaffScope
 from core.errors import InvalidTransition, NotFound
 from core.models import CallbackRequest, StaffTask
 from core.models.calls import NOTE_CHARS

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
-from core.booking.service import record_communication
+from core.booking.changes import record_communication
 from core.clock import Clock
 from core.db.database import Database
 from core.leases import Lease, claim, give_back

@@ -3,7 +3,8 @@
 The query walks the slot index forward from the asked time and stops once it
 has enough: it never reads past bookings, so it does not slow down as the
 clinic's history grows. Multi-slot visits and partial overlaps are settled on
-the batch in Python with one indexed read of the occupancy cells.
+the batch in Python with one indexed read of the occupancy cells. The walk's
+statements, built once, are in core/schedule/search_statements.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Row, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,19 +23,9 @@ from core.clinic.restrictions import check_restrictions
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
-from core.models import (
-    Branch,
-    Doctor,
-    DoctorLanguage,
-    DoctorService,
-    DoctorSpecialty,
-    Occupancy,
-    Patient,
-    ScheduleTemplate,
-    Service,
-    Slot,
-)
-from core.schedule.occupancy import DOCTOR, ROOM, live, taken_cells
+from core.models import Branch, Doctor, DoctorService, Patient, ScheduleTemplate, Service, Slot
+from core.schedule.occupancy import DOCTOR, ROOM, taken_cells
+from core.schedule.search_statements import FOLLOWING_SLOTS, CandidateShape, candidate_read
 from core.schedule.slots import cells, covering_run
 from core.vocab import Availability, Channel
 
@@ -46,15 +36,6 @@ FIRST_WINDOW = timedelta(days=1)
 FIRST_WINDOW_OF_ONE = timedelta(days=7)
 FIRST_BATCH = 10
 MAX_BATCH = 200
-CANDIDATE_COLUMNS = (
-    col(Slot.doctor_id),
-    col(Slot.branch_id),
-    col(Slot.room_id),
-    col(Slot.start_at),
-    col(Slot.end_at),
-    col(Slot.availability),
-    col(Branch.timezone),
-)
 MAX_LIMIT = 100
 
 
@@ -201,86 +182,8 @@ class SlotSearch:
             return await find_free(session, query, self.clock.now())
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """Which filters a candidate read has: one cached statement per shape."""
-
-    paged: bool
-    channel_bits: bool
-    doctor: bool
-    branch: bool
-    service: bool
-    specialty: bool
-    language: bool
-
-
-@lru_cache(maxsize=128)
-def _candidates(shape: _Shape) -> Select[int, int, int | None, datetime, datetime, int, str]:
-    """The candidate read of one shape, its values bound at execution (`_bind`).
-
-    Built once per shape: building a statement costs more than running it on
-    a small clinic, and every search of a patient's turn has one of few shapes.
-    """
-    stmt = (
-        select(*CANDIDATE_COLUMNS)
-        .join(Branch, col(Branch.id) == col(Slot.branch_id))
-        .join(Doctor, col(Doctor.id) == col(Slot.doctor_id))
-        .where(
-            col(Slot.start_at) >= bindparam("low"),
-            col(Slot.start_at) < bindparam("high"),
-            col(Doctor.active).is_(True),
-        )
-        .order_by(col(Slot.start_at), col(Slot.doctor_id))
-        .limit(bindparam("batch"))
-    )
-    if shape.paged:  # keyset paging: many doctors may start at one instant
-        stmt = stmt.where(
-            tuple_(col(Slot.start_at), col(Slot.doctor_id))
-            > tuple_(bindparam("after_start"), bindparam("after_doctor"))
-        )
-    if shape.channel_bits:
-        stmt = stmt.where(col(Slot.availability).op("&")(bindparam("bits")) != 0)
-    if shape.doctor:
-        stmt = stmt.where(col(Slot.doctor_id) == bindparam("doctor_id"))
-    if shape.branch:
-        stmt = stmt.where(col(Slot.branch_id) == bindparam("branch_id"))
-    if shape.service:
-        stmt = stmt.where(
-            exists().where(
-                col(DoctorService.doctor_id) == col(Slot.doctor_id),
-                col(DoctorService.service_id) == bindparam("service_id"),
-            )
-        )
-    if shape.specialty:
-        stmt = stmt.where(
-            exists().where(
-                col(DoctorSpecialty.doctor_id) == col(Slot.doctor_id),
-                col(DoctorSpecialty.specialty_id) == bindparam("specialty_id"),
-            )
-        )
-    if shape.language:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    col(DoctorLanguage.doctor_id) == col(Slot.doctor_id),
-                    col(DoctorLanguage.language) == bindparam("language"),
-                )
-            )
-        )
-    # Last, so the cheap filters above run first: prune slots whose first cell is
-    # taken (SQLite tests correlated terms in order); later cells are settled per batch.
-    return stmt.where(
-        ~exists().where(
-            col(Occupancy.resource_kind) == DOCTOR,
-            col(Occupancy.resource_id) == col(Slot.doctor_id),
-            col(Occupancy.cell_at) == col(Slot.start_at),
-            live(bindparam("now")),
-        )
-    )
-
-
-def _shape(query: SlotQuery, after: tuple[datetime, int] | None, bits: int) -> _Shape:
-    return _Shape(
+def _shape(query: SlotQuery, after: tuple[datetime, int] | None, bits: int) -> CandidateShape:
+    return CandidateShape(
         paged=after is not None,
         channel_bits=bool(bits),
         doctor=query.doctor_id is not None,
@@ -357,7 +260,7 @@ async def _walk(
     conn = await session.connection()  # rows, not objects: past the ORM's layer
     while len(found) < query.limit and low < end:
         high = min(end, low + window)
-        stmt = _candidates(_shape(query, after, bits))
+        stmt = candidate_read(_shape(query, after, bits))
         values = _bind(query, after, bits, (low, high), batch, now)
         rows = (await conn.execute(stmt, values)).all()
         if rows:
@@ -395,7 +298,7 @@ async def _settle(
     following: dict[int, list[Row[int, int, datetime, datetime, int]]] = defaultdict(list)
     if any(e > slot.end_at for slot, _s, e in spans):
         more = await session.execute(
-            _FOLLOWING, {"doctors": list(doctors), "start": window_start, "end": window_end}
+            FOLLOWING_SLOTS, {"doctors": list(doctors), "start": window_start, "end": window_end}
         )
         for later in more.all():
             following[later.doctor_id].append(later)
@@ -424,19 +327,6 @@ async def _settle(
             )
         )
     return free
-
-
-_FOLLOWING = select(
-    col(Slot.doctor_id),
-    col(Slot.branch_id),
-    col(Slot.start_at),
-    col(Slot.end_at),
-    col(Slot.availability),
-).where(
-    col(Slot.doctor_id).in_(bindparam("doctors", expanding=True)),
-    col(Slot.start_at) >= bindparam("start"),
-    col(Slot.start_at) < bindparam("end"),
-)
 
 
 def _in_time_window(start: datetime, tz: str, query: SlotQuery) -> bool:

@@ -1,15 +1,13 @@
 """Weekly templates become slots; regeneration never silently drops a booked one.
 
-Local wall-clock times of a template are turned into UTC instants day by day
-in the branch's time zone, so 08:00 stays 08:00 across daylight-saving
-changes. A period that spans a change lasts its real (elapsed) length; a
-local start that does not exist (the spring gap) begins when clocks resume.
+The slots a template gives are planned in core/schedule/planning.py (pure, and
+where local times meet daylight-saving changes); `ScheduleService` makes the
+stored slots match the plan, and reports the booked ones no template gives any more.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +20,6 @@ from sqlmodel import col
 from core.clinic.grid import check_template
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
-from core.errors import ScheduleInvalid
 from core.journal import emit
 from core.models import (
     Absence,
@@ -35,20 +32,10 @@ from core.models import (
     Slot,
 )
 from core.schedule.occupancy import DOCTOR
+from core.schedule.planning import PlannedSlot, Span, plan_slots
 from core.vocab import EventKind
 
-Span = tuple[datetime, datetime]
-
-
-@dataclass(frozen=True)
-class PlannedSlot:
-    doctor_id: int
-    branch_id: int
-    room_id: int | None
-    template_id: int
-    start_at: datetime
-    end_at: datetime
-    availability: int
+SlotKey = tuple[int, datetime]  # a doctor's slot by its start: one per doctor and instant
 
 
 @dataclass
@@ -57,92 +44,6 @@ class GenerationReport:
     updated: int = 0
     removed: int = 0
     conflicts: list[int] = field(default_factory=list)  # booking ids left without a slot
-
-
-def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall-clock time.
-
-    An ambiguous time (the autumn hour that repeats) takes its first occurrence;
-    a time that does not exist (the spring gap) becomes the first instant after it.
-    """
-    wall = datetime.combine(day, at)
-    instant = wall.replace(tzinfo=tz).astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == wall:
-        return instant
-    instant = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)  # the earlier reading
-    while instant.astimezone(tz).replace(tzinfo=None) < wall:
-        instant += timedelta(minutes=1)
-    return instant
-
-
-def subtract(period: Span, cuts: Iterable[Span]) -> list[Span]:
-    """The parts of `period` not covered by any cut."""
-    parts = [period]
-    for cut_start, cut_end in cuts:
-        next_parts = []
-        for start, end in parts:
-            if cut_end <= start or cut_start >= end:
-                next_parts.append((start, end))
-                continue
-            if start < cut_start:
-                next_parts.append((start, cut_start))
-            if cut_end < end:
-                next_parts.append((cut_end, end))
-        parts = next_parts
-    return parts
-
-
-def plan_slots(
-    templates: Sequence[ScheduleTemplate],
-    breaks: dict[int, list[ScheduleBreak]],
-    absences: dict[int, list[Span]],
-    zones: dict[int, ZoneInfo],
-    first_day: date,
-    last_day: date,
-) -> dict[tuple[int, datetime], PlannedSlot]:
-    """Every slot the templates give from `first_day` to `last_day` inclusive (pure)."""
-    planned: dict[tuple[int, datetime], PlannedSlot] = {}
-    day = first_day
-    while day <= last_day:
-        for template in templates:
-            if template.weekday != day.weekday() or day < template.valid_from:
-                continue
-            if template.valid_until is not None and day > template.valid_until:
-                continue
-            assert template.id is not None
-            tz = zones[template.branch_id]
-            period = (
-                local_instant(day, template.start_time, tz),
-                local_instant(day, template.end_time, tz),
-            )
-            cuts = [
-                (local_instant(day, b.start_time, tz), local_instant(day, b.end_time, tz))
-                for b in breaks.get(template.id, [])
-            ]
-            cuts += absences.get(template.doctor_id, [])
-            step = timedelta(minutes=template.slot_minutes)
-            for start, end in subtract(period, cuts):
-                at = start
-                while at + step <= end:
-                    key = (template.doctor_id, at)
-                    if key in planned:
-                        raise ScheduleInvalid(
-                            "two templates of one doctor overlap",
-                            doctor_id=template.doctor_id,
-                            at=at.isoformat(),
-                        )
-                    planned[key] = PlannedSlot(
-                        doctor_id=template.doctor_id,
-                        branch_id=template.branch_id,
-                        room_id=template.room_id,
-                        template_id=template.id,
-                        start_at=at,
-                        end_at=at + step,
-                        availability=template.availability,
-                    )
-                    at += step
-        day += timedelta(days=1)
-    return planned
 
 
 class ScheduleService:
@@ -168,84 +69,16 @@ class ScheduleService:
         self, session: AsyncSession, first_day: date, last_day: date, doctor_id: int | None
     ) -> GenerationReport:
         now = self.clock.now()
-        template_query = select(ScheduleTemplate)
-        if doctor_id is not None:
-            template_query = template_query.where(col(ScheduleTemplate.doctor_id) == doctor_id)
-        templates = list((await session.execute(template_query)).scalars())
-        for template in templates:
-            check_template(template)
-        zones = {
-            b.id: ZoneInfo(b.timezone)
-            for b in (await session.execute(select(Branch))).scalars()
-            if b.id is not None
-        }
-        breaks: dict[int, list[ScheduleBreak]] = defaultdict(list)
-        for brk in (await session.execute(select(ScheduleBreak))).scalars():
-            breaks[brk.template_id].append(brk)
-
         # A UTC window wide enough for any zone's local days; trimmed by local date below.
         window = (
             datetime.combine(first_day, time(), tzinfo=UTC) - timedelta(days=1),
             datetime.combine(last_day, time(), tzinfo=UTC) + timedelta(days=2),
         )
-        absences: dict[int, list[Span]] = defaultdict(list)
-        for absence in (
-            await session.execute(
-                select(Absence).where(
-                    col(Absence.start_at) < window[1], col(Absence.end_at) > window[0]
-                )
-            )
-        ).scalars():
-            absences[absence.doctor_id].append((absence.start_at, absence.end_at))
-        planned = plan_slots(templates, breaks, absences, zones, first_day, last_day)
-
-        existing_query = select(Slot).where(
-            col(Slot.start_at) >= window[0], col(Slot.start_at) < window[1]
-        )
-        if doctor_id is not None:
-            existing_query = existing_query.where(col(Slot.doctor_id) == doctor_id)
-        existing = {
-            (s.doctor_id, s.start_at): s
-            for s in (await session.execute(existing_query.with_for_update())).scalars()
-            if first_day <= s.start_at.astimezone(zones[s.branch_id]).date() <= last_day
-        }
-
-        report = GenerationReport()
-        for key, slot in existing.items():
-            plan = planned.get(key)
-            if plan is None:
-                continue
-            wanted = (
-                plan.end_at,
-                plan.branch_id,
-                plan.room_id,
-                plan.template_id,
-                plan.availability,
-            )
-            if (
-                slot.end_at,
-                slot.branch_id,
-                slot.room_id,
-                slot.template_id,
-                slot.availability,
-            ) != wanted:
-                slot.end_at, slot.branch_id, slot.room_id, slot.template_id, slot.availability = (
-                    wanted
-                )
-                report.updated += 1
-
+        planned, zones = await _plan(session, first_day, last_day, doctor_id, window)
+        existing = await _existing_slots(session, first_day, last_day, doctor_id, window, zones)
+        report = GenerationReport(updated=_update_changed(existing, planned))
         stale = [slot for key, slot in existing.items() if key not in planned]
-        booked = await self._bookings_over(session, stale)
-        removable = [s.id for s in stale if s.id not in booked]
-        if removable:
-            await session.execute(delete(Slot).where(col(Slot.id).in_(removable)))
-        report.removed = len(removable)
-        for slot_id, booking_ids in booked.items():
-            slot = next(s for s in stale if s.id == slot_id)
-            for booking_id in booking_ids:
-                await self._report_conflict(session, booking_id, slot, now)
-                report.conflicts.append(booking_id)
-
+        await self._remove_stale(session, stale, now, report)
         fresh = [
             {
                 "doctor_id": p.doctor_id,
@@ -261,6 +94,21 @@ class ScheduleService:
         ]
         report.created = await _insert_new_slots(session, fresh)
         return report
+
+    async def _remove_stale(
+        self, session: AsyncSession, stale: list[Slot], now: datetime, report: GenerationReport
+    ) -> None:
+        """Delete the slots no template gives any more, but keep and report the booked ones."""
+        booked = await self._bookings_over(session, stale)
+        removable = [s.id for s in stale if s.id not in booked]
+        if removable:
+            await session.execute(delete(Slot).where(col(Slot.id).in_(removable)))
+        report.removed = len(removable)
+        for slot_id, booking_ids in booked.items():
+            slot = next(s for s in stale if s.id == slot_id)
+            for booking_id in booking_ids:
+                await self._report_conflict(session, booking_id, slot, now)
+                report.conflicts.append(booking_id)
 
     async def _bookings_over(
         self, session: AsyncSession, slots: list[Slot]
@@ -317,6 +165,88 @@ class ScheduleService:
                 doctor_id=slot.doctor_id,
                 start_at=booking.start_at,
             )
+
+
+async def _plan(
+    session: AsyncSession,
+    first_day: date,
+    last_day: date,
+    doctor_id: int | None,
+    window: Span,
+) -> tuple[dict[SlotKey, PlannedSlot], dict[int, ZoneInfo]]:
+    """The slots the templates give on these local days (with the branches' zones), after
+    checking every template; absences are read for the UTC `window`."""
+    template_query = select(ScheduleTemplate)
+    if doctor_id is not None:
+        template_query = template_query.where(col(ScheduleTemplate.doctor_id) == doctor_id)
+    templates = list((await session.execute(template_query)).scalars())
+    for template in templates:
+        check_template(template)
+    zones = {
+        b.id: ZoneInfo(b.timezone)
+        for b in (await session.execute(select(Branch))).scalars()
+        if b.id is not None
+    }
+    breaks: dict[int, list[ScheduleBreak]] = defaultdict(list)
+    for brk in (await session.execute(select(ScheduleBreak))).scalars():
+        breaks[brk.template_id].append(brk)
+    absences: dict[int, list[Span]] = defaultdict(list)
+    for absence in (
+        await session.execute(
+            select(Absence).where(
+                col(Absence.start_at) < window[1], col(Absence.end_at) > window[0]
+            )
+        )
+    ).scalars():
+        absences[absence.doctor_id].append((absence.start_at, absence.end_at))
+    return plan_slots(templates, breaks, absences, zones, first_day, last_day), zones
+
+
+async def _existing_slots(
+    session: AsyncSession,
+    first_day: date,
+    last_day: date,
+    doctor_id: int | None,
+    window: Span,
+    zones: dict[int, ZoneInfo],
+) -> dict[SlotKey, Slot]:
+    """The stored slots of these local days, row-locked, by doctor and start."""
+    existing_query = select(Slot).where(
+        col(Slot.start_at) >= window[0], col(Slot.start_at) < window[1]
+    )
+    if doctor_id is not None:
+        existing_query = existing_query.where(col(Slot.doctor_id) == doctor_id)
+    return {
+        (s.doctor_id, s.start_at): s
+        for s in (await session.execute(existing_query.with_for_update())).scalars()
+        if first_day <= s.start_at.astimezone(zones[s.branch_id]).date() <= last_day
+    }
+
+
+def _update_changed(existing: dict[SlotKey, Slot], planned: dict[SlotKey, PlannedSlot]) -> int:
+    """Give the stored slots that are still planned their planned shape; how many changed."""
+    updated = 0
+    for key, slot in existing.items():
+        plan = planned.get(key)
+        if plan is None:
+            continue
+        wanted = (
+            plan.end_at,
+            plan.branch_id,
+            plan.room_id,
+            plan.template_id,
+            plan.availability,
+        )
+        if (
+            slot.end_at,
+            slot.branch_id,
+            slot.room_id,
+            slot.template_id,
+            slot.availability,
+        ) != wanted:
+            slot.end_at, slot.branch_id, slot.room_id, slot.template_id, slot.availability = wanted
+            updated += 1
+    return updated
 
 
 async def _insert_new_slots(session: AsyncSession, rows: list[dict[str, Any]]) -> int:

@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from core.desk.accounts import StaffScope
+from core.desk.scope import StaffScope
 from core.errors import InvalidInput
 from core.vocab import StaffRole
 from edge.responses import json_response

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from yarl import URL
 
-from core.desk.accounts import StaffAccounts, StaffScope
+from core.desk.accounts import StaffAccounts
+from core.desk.scope import StaffScope
 from core.errors import AuthenticationFailed
 from core.vocab import StaffRole
 from frontdesk import keys, staff_auth

@@ -12,9 +12,9 @@ from aiohttp import web
 
 from core.clinic.catalog import Catalog
 from core.clock import Clock
-from core.desk.accounts import StaffScope
 from core.desk.bookings import StaffBookings
 from core.desk.inbox import Inbox
+from core.desk.scope import StaffScope
 from core.models import Branch, Doctor
 from frontdesk import keys
 

@@ -7,9 +7,9 @@ from itertools import groupby
 
 from aiohttp import web
 
-from core.desk.accounts import StaffScope
 from core.desk.booking_search import BookingFilter
 from core.desk.bookings import DOCTOR_STATUSES
+from core.desk.scope import StaffScope
 from core.vocab import STATUS_FLOW, BookingStatus, StaffRole
 from frontdesk.dashboard import forms
 from frontdesk.dashboard.access import member_of

@@ -38,7 +38,7 @@ from core.models import Branch
 from core.schedule.search import SlotQuery, SlotSearch
 from core.vocab import Channel
 from frontdesk.app import MAX_BODY_BYTES, create_app
-from frontdesk.demo import seed_demo
+from frontdesk.demo.seed import seed_demo
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
 from frontdesk.worker import SlotRegeneration, Worker, default_jobs

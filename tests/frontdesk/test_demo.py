@@ -31,7 +31,8 @@ from core.models import (
 from core.patients.cards import age_on
 from core.schedule.search import SlotQuery, SlotSearch
 from core.vocab import Availability, BookingStatus, Channel, ServiceMode, Sex, WaitlistStatus
-from frontdesk.demo import ZONE, pesel_for, seed_demo
+from frontdesk.demo.data import ZONE, pesel_for
+from frontdesk.demo.seed import seed_demo
 
 WARSAW = ZoneInfo(ZONE)
 T = TypeVar("T")

@@ -18,7 +18,8 @@ from sqlmodel import col
 from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
-from core.booking.waitlist import WaitlistPolicy, WaitlistService, WaitRequest
+from core.booking.waitlist import WaitlistService, WaitRequest
+from core.booking.waitlist_offers import WaitlistPolicy
 from core.errors import NotEligible
 from core.models import Booking, PartnerOperation, WaitlistOffer
 from core.partners.desk import PartnerDesk

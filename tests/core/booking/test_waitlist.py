@@ -12,7 +12,8 @@ from sqlmodel import col
 from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
-from core.booking.waitlist import WaitlistPolicy, WaitlistService, WaitRequest
+from core.booking.waitlist import WaitlistService, WaitRequest
+from core.booking.waitlist_offers import WaitlistPolicy
 from core.errors import InvalidInput, NotFound, OfferGone
 from core.models import OutboxEvent, WaitlistEntry, WaitlistOffer
 from core.schedule.search import SlotSearch

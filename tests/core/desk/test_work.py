@@ -16,7 +16,8 @@ from core.calls.store import CallStore
 from core.calls.tasks import TaskService
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.desk.accounts import StaffAccounts, StaffScope
+from core.desk.accounts import StaffAccounts
+from core.desk.scope import StaffScope
 from core.errors import InvalidTransition, NotFound
 from core.models import CallbackRequest
 from core.vocab import (

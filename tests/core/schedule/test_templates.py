@@ -16,7 +16,8 @@ from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.errors import ScheduleInvalid
 from core.models import Absence, OutboxEvent, ScheduleConflict, ScheduleTemplate, Slot
-from core.schedule.templates import ScheduleService, local_instant, plan_slots
+from core.schedule.planning import local_instant, plan_slots
+from core.schedule.templates import ScheduleService
 from core.vocab import Availability, EventKind
 from testkit.factories import adult, small_clinic
 
