@@ -9,8 +9,7 @@ conversation, so they work whenever the patient presses them.
 from __future__ import annotations
 
 from bot.chat import Button, Reply
-from core.messaging.notifications import Outgoing
-from core.messaging.reminders import STAFF_REPLY, WAITLIST_OFFER
+from core.messaging.port import STAFF_REPLY, WAITLIST_OFFER, Outgoing
 from edge.i18n import Texts
 
 

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import TelegramSender
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
-from core.messaging.notifications import Sender
+from core.messaging.port import Sender
 from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
 from core.vocab import Channel
 from edge.twilio_rest import open_client

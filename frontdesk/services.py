@@ -29,7 +29,7 @@ from core.desk.lists import DeskLists
 from core.desk.patient_records import PatientRecords
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
-from core.messaging.reminders import ReminderRules
+from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
 from core.patients.cards import PatientService

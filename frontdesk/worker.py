@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from core.clock import Clock
-from core.messaging.notifications import DeliveryPolicy, Dispatcher, Sender
+from core.messaging.notifications import DeliveryPolicy, Dispatcher
+from core.messaging.port import Sender
 from core.partners.port import PartnerClient
 from core.schedule.templates import GenerationReport, ScheduleService
 from core.vocab import Channel

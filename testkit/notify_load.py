@@ -18,7 +18,8 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.messaging.reminders import REMINDER, ReminderRules, RuleDraft
+from core.messaging.port import REMINDER
+from core.messaging.reminder_rules import ReminderRules, RuleDraft
 from core.models import Notification
 from core.vocab import Channel, NotificationStatus, PatientEvent, RuleKind
 from testkit.factories import small_clinic

@@ -27,7 +27,7 @@ from aiolimiter import AsyncLimiter
 from bot.notices import word
 from bot.telegram.outbox import Outbox
 from bot.telegram.render import render
-from core.messaging.notifications import Outgoing, TryLater, Undeliverable
+from core.messaging.port import Outgoing, TryLater, Undeliverable
 
 MESSAGES_PER_SECOND = 30
 SAFETY = 1.02  # spacing a little wider than the limit, so timer jitter never breaks it

@@ -16,7 +16,7 @@ from __future__ import annotations
 from bot.notices import word
 from bot.whatsapp.render import render_turn
 from core.messaging.chats import ConversationStore
-from core.messaging.notifications import Outgoing, TryLater, Undeliverable
+from core.messaging.port import Outgoing, TryLater, Undeliverable
 from core.vocab import Channel
 from edge.twilio_rest import OutsideSessionWindow, TwilioClient, TwilioError, TwilioUnavailable
 

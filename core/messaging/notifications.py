@@ -9,6 +9,7 @@ in doubt), each step one conditional UPDATE that only its claimant can make:
   writes are serialized anyway.
 - *check*: what the notification speaks of must still be true (the visit not
   cancelled nor moved, the offer open, the visit not past); otherwise `skipped`.
+  What it says and where it goes are read then too (`core.messaging.compose`).
 - *sending*: committed for the batch just before its provider calls.
 - *sent*: committed when a provider took it, with the booking's communication
   status in the same transaction (one transaction for the batch's results).
@@ -37,9 +38,8 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,67 +50,14 @@ from core.booking.changes import record_communication
 from core.clock import Clock
 from core.db.database import Database
 from core.leases import Lease, claim, give_back
-from core.messaging.reminders import REMINDER, STAFF_REPLY, WAITLIST_OFFER
-from core.messaging.templates import date_and_time, render
-from core.models import (
-    Booking,
-    Branch,
-    Clinic,
-    Contact,
-    Doctor,
-    EscalationMessage,
-    Notification,
-    Patient,
-    ReminderRule,
-    Service,
-    Specialty,
-    WaitlistOffer,
-)
-from core.vocab import (
-    CHAT_CONTACTS,
-    Channel,
-    CommunicationStatus,
-    ContactKind,
-    NotificationStatus,
-    OfferStatus,
-)
+from core.messaging.compose import House, addresses, compose, get_or_none, stale
+from core.messaging.port import REMINDER, Outgoing, Sender, TryLater, Undeliverable
+from core.models import Booking, Notification, ReminderRule
+from core.vocab import Channel, CommunicationStatus, NotificationStatus
 
 log = logging.getLogger(__name__)
-M = TypeVar("M")
 _TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
 _HELD = (NotificationStatus.SENDING, NotificationStatus.IN_DOUBT)  # may still be recorded
-
-MESSENGERS = (Channel.TELEGRAM, Channel.WHATSAPP)
-_CONTACT_KINDS = {**{m: CHAT_CONTACTS[m] for m in MESSENGERS}, Channel.SMS: ContactKind.PHONE}
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message as the engine means it; each channel words and shapes it (buttons, numbers,
-    keywords). `text` is final for reminders and staff replies; an offer is worded by the
-    channel from `params`. `actions`: the visit (or offer) the patient can act on."""
-
-    topic: str
-    language: str
-    text: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    booking_id: int | None = None
-    offer_id: int | None = None
-    actions: bool = False
-
-
-class Undeliverable(Exception):
-    """This channel will not take it (blocked, unknown address, not configured): next one."""
-
-
-class TryLater(Exception):
-    """This channel cannot take it now (timeout, 5xx, 429): next one, and retry later."""
-
-
-class Sender(Protocol):
-    async def send(self, address: str, message: Outgoing) -> str:
-        """Hand `message` to the platform; its message id. Raises `Undeliverable`/`TryLater`."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -251,15 +198,15 @@ class Dispatcher:
         now = self.clock.now()
         plans = []
         async with self.db.read() as session:
-            house = await _House.load(session)
+            house = await House.load(session)
             rows = await session.execute(
                 select(Notification).where(col(Notification.id).in_(claimed))
             )
             for row in rows.scalars():
-                plan = _Plan(row, skip=await _stale(session, row, now))
+                plan = _Plan(row, skip=await stale(session, row, now))
                 if plan.skip is None:
-                    plan.message = await _compose(session, row, house)
-                    plan.addresses = await _addresses(session, row)
+                    plan.message = await compose(session, row, house)
+                    plan.addresses = await addresses(session, row)
                     if plan.message is None:
                         plan.fail = "nothing left to say"
                     elif not plan.addresses:
@@ -413,150 +360,14 @@ class Dispatcher:
 
 
 async def _rule_status(session: AsyncSession, row: Notification) -> CommunicationStatus | None:
-    rule = await _get(session, ReminderRule, row.rule_id)
+    rule = await get_or_none(session, ReminderRule, row.rule_id)
     return rule.sets_status if rule is not None else None
 
 
 async def _set_comm_status(
     session: AsyncSession, booking_id: int | None, status: CommunicationStatus, now: datetime
 ) -> None:
-    booking = await _get(session, Booking, booking_id)
+    booking = await get_or_none(session, Booking, booking_id)
     if booking is None or booking.communication_status is CommunicationStatus.CONFIRMED_BY_PATIENT:
         return  # what the patient said outranks what we sent them
     record_communication(session, booking, status, Actor.system(), now)
-
-
-async def _stale(session: AsyncSession, notification: Notification, now: datetime) -> str | None:
-    """Why the notification no longer makes sense, or None."""
-    if notification.expires_at is not None and notification.expires_at <= now:
-        return "expired"
-    if notification.topic == WAITLIST_OFFER:
-        offer = await session.get(WaitlistOffer, notification.subject_id)
-        if offer is None or offer.status is not OfferStatus.OPEN or offer.expires_at <= now:
-            return "offer no longer open"
-        return None
-    if notification.booking_id is None or notification.visit_start is None:
-        return None
-    booking = await session.get(Booking, notification.booking_id)
-    if booking is None or not booking.status.active:
-        return "visit cancelled"
-    if booking.start_at != notification.visit_start:
-        return "visit moved"
-    if booking.start_at <= now:
-        return "visit already began"
-    return None
-
-
-@dataclass(frozen=True)
-class _House:
-    """What every message of a batch shares: the clinic's name, its first branch."""
-
-    clinic: str
-    branch: Branch | None
-
-    @classmethod
-    async def load(cls, session: AsyncSession) -> _House:
-        clinic = (await session.execute(select(col(Clinic.name)).limit(1))).scalar() or ""
-        branch = (await session.execute(select(Branch).order_by(col(Branch.id)).limit(1))).scalar()
-        return cls(clinic, branch)
-
-
-async def _compose(
-    session: AsyncSession, notification: Notification, house: _House
-) -> Outgoing | None:
-    patient = await _get(session, Patient, notification.patient_id)
-    language = patient.language if patient is not None else "pl"
-    if notification.topic == STAFF_REPLY:
-        message = await session.get(EscalationMessage, notification.subject_id)
-        return None if message is None else Outgoing(STAFF_REPLY, language, message.text)
-    first_name = patient.first_name if patient else ""
-    params: dict[str, str] = {"clinic": house.clinic, "first_name": first_name}
-    if notification.topic == WAITLIST_OFFER:
-        offer = await session.get(WaitlistOffer, notification.subject_id)
-        if offer is None:
-            return None
-        params |= await _place(session, offer.branch_id, offer.start_at, language)
-        return Outgoing(WAITLIST_OFFER, language, "", params, offer_id=offer.id, actions=True)
-    rule = await session.get(ReminderRule, notification.rule_id)
-    if rule is None:
-        return None
-    booking = await _get(session, Booking, notification.booking_id)
-    if booking is not None:
-        params |= await _place(session, booking.branch_id, booking.start_at, language)
-        params |= await _visit(session, booking)
-    elif (branch := house.branch) is not None:
-        params |= {"branch": branch.name, "address": _address(branch), "phone": branch.phone or ""}
-    return Outgoing(
-        REMINDER,
-        language,
-        render(rule.templates, language, params),
-        params,
-        booking_id=booking.id if booking is not None else None,
-        actions=rule.with_actions and booking is not None,
-    )
-
-
-async def _get(session: AsyncSession, model: type[M], key: int | None) -> M | None:
-    return None if key is None else await session.get(model, key)
-
-
-def _address(branch: Branch) -> str:
-    return f"{branch.address}, {branch.city}"
-
-
-async def _place(
-    session: AsyncSession, branch_id: int, start_at: datetime, language: str
-) -> dict[str, str]:
-    branch = await session.get(Branch, branch_id)
-    assert branch is not None
-    return {
-        "branch": branch.name,
-        "address": _address(branch),
-        "phone": branch.phone or "",
-        **date_and_time(start_at, branch.timezone, language),
-    }
-
-
-async def _visit(session: AsyncSession, booking: Booking) -> dict[str, str]:
-    doctor = await session.get(Doctor, booking.doctor_id)
-    service = await session.get(Service, booking.service_id)
-    specialty = (
-        await session.get(Specialty, service.specialty_id)
-        if service is not None and service.specialty_id is not None
-        else None
-    )
-    return {
-        "doctor": f"{doctor.first_name} {doctor.last_name}" if doctor else "",
-        "service": service.name if service else "",
-        "specialty": specialty.name if specialty else "",
-    }
-
-
-async def _addresses(
-    session: AsyncSession, notification: Notification
-) -> Sequence[tuple[Channel, str]]:
-    """Where to try, in order: the chat it answers, else the patient's messengers (the one
-    the visit came through first), then SMS to their phone."""
-    if notification.to_channel is not None and notification.to_address is not None:
-        return [(notification.to_channel, notification.to_address)]
-    if notification.patient_id is None:
-        return []
-    contacts = list(
-        (
-            await session.execute(
-                select(Contact)
-                .where(col(Contact.patient_id) == notification.patient_id)
-                .order_by(col(Contact.priority), col(Contact.id))
-            )
-        ).scalars()
-    )
-    source = None
-    if notification.booking_id is not None:
-        booking = await session.get(Booking, notification.booking_id)
-        source = booking.source if booking is not None else None
-    order = [*sorted(MESSENGERS, key=lambda channel: channel != source), Channel.SMS]
-    found: list[tuple[Channel, str]] = []
-    for channel in order:
-        kind = _CONTACT_KINDS[channel]
-        found.extend((channel, c.value) for c in contacts if c.kind is kind)
-    return found

@@ -1,4 +1,5 @@
-"""Reminder rules and the planner that turns them into notifications.
+"""The planner that turns the reminder rules (`core.messaging.reminder_rules`), open
+waiting-list offers and the desk's replies into notifications.
 
 The planner looks at a window of time around now (visits ahead, status changes
 and completed visits behind, birthdays ahead, open waiting-list offers, staff
@@ -6,12 +7,11 @@ replies) and inserts one notification per thing to say, keyed by what it is
 about. A key already present is skipped by the database, so planning runs on
 every worker on every pass without ever producing a second row. A moved visit
 gets a new key (the key holds its time) and the old notification is skipped
-when its turn comes (`core.notifications` checks before sending).
+when its turn comes (`core.messaging.compose.stale`, checked before sending).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -22,33 +22,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
-from core.db.database import Database, insert_or_skip
-from core.errors import InvalidInput, NotFound
-from core.messaging.templates import check
+from core.db.database import Database
+from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_OFFER
+from core.messaging.queue import insert_notifications, notification_row
 from core.models import (
     Booking,
     BookingChange,
     Branch,
     Escalation,
     EscalationMessage,
-    Notification,
     Patient,
     ReminderRule,
     WaitlistEntry,
     WaitlistOffer,
 )
-from core.vocab import (
-    BookingStatus,
-    CommunicationStatus,
-    NotificationStatus,
-    OfferStatus,
-    PatientEvent,
-    RuleKind,
-)
+from core.vocab import BookingStatus, OfferStatus, RuleKind
 
-REMINDER = "reminder"
-WAITLIST_OFFER = "waitlist_offer"
-STAFF_REPLY = "staff_reply"
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.CONFIRMED)
 
 
@@ -81,170 +70,6 @@ class PlannerPolicy:
     behind: timedelta = timedelta(days=1)  # and catch up on what a stopped worker missed
 
 
-@dataclass(frozen=True)
-class RuleDraft:
-    name: str
-    kind: RuleKind
-    templates: dict[str, str]
-    days: int = 0
-    minutes: int = 0
-    at_local: time | None = None
-    same_day_only: bool = False
-    status: BookingStatus | None = None
-    service_ids: Sequence[int] = ()
-    event: PatientEvent | None = None
-    sets_status: CommunicationStatus | None = None
-    with_actions: bool = False
-    enabled: bool = True
-
-
-def _check_rule(draft: RuleDraft) -> None:
-    """Each kind has what it needs; templates are checked by `check`."""
-    if draft.days < 0 or draft.minutes < 0:
-        raise InvalidInput("days and minutes cannot be negative")
-    needs_time = draft.kind in (RuleKind.DAYS_BEFORE, RuleKind.BIRTHDAY)
-    if needs_time and draft.at_local is None:
-        raise InvalidInput(f"a {draft.kind} rule needs a local time")
-    if draft.kind is RuleKind.MINUTES_BEFORE and draft.minutes == 0:
-        raise InvalidInput("a minutes-before rule needs minutes")
-    if draft.kind is RuleKind.AFTER_STATUS and draft.status is None:
-        raise InvalidInput("an after-status rule needs a status")
-    if draft.kind is RuleKind.AFTER_SERVICE and not draft.service_ids:
-        raise InvalidInput("an after-service rule needs services")
-    if draft.kind is RuleKind.EVENT and draft.event is None:
-        raise InvalidInput("an event rule needs an event")
-
-
-class ReminderRules:
-    """The clinic's rules: added and changed only with valid templates."""
-
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
-
-    async def add(self, draft: RuleDraft) -> ReminderRule:
-        _check_rule(draft)
-        rule = ReminderRule(
-            name=draft.name,
-            kind=draft.kind,
-            enabled=draft.enabled,
-            days=draft.days,
-            minutes=draft.minutes,
-            at_local=draft.at_local,
-            same_day_only=draft.same_day_only,
-            status=draft.status,
-            service_ids=list(draft.service_ids),
-            event=draft.event,
-            templates=check(draft.templates),
-            sets_status=draft.sets_status,
-            with_actions=draft.with_actions,
-            created_at=self.clock.now(),
-        )
-
-        async def work(session: AsyncSession) -> ReminderRule:
-            session.add(rule)
-            await session.flush()
-            return rule
-
-        return await self.db.write(work)
-
-    async def set_templates(self, rule_id: int, templates: dict[str, str]) -> ReminderRule:
-        checked = check(templates)
-
-        async def work(session: AsyncSession) -> ReminderRule:
-            rule = await session.get(ReminderRule, rule_id)
-            if rule is None:
-                raise NotFound("no such rule")
-            rule.templates = checked
-            return rule
-
-        return await self.db.write(work)
-
-    async def set_enabled(self, rule_id: int, enabled: bool) -> None:
-        async def work(session: AsyncSession) -> None:
-            rule = await session.get(ReminderRule, rule_id)
-            if rule is None:
-                raise NotFound("no such rule")
-            rule.enabled = enabled
-
-        await self.db.write(work)
-
-    async def all(self) -> list[ReminderRule]:
-        async with self.db.read() as session:
-            return list((await session.execute(select(ReminderRule))).scalars())
-
-    async def raise_event(self, patient_id: int, event: PatientEvent, reference: str) -> int:
-        """Staff or an integration says `event` happened (`reference`: their id for it, so
-        saying it twice is once). Returns how many notifications it made."""
-        now = self.clock.now()
-
-        async def work(session: AsyncSession) -> int:
-            rules = (
-                await session.execute(
-                    select(ReminderRule).where(
-                        col(ReminderRule.enabled), col(ReminderRule.event) == event
-                    )
-                )
-            ).scalars()
-            rows = [
-                _row(
-                    f"r{rule.id}:e:{event}:{patient_id}:{reference}"[:160],
-                    rule_id=rule.id,
-                    patient_id=patient_id,
-                    due_at=now,
-                    topic=REMINDER,
-                )
-                for rule in rules
-            ]
-            return await _insert(session, rows, now)
-
-        return await self.db.write(work)
-
-
-_COLUMNS = dict.fromkeys(
-    (
-        "rule_id",
-        "patient_id",
-        "booking_id",
-        "visit_start",
-        "to_channel",
-        "to_address",
-        "subject_id",
-        "expires_at",
-    )
-)
-_CHUNK = 500  # rows per INSERT: far under SQLite's limit on bound values
-
-
-def _row(key: str, **values: Any) -> dict[str, Any]:
-    """A notification row with every column named, so many fit in one multi-row INSERT."""
-    return {**_COLUMNS, "key": key, **values}
-
-
-async def _insert(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> int:
-    """Insert the rows whose key is new; how many went in. Each pass of every worker
-    offers the rows again, so this is a few multi-row statements, not one per row."""
-    count = 0
-    for start in range(0, len(rows), _CHUNK):
-        chunk = [
-            {
-                **row,
-                "status": NotificationStatus.PENDING,
-                "attempts": 0,
-                "params": {},
-                "created_at": now,
-            }
-            for row in rows[start : start + _CHUNK]
-        ]
-        inserted = await session.execute(
-            insert_or_skip(session, Notification, "key")
-            .values(chunk)
-            .returning(col(Notification.id))
-        )
-        count += len(inserted.all())
-    return count
-
-
 class ReminderPlanner:
     def __init__(self, db: Database, clock: Clock, policy: PlannerPolicy | None = None) -> None:
         self.db = db
@@ -266,7 +91,7 @@ class ReminderPlanner:
                 rows.extend(await self._for_rule(session, rule, now))
             rows.extend(await self._offers(session, now))
             rows.extend(await self._staff_replies(session, now))
-            return await _insert(session, rows, now)
+            return await insert_notifications(session, rows, now)
 
         return await self.db.write(work)
 
@@ -309,7 +134,7 @@ class ReminderPlanner:
         if due >= booking.start_at:
             return None
         stamp = int(booking.start_at.timestamp())
-        return _row(
+        return notification_row(
             f"r{rule.id}:b{booking.id}:{stamp}",
             rule_id=rule.id,
             patient_id=booking.patient_id,
@@ -372,7 +197,7 @@ class ReminderPlanner:
             if change.changes.get("status", [None, None])[1] != rule.status.value:
                 continue
             rows.append(
-                _row(
+                notification_row(
                     f"r{rule.id}:c{change.id}",
                     rule_id=rule.id,
                     patient_id=booking.patient_id,
@@ -398,7 +223,7 @@ class ReminderPlanner:
             )
         )
         return [
-            _row(
+            notification_row(
                 f"r{rule.id}:b{booking.id}",
                 rule_id=rule.id,
                 patient_id=booking.patient_id,
@@ -435,7 +260,7 @@ class ReminderPlanner:
             if due < now - self.policy.behind or due > now + self.policy.ahead:
                 continue
             rows.append(
-                _row(
+                notification_row(
                     f"r{rule.id}:p{patient_id}:{birthday.year}",
                     rule_id=rule.id,
                     patient_id=patient_id,
@@ -455,7 +280,7 @@ class ReminderPlanner:
             )
         )
         return [
-            _row(
+            notification_row(
                 f"offer:{offer.id}",
                 patient_id=patient_id,
                 subject_id=offer.id,
@@ -479,7 +304,7 @@ class ReminderPlanner:
             )
         )
         return [
-            _row(
+            notification_row(
                 f"reply:{message.id}",
                 patient_id=case.patient_id,
                 to_channel=case.channel,
@@ -490,56 +315,3 @@ class ReminderPlanner:
             )
             for message, case in replies
         ]
-
-
-def default_rules() -> list[RuleDraft]:
-    """What a new clinic starts with: only clinic, address, date and time are said."""
-    return [
-        RuleDraft(
-            name="Day before the visit",
-            kind=RuleKind.DAYS_BEFORE,
-            days=1,
-            at_local=time(18, 0),
-            sets_status=CommunicationStatus.REMINDER_SENT,
-            with_actions=True,
-            templates={
-                "pl": "{{ clinic }}: przypominamy o wizycie {{ date }} o {{ time }}, "
-                "{{ address }}.",
-                "uk": "{{ clinic }}: нагадуємо про візит {{ date }} о {{ time }}, {{ address }}.",
-                "ru": "{{ clinic }}: напоминаем о визите {{ date }} в {{ time }}, {{ address }}.",
-                "en": "{{ clinic }}: a reminder of your visit on {{ date }} at {{ time }}, "
-                "{{ address }}.",
-            },
-        ),
-        RuleDraft(
-            name="Two hours before a visit booked the same day",
-            kind=RuleKind.MINUTES_BEFORE,
-            minutes=120,
-            same_day_only=True,
-            sets_status=CommunicationStatus.REMINDER_SENT,
-            templates={
-                "pl": "{{ clinic }}: dziś o {{ time }}, {{ address }}.",
-                "uk": "{{ clinic }}: сьогодні о {{ time }}, {{ address }}.",
-                "ru": "{{ clinic }}: сегодня в {{ time }}, {{ address }}.",
-                "en": "{{ clinic }}: today at {{ time }}, {{ address }}.",
-            },
-        ),
-        RuleDraft(
-            name="Lab result ready",
-            kind=RuleKind.EVENT,
-            event=PatientEvent.LAB_RESULT_READY,
-            templates={
-                "pl": "{{ clinic }}: wynik badania jest gotowy. Zapraszamy do rejestracji.",
-                "uk": "{{ clinic }}: результат дослідження готовий. Звертайтеся до реєстратури.",
-                "ru": "{{ clinic }}: результат исследования готов. Обратитесь в регистратуру.",
-                "en": "{{ clinic }}: your test result is ready. Please ask at the desk.",
-            },
-        ),
-    ]
-
-
-async def install_defaults(rules: ReminderRules) -> None:
-    """Give a clinic without rules the default ones."""
-    if not await rules.all():
-        for draft in default_rules():
-            await rules.add(draft)

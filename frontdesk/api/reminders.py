@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import Field
 
 from core.errors import NotFound
-from core.messaging.reminders import ReminderRules, RuleDraft
+from core.messaging.reminder_rules import ReminderRules, RuleDraft
 from core.vocab import BookingStatus, CommunicationStatus, PatientEvent, RuleKind
 from frontdesk import keys
 from frontdesk.api.models import Id, Input, LocalTime, Output, Page, Paging, page_of

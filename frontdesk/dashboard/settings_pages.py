@@ -8,7 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from core.errors import NotFound, TemplateInvalid
-from core.messaging.reminders import ReminderRules
+from core.messaging.reminder_rules import ReminderRules
 from core.messaging.templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
 from core.models import ReminderRule
 from core.vocab import StaffRole

@@ -23,7 +23,7 @@ from core.booking.waitlist import WaitlistService, WaitRequest
 from core.clinic.structure import StructureWriter
 from core.clock import Clock
 from core.db.database import Database
-from core.messaging.reminders import ReminderRules, install_defaults
+from core.messaging.reminder_rules import ReminderRules, install_defaults
 from core.models import Branch, Clinic, Doctor, Room, Service, Specialty
 from core.patients.cards import PatientDraft, PatientService
 from core.schedule.search import FreeSlot, SlotQuery, SlotSearch

@@ -30,8 +30,10 @@ from bot.whatsapp.routes import PATH as WHATSAPP
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.messaging.chats import ConversationStore
-from core.messaging.notifications import Dispatcher, Outgoing, Undeliverable
-from core.messaging.reminders import ReminderPlanner, ReminderRules, default_rules
+from core.messaging.notifications import Dispatcher
+from core.messaging.port import Outgoing, Undeliverable
+from core.messaging.reminder_rules import ReminderRules, default_rules
+from core.messaging.reminders import ReminderPlanner
 from core.models import Booking, Patient
 from core.vocab import BookingStatus, Channel, CommunicationStatus
 from edge.twilio_rest import RetryPolicy, TwilioAccount, TwilioClient, open_client

@@ -21,20 +21,10 @@ from core.clock import FrozenClock
 from core.db.database import Database
 from core.errors import InvalidInput, TemplateInvalid
 from core.messaging.escalation import EscalationService
-from core.messaging.notifications import (
-    DeliveryPolicy,
-    Dispatcher,
-    Outgoing,
-    TryLater,
-    Undeliverable,
-)
-from core.messaging.reminders import (
-    QuietHours,
-    ReminderPlanner,
-    ReminderRules,
-    RuleDraft,
-    default_rules,
-)
+from core.messaging.notifications import DeliveryPolicy, Dispatcher
+from core.messaging.port import Outgoing, TryLater, Undeliverable
+from core.messaging.reminder_rules import ReminderRules, RuleDraft, default_rules
+from core.messaging.reminders import QuietHours, ReminderPlanner
 from core.messaging.templates import check, date_and_time, render
 from core.models import Booking, Contact, Notification
 from core.schedule.search import SlotQuery, SlotSearch

@@ -28,7 +28,8 @@ from bot.telegram.notify import TelegramSender
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.messaging.notifications import Dispatcher
-from core.messaging.reminders import ReminderPlanner, ReminderRules, install_defaults
+from core.messaging.reminder_rules import ReminderRules, install_defaults
+from core.messaging.reminders import ReminderPlanner
 from core.models import Booking, CallbackRequest, StaffTask
 from core.vocab import BookingStatus, CallbackOutcome, CallbackStatus, Channel, TaskStatus
 from frontdesk.app import create_app

@@ -26,7 +26,7 @@ from core.calls.tasks import TaskService
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.messaging.escalation import EscalationService
-from core.messaging.reminders import ReminderRules, default_rules
+from core.messaging.reminder_rules import ReminderRules, default_rules
 from core.models import (
     Booking,
     BookingChange,

@@ -1,0 +1,176 @@
+"""What a claimed notification says and where it goes, read when it is sent: whether
+what it speaks of is still true (`stale`), the message in the patient's language
+(`compose`) and the channels to try in order (`addresses`). The dispatcher
+(`core.messaging.notifications`) calls these for each notification of a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_OFFER, Outgoing
+from core.messaging.templates import date_and_time, render
+from core.models import (
+    Booking,
+    Branch,
+    Clinic,
+    Contact,
+    Doctor,
+    EscalationMessage,
+    Notification,
+    Patient,
+    ReminderRule,
+    Service,
+    Specialty,
+    WaitlistOffer,
+)
+from core.vocab import CHAT_CONTACTS, Channel, ContactKind, OfferStatus
+
+M = TypeVar("M")
+
+MESSENGERS = (Channel.TELEGRAM, Channel.WHATSAPP)
+_CONTACT_KINDS = {**{m: CHAT_CONTACTS[m] for m in MESSENGERS}, Channel.SMS: ContactKind.PHONE}
+
+
+async def stale(session: AsyncSession, notification: Notification, now: datetime) -> str | None:
+    """Why the notification no longer makes sense, or None."""
+    if notification.expires_at is not None and notification.expires_at <= now:
+        return "expired"
+    if notification.topic == WAITLIST_OFFER:
+        offer = await session.get(WaitlistOffer, notification.subject_id)
+        if offer is None or offer.status is not OfferStatus.OPEN or offer.expires_at <= now:
+            return "offer no longer open"
+        return None
+    if notification.booking_id is None or notification.visit_start is None:
+        return None
+    booking = await session.get(Booking, notification.booking_id)
+    if booking is None or not booking.status.active:
+        return "visit cancelled"
+    if booking.start_at != notification.visit_start:
+        return "visit moved"
+    if booking.start_at <= now:
+        return "visit already began"
+    return None
+
+
+@dataclass(frozen=True)
+class House:
+    """What every message of a batch shares: the clinic's name, its first branch."""
+
+    clinic: str
+    branch: Branch | None
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> House:
+        clinic = (await session.execute(select(col(Clinic.name)).limit(1))).scalar() or ""
+        branch = (await session.execute(select(Branch).order_by(col(Branch.id)).limit(1))).scalar()
+        return cls(clinic, branch)
+
+
+async def compose(
+    session: AsyncSession, notification: Notification, house: House
+) -> Outgoing | None:
+    patient = await get_or_none(session, Patient, notification.patient_id)
+    language = patient.language if patient is not None else "pl"
+    if notification.topic == STAFF_REPLY:
+        message = await session.get(EscalationMessage, notification.subject_id)
+        return None if message is None else Outgoing(STAFF_REPLY, language, message.text)
+    first_name = patient.first_name if patient else ""
+    params: dict[str, str] = {"clinic": house.clinic, "first_name": first_name}
+    if notification.topic == WAITLIST_OFFER:
+        offer = await session.get(WaitlistOffer, notification.subject_id)
+        if offer is None:
+            return None
+        params |= await _place(session, offer.branch_id, offer.start_at, language)
+        return Outgoing(WAITLIST_OFFER, language, "", params, offer_id=offer.id, actions=True)
+    rule = await session.get(ReminderRule, notification.rule_id)
+    if rule is None:
+        return None
+    booking = await get_or_none(session, Booking, notification.booking_id)
+    if booking is not None:
+        params |= await _place(session, booking.branch_id, booking.start_at, language)
+        params |= await _visit(session, booking)
+    elif (branch := house.branch) is not None:
+        params |= {"branch": branch.name, "address": _address(branch), "phone": branch.phone or ""}
+    return Outgoing(
+        REMINDER,
+        language,
+        render(rule.templates, language, params),
+        params,
+        booking_id=booking.id if booking is not None else None,
+        actions=rule.with_actions and booking is not None,
+    )
+
+
+async def get_or_none(session: AsyncSession, model: type[M], key: int | None) -> M | None:
+    """The row under `key`, or None when there is no key or no row (the dispatcher too)."""
+    return None if key is None else await session.get(model, key)
+
+
+def _address(branch: Branch) -> str:
+    return f"{branch.address}, {branch.city}"
+
+
+async def _place(
+    session: AsyncSession, branch_id: int, start_at: datetime, language: str
+) -> dict[str, str]:
+    branch = await session.get(Branch, branch_id)
+    assert branch is not None
+    return {
+        "branch": branch.name,
+        "address": _address(branch),
+        "phone": branch.phone or "",
+        **date_and_time(start_at, branch.timezone, language),
+    }
+
+
+async def _visit(session: AsyncSession, booking: Booking) -> dict[str, str]:
+    doctor = await session.get(Doctor, booking.doctor_id)
+    service = await session.get(Service, booking.service_id)
+    specialty = (
+        await session.get(Specialty, service.specialty_id)
+        if service is not None and service.specialty_id is not None
+        else None
+    )
+    return {
+        "doctor": f"{doctor.first_name} {doctor.last_name}" if doctor else "",
+        "service": service.name if service else "",
+        "specialty": specialty.name if specialty else "",
+    }
+
+
+async def addresses(
+    session: AsyncSession, notification: Notification
+) -> Sequence[tuple[Channel, str]]:
+    """Where to try, in order: the chat it answers, else the patient's messengers (the one
+    the visit came through first), then SMS to their phone."""
+    if notification.to_channel is not None and notification.to_address is not None:
+        return [(notification.to_channel, notification.to_address)]
+    if notification.patient_id is None:
+        return []
+    contacts = list(
+        (
+            await session.execute(
+                select(Contact)
+                .where(col(Contact.patient_id) == notification.patient_id)
+                .order_by(col(Contact.priority), col(Contact.id))
+            )
+        ).scalars()
+    )
+    source = None
+    if notification.booking_id is not None:
+        booking = await session.get(Booking, notification.booking_id)
+        source = booking.source if booking is not None else None
+    order = [*sorted(MESSENGERS, key=lambda channel: channel != source), Channel.SMS]
+    found: list[tuple[Channel, str]] = []
+    for channel in order:
+        kind = _CONTACT_KINDS[channel]
+        found.extend((channel, c.value) for c in contacts if c.kind is kind)
+    return found

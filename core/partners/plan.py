@@ -1,0 +1,242 @@
+"""Planning the outbound sync: the outbox's domain events become operations owed to one
+partner (`partner_operation`), which `PartnerSync` then delivers.
+
+The planner reads the outbox past the partner's cursor, under a lock on the
+cursor row, and inserts operations keyed `event:what` (a unique constraint:
+planning an event twice inserts nothing). A booking's operations share the
+subject `booking:N`; a day of a doctor's published slots is `slots:D:YYYY-MM-DD`,
+and a day already waiting to be published is not queued twice (the slots are
+read when the operation is delivered, so the later change is in it).
+Changes that came from the partner itself are not sent back to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.clock import Clock
+from core.db.database import insert_or_skip
+from core.models import Booking, Branch, OutboxEvent, PartnerCursor, PartnerOperation
+from core.partners.mappings import Mappings, all_mappings
+from core.partners.port import PartnerClient, Scope
+from core.vocab import (
+    BookingStatus,
+    Channel,
+    EventKind,
+    MappingKind,
+    PartnerOpKind,
+    PartnerOpStatus,
+)
+
+_BOOKING_EVENTS = (
+    EventKind.BOOKED,
+    EventKind.MOVED,
+    EventKind.CANCELLED,
+    EventKind.RESTORED,
+    EventKind.STATUS_CHANGED,
+)
+
+
+@dataclass
+class PlanReport:
+    """What a planning pass did; the first counts of `SyncReport`."""
+
+    planned: int = 0
+    unmapped: int = 0  # changes of doctors the partner does not know: not sent, counted
+
+
+def booking_subject(booking_id: int) -> str:
+    return f"booking:{booking_id}"
+
+
+def slots_subject(doctor_id: int, day: date) -> str:
+    return f"slots:{doctor_id}:{day.isoformat()}"
+
+
+class Planner:
+    """Turns one partner's share of the outbox into operations (one transaction a batch)."""
+
+    def __init__(self, client: PartnerClient, clock: Clock, batch: int) -> None:
+        self.client = client
+        self.partner = client.partner
+        self.clock = clock
+        self.batch = batch  # events read a transaction
+        self.maps: Mappings = {}
+
+    async def plan(self, session: AsyncSession, report: PlanReport) -> bool:
+        """Plan one batch; whether there may be more."""
+        await session.execute(
+            insert_or_skip(session, PartnerCursor, "partner").values(
+                partner=self.partner, last_event_id=0
+            )
+        )
+        cursor = (
+            await session.execute(
+                select(PartnerCursor)
+                .where(col(PartnerCursor.partner) == self.partner)
+                .with_for_update()
+            )
+        ).scalar_one()
+        events = list(
+            (
+                await session.execute(
+                    select(OutboxEvent)
+                    .where(
+                        col(OutboxEvent.id) > cursor.last_event_id,
+                        col(OutboxEvent.kind).in_(_BOOKING_EVENTS),
+                    )
+                    .order_by(col(OutboxEvent.id))
+                    .limit(self.batch)
+                )
+            ).scalars()
+        )
+        if not events:
+            return False
+        self.maps = await all_mappings(session, self.partner)
+        doctors = self.maps[MappingKind.DOCTOR]
+        zones = {
+            b.id: ZoneInfo(b.timezone) for b in (await session.execute(select(Branch))).scalars()
+        }
+        now = self.clock.now()
+        for event in events:
+            assert event.id is not None
+            rows = await self._operations(session, event, doctors, zones, report)
+            for kind, subject, extra in rows:
+                if kind is PartnerOpKind.PUBLISH_SLOTS and await _queued(
+                    session, self.partner, subject
+                ):
+                    continue
+                inserted = await session.execute(
+                    insert_or_skip(session, PartnerOperation, "partner", "key")
+                    .values(
+                        partner=self.partner,
+                        key=f"{event.id}:{kind}:{subject}"[:100],
+                        kind=kind,
+                        subject=subject,
+                        booking_id=event.booking_id,
+                        payload=extra,
+                        status=PartnerOpStatus.PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    .returning(col(PartnerOperation.id))
+                )
+                report.planned += inserted.first() is not None
+        cursor.last_event_id = events[-1].id or cursor.last_event_id
+        return len(events) == self.batch
+
+    async def _operations(
+        self,
+        session: AsyncSession,
+        event: OutboxEvent,
+        doctors: Mapping[int, str],
+        zones: Mapping[int | None, ZoneInfo],
+        report: PlanReport,
+    ) -> list[tuple[PartnerOpKind, str, dict[str, Any]]]:
+        p = event.payload
+        assert event.booking_id is not None
+        ours = p.get("source", p.get("channel")) != self.partner  # not the partner's own change
+        if event.kind is EventKind.STATUS_CHANGED:
+            booking = await session.get(Booking, event.booking_id)
+            if booking is None:
+                return []
+            p = {
+                "doctor_id": booking.doctor_id,
+                "branch_id": booking.branch_id,
+                "start_at": booking.start_at.isoformat(),
+                **p,
+            }
+        places = [(p["doctor_id"], p["branch_id"], p["start_at"])]
+        if event.kind is EventKind.MOVED:
+            places.append((p["old_doctor_id"], p["old_branch_id"], p["old_start_at"]))
+        mapped_doctor = any(doctor in doctors for doctor, _, _ in places)
+        concerned = await self._concerns(session, event.booking_id, mapped_doctor, report)
+        ops: list[tuple[PartnerOpKind, str, dict[str, Any]]] = []
+        subject = booking_subject(event.booking_id)
+        kind = {
+            EventKind.BOOKED: PartnerOpKind.BOOK,
+            EventKind.RESTORED: PartnerOpKind.BOOK,
+            EventKind.MOVED: PartnerOpKind.MOVE,
+            EventKind.CANCELLED: PartnerOpKind.CANCEL,
+        }.get(event.kind)
+        if event.kind is EventKind.STATUS_CHANGED and p.get("status") == BookingStatus.COMPLETED:
+            kind = PartnerOpKind.COMPLETE
+        if kind is not None and ours and concerned and kind in self.client.operations:
+            snapshot: dict[str, Any] = {
+                k: p[k] for k in ("doctor_id", "start_at", "end_at", "reason") if k in p
+            }
+            ops.append((kind, subject, snapshot))
+        if PartnerOpKind.PUBLISH_SLOTS in self.client.operations and event.kind is not (
+            EventKind.STATUS_CHANGED
+        ):
+            today = self.clock.now().date()
+            for doctor, branch, start in places:
+                day = datetime.fromisoformat(start).astimezone(zones[branch]).date()
+                if doctor in doctors and today <= day <= today + self.client.horizon:
+                    ops.append((PartnerOpKind.PUBLISH_SLOTS, slots_subject(doctor, day), {}))
+        return ops
+
+    async def _concerns(
+        self, session: AsyncSession, booking_id: int, mapped_doctor: bool, report: PlanReport
+    ) -> bool:
+        """Whether the booking is the partner's business (see `Scope`); a booking that should
+        be but whose doctor is not mapped is counted as unmapped."""
+        scope = self.client.scope
+        if scope is Scope.DOCTOR:
+            report.unmapped += not mapped_doctor
+            return mapped_doctor
+        booking = await session.get(Booking, booking_id)
+        if booking is None:
+            return False
+        if scope is Scope.PATIENT:
+            return booking.patient_id in self.maps[MappingKind.PATIENT]
+        if booking.service_id not in self.maps[MappingKind.SERVICE]:
+            return False  # the clinic's own patients' visits: none of the payer's business
+        report.unmapped += not mapped_doctor
+        return mapped_doctor
+
+
+async def _queued(session: AsyncSession, partner: Channel, subject: str) -> bool:
+    """Whether an operation of this subject waits untouched (it will read today's state)."""
+    found = await session.execute(
+        select(col(PartnerOperation.id)).where(
+            col(PartnerOperation.partner) == partner,
+            col(PartnerOperation.subject) == subject,
+            col(PartnerOperation.status) == PartnerOpStatus.PENDING,
+        )
+    )
+    return found.first() is not None
+
+
+async def queue_publish(
+    session: AsyncSession, partner: Channel, doctor_id: int, day: date, key: str, now: datetime
+) -> bool:
+    """Queue a day of a doctor's slots for publishing unless already queued."""
+    subject = slots_subject(doctor_id, day)
+    if await _queued(session, partner, subject):
+        return False
+    inserted = await session.execute(
+        insert_or_skip(session, PartnerOperation, "partner", "key")
+        .values(
+            partner=partner,
+            key=f"{key}:{subject}"[:100],
+            kind=PartnerOpKind.PUBLISH_SLOTS,
+            subject=subject,
+            payload={},
+            status=PartnerOpStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .returning(col(PartnerOperation.id))
+    )
+    return inserted.first() is not None
