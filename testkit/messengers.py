@@ -18,7 +18,7 @@ from bot.telegram.routes import SECRET_HEADER
 from bot.whatsapp.routes import PATH as WHATSAPP
 from core.db.database import Database
 from core.models import Booking
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import FakeTwilio, inbound_whatsapp, sign
 
 PUBLIC = "https://clinic.example"

@@ -1,13 +1,12 @@
-"""A small clinic mapped onto a fake Docplanner, and the engine's sync over it; a time in
-Warsaw, a booking made here, and the partner's id of a booking, for the sync's tests."""
+"""A small clinic mapped onto a fake Docplanner, and the engine's sync over it; a booking
+made here, and the partner's id of a booking, for the sync's tests."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import httpx
 from aiohttp.test_utils import TestServer
@@ -26,11 +25,10 @@ from core.partners.sync import PartnerSync, SyncPolicy
 from core.vocab import Channel, MappingKind
 from partners.docplanner import DocplannerAccount, DocplannerClient
 from testkit.factories import SmallClinic, small_clinic
-from testkit.fakes.docplanner import CLIENT_ID, CLIENT_SECRET, FakeDocplanner
+from testkit.fakes.docplanner.server import CLIENT_ID, CLIENT_SECRET, FakeDocplanner
 
 ZL = Channel.ZNANYLEKARZ
 CONSULT_SERVICE = "45"  # the dictionary's id of a consultation
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @dataclass
@@ -95,11 +93,6 @@ async def docplanner_rig(
             address=address,
         )
     await server.close()
-
-
-def warsaw_at(clock, days: int, hh: int, mm: int = 0) -> datetime:
-    day = clock.now().date() + timedelta(days=days)
-    return datetime.combine(day, time(hh, mm), tzinfo=WARSAW)
 
 
 async def book_here(rig, pid: int, at: datetime):

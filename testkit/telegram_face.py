@@ -19,7 +19,7 @@ from bot.telegram.lifecycle import Session
 from bot.telegram.routes import SECRET_HEADER
 from core.db.database import Database
 from core.models import InboundMessage
-from testkit.fakes.telegram import TOKEN, Call, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, Call, FakeTelegram
 
 SECRET = "webhook-Secret_0123456789"
 PUBLIC = "https://clinic.example"

@@ -23,7 +23,7 @@ import core.models  # noqa: F401
 from core.clock import FrozenClock
 from core.db.database import Database, create_engine
 from migrations.apply import upgrade
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import FakeTwilio
 
 # A Tuesday morning in Warsaw's winter time.

@@ -13,7 +13,7 @@ from edge.twilio_rest import RetryPolicy
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
 from testkit.factories import SmallClinic, small_clinic
-from testkit.fakes.telegram import TOKEN, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from testkit.messengers import PUBLIC, SECRET, Client, no_sleep
 

@@ -16,7 +16,7 @@ from core.db.database import Database
 from core.models import Patient
 from core.vocab import BookingStatus, Channel
 from testkit.factories import SmallClinic
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import FakeTwilio
 from testkit.messengers import (
     PUBLIC,

@@ -23,7 +23,7 @@ from core.messaging.reminders import ReminderPlanner, ReminderRules, default_rul
 from core.vocab import BookingStatus, Channel, CommunicationStatus
 from edge.twilio_rest import RetryPolicy, TwilioAccount, TwilioClient, open_client
 from frontdesk.keys import SETTINGS
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,

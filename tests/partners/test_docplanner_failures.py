@@ -15,8 +15,8 @@ from core.models import Booking, PartnerBooking, PartnerOperation
 from core.partners.sync import SyncReport
 from core.schedule.search import SlotQuery, SlotSearch
 from core.vocab import BookingStatus, Channel, PartnerOpKind, PartnerOpStatus
-from testkit.factories import adult
-from testkit.partner_setup import ZL, book_here, docplanner_rig, remote_id_of, warsaw_at
+from testkit.factories import adult, warsaw_at
+from testkit.partner_setup import ZL, book_here, docplanner_rig, remote_id_of
 
 
 async def test_a_refusal_waits_for_staff_who_retry_or_discard_it(db, clock):

@@ -21,15 +21,8 @@ from core.models import (
 from core.schedule.search import SlotSearch
 from core.vocab import BookingStatus, Channel, ContactKind, EventKind
 from partners.docplanner import parse_notice
-from testkit.factories import adult
-from testkit.partner_setup import (
-    CONSULT_SERVICE,
-    ZL,
-    book_here,
-    docplanner_rig,
-    remote_id_of,
-    warsaw_at,
-)
+from testkit.factories import adult, warsaw_at
+from testkit.partner_setup import CONSULT_SERVICE, ZL, book_here, docplanner_rig, remote_id_of
 
 PORTAL_PATIENT = {
     "name": "Jan",

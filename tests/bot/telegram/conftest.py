@@ -15,7 +15,7 @@ from core.db.database import Database
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
 from testkit.factories import small_clinic
-from testkit.fakes.telegram import TOKEN, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 from testkit.telegram_face import PUBLIC, SECRET, Client, MakeClient
 
 

@@ -18,7 +18,7 @@ from core.clock import FrozenClock
 from core.db.database import Database
 from frontdesk.services import build_services
 from frontdesk.settings import load_settings
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.telegram_face import MakeClient, inbound_rows, post, sends, telegram_bot
 
 

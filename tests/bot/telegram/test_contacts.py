@@ -7,7 +7,8 @@ from bot.keys import DIALOG
 from core.models import Contact
 from core.patients.linking import IssuedCode
 from core.vocab import ContactKind
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 from testkit.telegram_face import Client, sends
 from tests.conftest import NOW
 

@@ -7,7 +7,8 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 from testkit.telegram_face import telegram_bot
 
 

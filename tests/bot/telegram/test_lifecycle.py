@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.telegram_face import PUBLIC, SECRET, WEBHOOK, Client, MakeClient, our_logs
 
 

@@ -10,7 +10,8 @@ from aiogram.methods import SendMessage
 
 from bot.telegram.outbox import Outbox, Sent
 from core.db.database import Database
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 from testkit.telegram_face import Client, inbound_rows, our_logs, post, telegram_bot, traffic
 
 

@@ -7,7 +7,8 @@ from aiogram.types import Update
 
 from bot.telegram.polling import MAX_ATTEMPTS, Poller
 from core.db.database import Database
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 from testkit.telegram_face import MakeClient, inbound_rows, sends, telegram_bot
 
 

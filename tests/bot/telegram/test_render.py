@@ -9,7 +9,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeybo
 from bot.chat import Attachment, Button, Reply
 from bot.telegram.outbox import Outbox, Sent
 from bot.telegram.render import CONTACT_PROMPT, render, split_text
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 from testkit.telegram_face import telegram_bot
 
 

@@ -11,7 +11,8 @@ from aiogram.types import Update
 from bot.chat import MAX_TEXT_CHARS
 from bot.telegram.translate import translate
 from core.vocab import Channel
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 
 
 def incoming_of(update: dict[str, Any]) -> Any:

@@ -14,7 +14,8 @@ import pytest
 from bot.telegram.keys import SENDS
 from bot.telegram.routes import SECRET_HEADER
 from core.db.database import Database
-from testkit.fakes.telegram import PATIENT_ID, FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.telegram.updates import PATIENT_ID
 from testkit.telegram_face import (
     SECRET,
     WEBHOOK,

@@ -36,7 +36,7 @@ from frontdesk.keys import SETTINGS
 from frontdesk.settings import load_settings
 from testkit.dashboard import WEDNESDAY_8, book, refused_visit
 from testkit.factories import adult
-from testkit.fakes.telegram import TOKEN, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, PATIENT
 from testkit.messengers import PUBLIC, SECRET, Client, TelegramChat
 from testkit.partner_setup import docplanner_rig
