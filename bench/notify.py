@@ -33,7 +33,7 @@ from core.clock import SystemClock
 from core.db.database import Database
 from core.vocab import NotificationStatus
 from migrations.apply import upgrade_async
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.notify_load import due_reminders, in_doubt, per_chat, run_workers, worker_env
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -48,7 +48,7 @@ from core.db.database import Database
 from edge.i18n import Texts
 from frontdesk.demo.seed import seed_demo
 from migrations.apply import upgrade_async
-from testkit.fakes.telegram import TOKEN, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 
 SECRET = "bench-webhook-secret"  # noqa: S105 (a fake, for the loopback run only)
 REPLY_LIMIT = 30.0  # seconds a chat waits for the bot's answer before it gives up

@@ -1,19 +1,35 @@
-"""A small clinic for the tests: one branch, two doctors, four services, two weeks of slots."""
+"""A small clinic for the tests: one branch, two doctors, four services, two weeks of slots;
+patients, a local time in Warsaw, and the rows a booking writes, counted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clinic.structure import StructureWriter
 from core.clock import Clock
 from core.db.database import Database
-from core.models import Branch, Clinic, Doctor, Room, Service
+from core.models import (
+    Booking,
+    BookingChange,
+    Branch,
+    Clinic,
+    Doctor,
+    Hold,
+    Occupancy,
+    OutboxEvent,
+    Room,
+    Service,
+)
 from core.patients.cards import PatientDraft, PatientService
 from core.schedule.templates import ScheduleService
 from core.vocab import Availability, ContactKind, Sex
+
+WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @dataclass
@@ -181,3 +197,19 @@ async def consultants(
     built = await db.write(work)
     await ScheduleService(db, clock).regenerate(today, today + timedelta(days=days))
     return built
+
+
+def warsaw_at(clock, days: int, hh: int, mm: int = 0) -> datetime:
+    day = clock.now().date() + timedelta(days=days)
+    return datetime.combine(day, time(hh, mm), tzinfo=WARSAW)
+
+
+async def row_counts(db) -> dict[str, int]:
+    """How many bookings, changes, cells, outbox events and holds the database holds."""
+    async with db.read() as session:
+        return {
+            model.__name__: (
+                await session.execute(select(func.count()).select_from(model))
+            ).scalar_one()
+            for model in (Booking, BookingChange, Occupancy, OutboxEvent, Hold)
+        }

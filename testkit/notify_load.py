@@ -23,7 +23,7 @@ from core.messaging.reminder_rules import ReminderRules, RuleDraft
 from core.models import Notification
 from core.vocab import Channel, NotificationStatus, PatientEvent, RuleKind
 from testkit.factories import small_clinic
-from testkit.fakes.telegram import TOKEN, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 
 FIRST_CHAT = 100_000
 WORKER = str(Path(sys.executable).with_name("frontdesk"))

@@ -1,25 +1,31 @@
-"""A small clinic mapped onto a fake Docplanner, and the engine's sync over it."""
+"""A small clinic mapped onto a fake Docplanner, and the engine's sync over it; a booking
+made here, and the partner's id of a booking, for the sync's tests."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+from sqlmodel import col
 
+from core.actors import Actor
+from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
+from core.models import PartnerBooking
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
 from core.partners.sync import PartnerSync, SyncPolicy
 from core.vocab import Channel, MappingKind
 from partners.docplanner.client import DocplannerAccount, DocplannerClient
 from testkit.factories import SmallClinic, small_clinic
-from testkit.fakes.docplanner import CLIENT_ID, CLIENT_SECRET, FakeDocplanner
+from testkit.fakes.docplanner.server import CLIENT_ID, CLIENT_SECRET, FakeDocplanner
 
 ZL = Channel.ZNANYLEKARZ
 CONSULT_SERVICE = "45"  # the dictionary's id of a consultation
@@ -87,3 +93,21 @@ async def docplanner_rig(
             address=address,
         )
     await server.close()
+
+
+async def book_here(rig, pid: int, at: datetime):
+    c = rig.clinic
+    return await rig.booking.book(
+        Actor.patient(pid, Channel.TELEGRAM), VisitRequest(pid, c.consult.id, c.internist.id, at)
+    )
+
+
+async def remote_id_of(rig, booking_id: int):
+    async with rig.db.read() as session:
+        return (
+            await session.execute(
+                select(col(PartnerBooking.remote_id)).where(
+                    col(PartnerBooking.booking_id) == booking_id
+                )
+            )
+        ).scalar()

@@ -1,5 +1,5 @@
-"""A running app over the two-branch desk, with a bearer token per role, for the staff
-API's tests."""
+"""A running app over the two-branch desk, with a bearer token per role, and signing in
+through the login form with its CSRF token; for the staff API's tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
 from core.actors import Actor
 from core.booking.placement import VisitRequest
@@ -20,14 +21,16 @@ from core.vocab import Channel
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
+from frontdesk.staff_auth import SESSION_COOKIE, SIGNER
 from testkit.factories import adult
-from testkit.staff_desk import FAST_HASHER, Desk, desk
+from testkit.staff_desk import FAST_HASHER, PASSWORD, Desk, desk
 
 Client = TestClient[web.Request, Any]
 
 # Wednesday 2 December 2026, 09:00 and 10:00 in Warsaw (UTC+1).
 NINE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 TEN = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+LOGIN_CSRF = "login-form-token"
 
 
 @dataclass
@@ -98,3 +101,20 @@ async def seed(db: Database, clock: FrozenClock) -> Seeded:
     assert a.id is not None
     assert b.id is not None
     return Seeded(staff, tokens, patient_id, a.id, b.id)
+
+
+def anonymous_session(world: World) -> None:
+    """What the login page leaves in the browser: a session with the form's CSRF token."""
+    signer = world.client.app[SIGNER]
+    world.client.session.cookie_jar.update_cookies(
+        {SESSION_COOKIE: signer.dumps({"c": LOGIN_CSRF})}, URL(str(world.client.make_url("/")))
+    )
+
+
+async def log_in(world: World, login: str = "reg", password: str = PASSWORD, **form: str):
+    anonymous_session(world)
+    return await world.client.post(
+        "/staff/login",
+        data={"login": login, "password": password, "csrf_token": LOGIN_CSRF, **form},
+        allow_redirects=False,
+    )

@@ -1,5 +1,6 @@
 """Fixtures: a fresh database per test on SQLite and, when TEST_DATABASE_URL is set,
-on PostgreSQL; each run creates its own databases from the migrations and drops them."""
+on PostgreSQL; each run creates its own databases from the migrations and drops them; and the
+fake Bot API and fake Twilio on loopback, for the tests of more than one folder."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pytest_aiohttp import AiohttpServer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +23,8 @@ import core.models  # noqa: F401
 from core.clock import FrozenClock
 from core.db.database import Database, create_engine
 from migrations.apply import upgrade
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.twilio import FakeTwilio
 
 # A Tuesday morning in Warsaw's winter time.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
@@ -88,3 +92,17 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(NOW)
+
+
+@pytest.fixture
+async def telegram(aiohttp_server: AiohttpServer) -> FakeTelegram:
+    fake = FakeTelegram()
+    fake.base_url = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
+    return fake
+
+
+@pytest.fixture
+async def twilio(aiohttp_server: AiohttpServer) -> FakeTwilio:
+    fake = FakeTwilio()
+    fake.base_url = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
+    return fake

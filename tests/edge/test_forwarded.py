@@ -8,9 +8,8 @@ from pytest_aiohttp import AiohttpClient
 from core.clock import FrozenClock
 from core.db.database import Database
 from edge.forwarded import client_address, networks
-from testkit.staff_api import World, start_world
+from testkit.staff_api import LOGIN_CSRF, World, anonymous_session, start_world
 from testkit.staff_desk import PASSWORD
-from tests.frontdesk.test_staff_auth import LOGIN_CSRF, anonymous_session
 
 PROXIES = networks("10.0.0.0/8, 192.0.2.7, 2001:db8::/32")
 

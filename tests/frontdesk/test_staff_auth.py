@@ -10,12 +10,11 @@ from yarl import URL
 from core.clock import FrozenClock
 from core.db.database import Database
 from frontdesk import keys
-from frontdesk.staff_auth import SESSION_COOKIE, SIGNER
-from testkit.staff_api import World, start_world
+from frontdesk.staff_auth import SESSION_COOKIE
+from testkit.staff_api import LOGIN_CSRF, World, log_in, start_world
 from testkit.staff_desk import PASSWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-LOGIN_CSRF = "login-form-token"
 
 
 @pytest.fixture
@@ -23,23 +22,6 @@ async def world(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> World:
     return await start_world(aiohttp_client, database_url, db, clock)
-
-
-def anonymous_session(world: World) -> None:
-    """What the login page leaves in the browser: a session with the form's CSRF token."""
-    signer = world.client.app[SIGNER]
-    world.client.session.cookie_jar.update_cookies(
-        {SESSION_COOKIE: signer.dumps({"c": LOGIN_CSRF})}, URL(str(world.client.make_url("/")))
-    )
-
-
-async def log_in(world: World, login: str = "reg", password: str = PASSWORD, **form: str):
-    anonymous_session(world)
-    return await world.client.post(
-        "/staff/login",
-        data={"login": login, "password": password, "csrf_token": LOGIN_CSRF, **form},
-        allow_redirects=False,
-    )
 
 
 async def test_login_sets_a_signed_http_only_lax_cookie(world: World) -> None:

@@ -21,7 +21,7 @@ from core.vocab import Channel, MappingKind
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
 from testkit.factories import adult, small_clinic
-from testkit.fakes.docplanner import FakeDocplanner
+from testkit.fakes.docplanner.server import FakeDocplanner
 
 API_KEY = "agreed-with-docplanner-0123456789"
 ADDRESS = "1001/301/9001"

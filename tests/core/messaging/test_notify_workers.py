@@ -12,7 +12,7 @@ from pytest_aiohttp import AiohttpServer
 
 from core.messaging.notifications import DeliveryPolicy
 from core.vocab import NotificationStatus
-from testkit.fakes.telegram import FakeTelegram
+from testkit.fakes.telegram.server import FakeTelegram
 from testkit.notify_load import (
     FIRST_CHAT,
     due_reminders,

@@ -15,8 +15,7 @@ from core.calls.tasks import TaskService
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.vocab import CallbackReason, CallOutcome, TaskKind
-from testkit.staff_api import World, start_world
-from tests.frontdesk.test_staff_auth import log_in
+from testkit.staff_api import World, log_in, start_world
 
 
 @pytest.fixture

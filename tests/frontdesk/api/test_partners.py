@@ -16,8 +16,7 @@ from core.clock import FrozenClock
 from core.db.database import Database
 from core.vocab import Channel
 from testkit.partner_setup import Rig, docplanner_rig
-from testkit.staff_api import TEN, World, start_world
-from tests.frontdesk.test_staff_auth import log_in
+from testkit.staff_api import TEN, World, log_in, start_world
 
 ZL = "/partners/znanylekarz"
 

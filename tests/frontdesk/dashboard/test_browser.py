@@ -36,15 +36,14 @@ from frontdesk.app import create_app
 from frontdesk.faces import telegram_config
 from frontdesk.keys import SETTINGS
 from frontdesk.settings import load_settings
+from testkit.dashboard import WEDNESDAY_8, book, refused_visit
 from testkit.factories import adult
-from testkit.fakes.telegram import TOKEN, FakeTelegram
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, PATIENT
+from testkit.messengers import PUBLIC, SECRET, Client, TelegramChat
 from testkit.partner_setup import docplanner_rig
 from testkit.phone import Phone
-from testkit.staff_desk import PASSWORD, Desk, desk
-from tests.frontdesk.dashboard.test_pages import WEDNESDAY_8, book
-from tests.frontdesk.dashboard.test_partners import refused_visit
-from tests.journeys.test_journeys import PUBLIC, SECRET, Client, TelegramChat, telegram  # noqa: F401
+from testkit.staff_desk import PASSWORD, Desk
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
@@ -64,16 +63,11 @@ WAIT_MS = 10_000
 
 
 @pytest.fixture
-async def clinic(db: Database, clock: FrozenClock) -> Desk:
-    return await desk(db, clock)
-
-
-@pytest.fixture
 async def server(
     aiohttp_server: AiohttpServer,
     database_url: str,
     clock: FrozenClock,
-    telegram: FakeTelegram,  # noqa: F811
+    telegram: FakeTelegram,
     clinic: Desk,
 ) -> TestServer:
     settings = load_settings(
@@ -219,7 +213,7 @@ async def test_the_desk_answers_a_patient_who_asked_for_a_person(
     page: Page,
     server: TestServer,
     aiohttp_client: AiohttpClient,
-    telegram: FakeTelegram,  # noqa: F811
+    telegram: FakeTelegram,
     db: Database,
     clock: FrozenClock,
     clinic: Desk,

@@ -13,7 +13,6 @@ from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpClient
 
 from core.actors import Actor
-from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
@@ -22,14 +21,11 @@ from core.partners.desk import PartnerDesk
 from core.vocab import BookingStatus, Channel, MappingKind
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
-from testkit.factories import adult
+from testkit.dashboard import WEDNESDAY_8, Client, book, log_in, refused_visit
 from testkit.fakes.luxmed import PASSWORD as LUXMED_PASSWORD
 from testkit.fakes.luxmed import FakeLuxmed
 from testkit.partner_setup import Rig, docplanner_rig
 from testkit.staff_desk import Desk
-from tests.frontdesk.dashboard.test_pages import WEDNESDAY_8, Client, book, client, clinic, log_in
-
-__all__ = ["client", "clinic"]  # the fixtures, shared with the dashboard's other tests
 
 PAGE = "/staff/partners/znanylekarz"
 
@@ -41,19 +37,6 @@ async def rig(clinic: Desk, db: Database, clock: FrozenClock) -> AsyncIterator[R
         await rig.sync.publish_all(Channel.ZNANYLEKARZ)
         await rig.settle()
         yield rig
-
-
-async def refused_visit(rig: Rig, clinic: Desk, db: Database, clock: FrozenClock, n: int) -> None:
-    c = clinic.clinic
-    assert c.consult.id is not None
-    assert c.internist.id is not None
-    patient = await adult(db, clock, n)
-    await rig.booking.book(
-        Actor.patient(patient, Channel.TELEGRAM),
-        VisitRequest(patient, c.consult.id, c.internist.id, WEDNESDAY_8 + timedelta(hours=n)),
-    )
-    rig.fake.fail_next(422)
-    await rig.settle()
 
 
 async def test_an_admin_sends_a_refusal_again_or_gives_it_up(

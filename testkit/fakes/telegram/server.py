@@ -1,26 +1,10 @@
-"""A fake Telegram Bot API server: the real transport (HTTP, aiogram's own session and error
-mapping) against a server that keeps Telegram's contract (docs/PLATFORMS.md).
-
-- `/bot{token}/{method}`, form (urlencoded or multipart, nested objects as
-  JSON-encoded fields, files by `attach://`), JSON or query parameters;
-- a wrong token is 401, an unknown method 404, answers are
-  `{"ok": true, "result": ...}` or `{"ok": false, "error_code", "description"}`;
-- limits enforced as Telegram does: text 1-4096 (UTF-16 units), callback_data
-  1-64 bytes, webhook secret `[A-Za-z0-9_-]{1,256}`, HTTPS webhook URLs,
-  `getUpdates` refused (409) while a webhook is set;
-- every call is recorded (`calls`, `calls_of`), failures can be queued
-  (`fail_next`), chats can block the bot (`blocked`); with `throttle`, sends
-  beyond 30 a second or 1 a second per chat get 429 with `retry_after`;
-- builders of realistic updates (`text_update`, `start_update`,
-  `contact_update`, `callback_update`) with increasing `update_id`s, and a
-  queue for `getUpdates` (long polling wakes up when one is queued).
-"""
+"""The fake Telegram Bot API server (see the package's docstring for its contract): the
+calls recorded, failures queued, limits enforced, the methods the app uses answered."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import re
 import time
 from collections import defaultdict, deque
@@ -30,24 +14,20 @@ from typing import Any
 
 from aiohttp import web
 
+from testkit.fakes.telegram.updates import DATE, UpdateBuilders
+from testkit.fakes.telegram.wire import (
+    TelegramError,
+    check_markup,
+    error,
+    private_chat,
+    read_params,
+)
+
 TOKEN = "123456789:AAE-fake_Token-for-tests-only"
-PATIENT_ID = 555_000_111
 WAIT_LIMIT = 5.0  # seconds a test waits for a call the app makes in the background
 OVERALL_PER_SECOND = 30  # Telegram's broadcast limit, as documented
 PER_CHAT_SECONDS = 1.0  # one message a second to one chat
-DATE = 1_796_108_400  # 2026-12-01T07:00:00Z, the tests' NOW
 
-_JSON_FIELDS = {
-    "reply_markup",
-    "allowed_updates",
-    "entities",
-    "caption_entities",
-    "link_preview_options",
-    "reply_parameters",
-}
-_INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
-_BOOL_FIELDS = {"drop_pending_updates", "show_alert", "disable_notification", "protect_content"}
-_INT = re.compile(r"-?\d+")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -71,15 +51,8 @@ class Failure:
     parameters: dict[str, Any] | None = None
 
 
-class TelegramError(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
 @dataclass
-class FakeTelegram:
+class FakeTelegram(UpdateBuilders):
     token: str = TOKEN
     max_poll_wait: float = 2.0  # a long poll is held at most this long (Telegram: `timeout`)
     base_url: str = ""  # set once served
@@ -128,7 +101,7 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         try:
-            params = await _params(request)
+            params = await read_params(request)
         except (ValueError, UnicodeDecodeError):
             params = None
         call = Call(method, params or {}, status=0)  # recorded on arrival: a long poll shows
@@ -145,28 +118,28 @@ class FakeTelegram:
         self, request: web.Request, call: Call, params: dict[str, Any] | None
     ) -> web.Response:
         if params is None:
-            return _error(400, "Bad Request: can't parse parameters")
+            return error(400, "Bad Request: can't parse parameters")
         if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
+            return error(401, "Unauthorized")
         name = call.method.lower()
         if name not in self._methods and name != "getupdates":
-            return _error(404, "Not Found")
+            return error(404, "Not Found")
         if self.throttle and name in ("sendmessage", "senddocument"):
             wait = self._over_limit(params.get("chat_id"))
             if wait:
                 self.throttled += 1
-                return _error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+                return error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         queued = self._failures[name]
         if queued:
             failure = queued.popleft()
-            return _error(failure.status, failure.description, failure.parameters)
+            return error(failure.status, failure.description, failure.parameters)
         try:
             if name == "getupdates":
                 result: Any = await self._get_updates(params)
             else:
                 result = self._methods[name](params)
         except TelegramError as exc:
-            return _error(exc.status, exc.description)
+            return error(exc.status, exc.description)
         return web.json_response({"ok": True, "result": result})
 
     def _over_limit(self, chat_id: Any) -> int:
@@ -229,84 +202,7 @@ class FakeTelegram:
         self.updates.append(update)
         self._notify()
 
-    # -- update builders -------------------------------------------------------------------
-
-    def user(self, user_id: int = PATIENT_ID, language_code: str | None = "pl") -> dict[str, Any]:
-        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Jan"}
-        if language_code is not None:
-            user["language_code"] = language_code
-        return user
-
-    def message_update(
-        self,
-        *,
-        user_id: int = PATIENT_ID,
-        chat: dict[str, Any] | None = None,
-        language_code: str | None = "pl",
-        **content: Any,
-    ) -> dict[str, Any]:
-        """An update with a message from the patient; `content` is e.g. `text=...`."""
-        message = {
-            "message_id": next(self._message_ids),
-            "from": self.user(user_id, language_code),
-            "chat": chat or {"id": user_id, "type": "private", "first_name": "Jan"},
-            "date": DATE,
-            **content,
-        }
-        return {"update_id": next(self._update_ids), "message": message}
-
-    def text_update(self, text: str, **kwargs: Any) -> dict[str, Any]:
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            command = text.split(" ", 1)[0]
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return self.message_update(**content, **kwargs)
-
-    def start_update(self, payload: str | None = None, **kwargs: Any) -> dict[str, Any]:
-        """What a deep link `t.me/<bot>?start=PAYLOAD` sends."""
-        return self.text_update("/start" + (f" {payload}" if payload else ""), **kwargs)
-
-    def contact_update(
-        self,
-        phone: str,
-        *,
-        contact_user_id: int | None = PATIENT_ID,
-        user_id: int = PATIENT_ID,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """A shared contact: the patient's own (`contact_user_id == user_id`) or a forwarded one."""
-        contact: dict[str, Any] = {"phone_number": phone, "first_name": "Jan"}
-        if contact_user_id is not None:
-            contact["user_id"] = contact_user_id
-        return self.message_update(contact=contact, user_id=user_id, **kwargs)
-
-    def callback_update(
-        self, data: str, *, user_id: int = PATIENT_ID, language_code: str | None = "pl"
-    ) -> dict[str, Any]:
-        """A press of an inline button on a message the bot sent earlier (known to this fake)."""
-        chat = {"id": user_id, "type": "private", "first_name": "Jan"}
-        markup = {"inline_keyboard": [[{"text": "…", "callback_data": data}]]}
-        message = self._store_message(chat, text="…", reply_markup=markup)
-        query_id = f"{self.bot_id}{next(self._query_ids):08d}"
-        self._open_queries.add(query_id)
-        query = {
-            "id": query_id,
-            "from": self.user(user_id, language_code),
-            "message": message,
-            "chat_instance": "-7600000000000000001",
-            "data": data,
-        }
-        return {"update_id": next(self._update_ids), "callback_query": query}
-
     # -- the methods -------------------------------------------------------------------
-
-    def _me(self) -> dict[str, Any]:
-        return {
-            "id": self.bot_id,
-            "is_bot": True,
-            "first_name": "Frontdesk",
-            "username": "frontdesk_test_bot",
-        }
 
     def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -325,8 +221,8 @@ class FakeTelegram:
             raise TelegramError(400, "Bad Request: message is too long")
         if params.get("parse_mode") not in (None, "HTML", "Markdown", "MarkdownV2"):
             raise TelegramError(400, f"Bad Request: unsupported parse_mode {params['parse_mode']}")
-        markup = _check_markup(params.get("reply_markup"))
-        return self._store_message(_private(chat_id), text=text, reply_markup=markup)
+        markup = check_markup(params.get("reply_markup"))
+        return self._store_message(private_chat(chat_id), text=text, reply_markup=markup)
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat(params)
@@ -348,15 +244,17 @@ class FakeTelegram:
         }
         if caption:
             content["caption"] = caption
-        markup = _check_markup(params.get("reply_markup"))
-        return self._store_message(_private(chat_id), message_id=n, reply_markup=markup, **content)
+        markup = check_markup(params.get("reply_markup"))
+        return self._store_message(
+            private_chat(chat_id), message_id=n, reply_markup=markup, **content
+        )
 
     def _edit_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (self._chat(params), int(params.get("message_id") or 0))
         message = self.messages.get(key)
         if message is None:
             raise TelegramError(400, "Bad Request: message to edit not found")
-        markup = _check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         if markup == message.get("reply_markup"):
             raise TelegramError(400, _NOT_MODIFIED)
         if markup is None:
@@ -433,89 +331,3 @@ class FakeTelegram:
         if chat_id in self.blocked:
             raise TelegramError(403, "Forbidden: bot was blocked by the user")
         return chat_id
-
-    def _store_message(self, chat: dict[str, Any], **content: Any) -> dict[str, Any]:
-        message_id = content.pop("message_id", None) or next(self._message_ids)
-        message: dict[str, Any] = {
-            "message_id": message_id,
-            "from": self._me(),
-            "chat": chat,
-            "date": DATE,
-        }
-        message.update({k: v for k, v in content.items() if v is not None})
-        if "inline_keyboard" not in (message.get("reply_markup") or {}):
-            message.pop("reply_markup", None)  # only inline keyboards stay on a message
-        self.messages[(chat["id"], message_id)] = message
-        return message
-
-
-def _private(chat_id: int) -> dict[str, Any]:
-    return {"id": chat_id, "type": "private", "first_name": "Jan"}
-
-
-def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    if parameters:
-        body["parameters"] = parameters
-    return web.json_response(body, status=status)
-
-
-def _check_markup(markup: Any) -> dict[str, Any] | None:
-    """Telegram's checks of a reply_markup: callback_data 1-64 bytes, button texts present."""
-    if markup is None:
-        return None
-    if not isinstance(markup, dict):
-        raise TelegramError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if not button.get("text"):
-                raise TelegramError(400, "Bad Request: text buttons are unallowed")
-            data = button.get("callback_data")
-            if data is not None and not 1 <= len(data.encode()) <= 64:
-                raise TelegramError(400, "Bad Request: BUTTON_DATA_INVALID")
-    for row in markup.get("keyboard", []):
-        for button in row:
-            text = button if isinstance(button, str) else button.get("text")
-            if not text:
-                raise TelegramError(400, "Bad Request: keyboard button text is empty")
-    return markup
-
-
-async def _params(request: web.Request) -> dict[str, Any]:
-    """The call's parameters however they came, decoded as Telegram decodes them."""
-    params: dict[str, Any] = dict(request.query)
-    files: dict[str, dict[str, Any]] = {}
-    if request.content_type == "application/json":
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ValueError("a JSON body must be an object")
-        params.update(body)
-    elif request.can_read_body:
-        form = await request.post()
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                files[key] = {
-                    "filename": value.filename,
-                    "content": value.file.read(),
-                    "content_type": value.content_type,
-                }
-            else:
-                params[key] = value
-    for key, value in list(params.items()):
-        if isinstance(value, str):
-            params[key] = _decode(key, value, files)
-    for key, file in files.items():  # a file sent directly under the parameter's own name
-        params.setdefault(key, file)
-    return params
-
-
-def _decode(key: str, value: str, files: dict[str, dict[str, Any]]) -> Any:
-    if value.startswith("attach://") and value[len("attach://") :] in files:
-        return files.pop(value[len("attach://") :])
-    if key in _JSON_FIELDS:
-        return json.loads(value)
-    if key in _BOOL_FIELDS and value in ("true", "false"):
-        return value == "true"
-    if key in _INT_FIELDS and _INT.fullmatch(value):
-        return int(value)
-    return value

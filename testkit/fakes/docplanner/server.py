@@ -1,210 +1,28 @@
-"""A fake Docplanner (ZnanyLekarz) Integrations API on loopback, keeping its contract
-(PLATFORMS.md):
-
-- `POST /oauth/v2/token` with client credentials (HTTP Basic or form fields),
-  `grant_type=client_credentials`; a bearer token valid `expires_in` seconds; any
-  other token is 401 `{"message": "Invalid credentials."}`; `expire_tokens()` makes
-  the issued ones stale;
-- `/api/v3/integration`: facilities, doctors with addresses, the service dictionary,
-  address services; `PUT .../slots` replaces one day's work periods (400 across days
-  or beyond 12 weeks), `DELETE .../slots/{day}`; `POST .../slots/{start}/book` (404
-  when no free work period covers it), `DELETE .../bookings/{id}` (204),
-  `POST .../bookings/{id}/move` (201 with a NEW id, 409 if cancelled or moved);
-  `GET /notifications/multiple?limit=` hands out queued notifications once;
-- a write limit per minute with `X-RateLimit-*` headers, 429 beyond;
-- failures on demand: `fail_next(status, n, retry_after=)`, `down = True` (503 to
-  everything), `delay` seconds before every answer (slow, or a timeout).
-
-It keeps its state (`bookings`, `slots`) for the tests to assert on.
-"""
+"""The fake Docplanner Integrations API on loopback (see the package's docstring for its
+contract): OAuth tokens, the calendars' slots and bookings, notifications pulled once, the
+write limit and the failures on demand, over the portal's state."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import secrets
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from core.clock import Clock
+from testkit.fakes.docplanner.portal import FACILITY, FakeAddress, FakeBooking, Portal
 
 CLIENT_ID = "frontdesk-test"
 CLIENT_SECRET = "s3cret-" + "x" * 20
-FACILITY = "1001"
 MEDIA_TYPE = "application/vnd.docplanner+json"
 
 
-@dataclass
-class FakeAddress:
-    facility: str
-    doctor: str
-    address: str
-    name: str
-    services: dict[str, str] = field(default_factory=dict)  # address_service_id → service_id
-
-    @property
-    def id(self) -> str:
-        return f"{self.facility}/{self.doctor}/{self.address}"
-
-
-@dataclass
-class FakeBooking:
-    id: str
-    address: FakeAddress
-    start: datetime
-    end: datetime
-    address_service_id: str
-    patient: dict[str, Any]
-    status: str = "booked"  # booked, cancelled, moved
-    source: str = "integration"  # or "patient": booked on the portal
-
-    @property
-    def ref(self) -> str:
-        return f"{self.address.id}/{self.id}"
-
-
-class FakeDocplanner:
-    def __init__(self, clock: Clock, *, writes_per_minute: int = 10_000) -> None:
-        self.clock = clock
-        self.writes_per_minute = writes_per_minute
-        self.addresses: dict[str, FakeAddress] = {}
-        self.dictionary: dict[str, str] = {}  # service_id → name
-        self.slots: dict[tuple[str, date], list[tuple[datetime, datetime]]] = {}
-        self.bookings: dict[str, FakeBooking] = {}
-        self.notifications: deque[dict[str, Any]] = deque()
-        self.tokens: set[str] = set()
-        self.down = False
-        self.delay = 0.0
-        self.requests: list[tuple[str, str]] = []
-        self._failures: deque[tuple[int, float | None]] = deque()
-        self._writes: deque[float] = deque()
-        self._ids = itertools.count(5001)
-        self.url = ""
-
-    # -- set-up and control ----------------------------------------------------------
-
-    def add_address(self, doctor: str, address: str, name: str, services: dict[str, str]) -> str:
-        """A doctor's calendar with its address services; its path `facility/doctor/address`."""
-        found = FakeAddress(FACILITY, doctor, address, name, dict(services))
-        self.addresses[found.id] = found
-        return found.id
-
-    def fail_next(self, status: int, n: int = 1, *, retry_after: float | None = None) -> None:
-        self._failures.extend([(status, retry_after)] * n)
-
-    def expire_tokens(self) -> None:
-        self.tokens.clear()
-
-    def active(self) -> list[FakeBooking]:
-        return [b for b in self.bookings.values() if b.status == "booked"]
-
-    def patient_books(
-        self, address_id: str, start: datetime, service_id: str, patient: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A patient books on the portal: the booking, and its `slot-booked` notification
-        (queued for pulling, and returned for pushing)."""
-        address = self.addresses[address_id]
-        address_service = next(a for a, s in address.services.items() if s == service_id)
-        booking = FakeBooking(
-            str(next(self._ids)),
-            address,
-            start,
-            start + timedelta(minutes=15),
-            address_service,
-            patient,
-            source="patient",
-        )
-        self.bookings[booking.id] = booking
-        return self._notify("slot-booked", booking)
-
-    def patient_cancels(self, booking_id: str) -> dict[str, Any]:
-        booking = self.bookings[booking_id]
-        booking.status = "cancelled"
-        return self._notify("booking-canceled", booking)
-
-    def patient_moves(self, booking_id: str, start: datetime) -> dict[str, Any]:
-        old = self.bookings[booking_id]
-        old.status = "moved"
-        new = FakeBooking(
-            str(next(self._ids)),
-            old.address,
-            start,
-            start + (old.end - old.start),
-            old.address_service_id,
-            old.patient,
-            source="patient",
-        )
-        self.bookings[new.id] = new
-        raw = {
-            "name": "booking-moved",
-            "created_at": self.clock.now().isoformat(),
-            "data": {
-                **self._where(new.address),
-                "old_visit_booking": {"id": old.id, "start_at": old.start.isoformat()},
-                "new_visit_booking": {"id": new.id, "start_at": new.start.isoformat()},
-            },
-        }
-        self.notifications.append(raw)
-        return raw
-
-    def slot_booking_request(
-        self, address_id: str, start: datetime, service_id: str, patient: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The blocking `slot-booking` event a portal booking sends before it is made."""
-        address = self.addresses[address_id]
-        address_service = next(a for a, s in address.services.items() if s == service_id)
-        booking = FakeBooking(
-            str(next(self._ids)), address, start, start + timedelta(minutes=15), address_service,
-            patient, status="pending", source="patient",
-        )  # fmt: skip
-        self.bookings[booking.id] = booking
-        return self._payload("slot-booking", booking)
-
-    def complete_booking(self, booking_id: str) -> dict[str, Any]:
-        """The portal makes the booking it asked about (`slot-booking` approved)."""
-        booking = self.bookings[booking_id]
-        booking.status = "booked"
-        return self._notify("slot-booked", booking)
-
-    def _where(self, address: FakeAddress) -> dict[str, Any]:
-        return {
-            "facility": {"id": address.facility},
-            "doctor": {"id": address.doctor},
-            "address": {"id": address.address},
-        }
-
-    def _payload(self, name: str, booking: FakeBooking) -> dict[str, Any]:
-        return {
-            "name": name,
-            "created_at": self.clock.now().isoformat(),
-            "data": {
-                **self._where(booking.address),
-                "visit_booking": {
-                    "id": booking.id,
-                    "start_at": booking.start.isoformat(),
-                    "end_at": booking.end.isoformat(),
-                    "patient": booking.patient,
-                    "address_service": {
-                        "id": booking.address_service_id,
-                        "service_id": booking.address.services[booking.address_service_id],
-                    },
-                },
-            },
-        }
-
-    def _notify(self, name: str, booking: FakeBooking) -> dict[str, Any]:
-        raw = self._payload(name, booking)
-        self.notifications.append(raw)
-        return raw
-
-    # -- the server ----------------------------------------------------------------------
+class FakeDocplanner(Portal):
+    """The portal's state served as Docplanner's Integrations API."""
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._gate])
