@@ -23,15 +23,14 @@ from edge.forwarded import forwarded_middleware, networks
 from edge.templates import environment
 from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
-from frontdesk.api import setup_api
 from frontdesk.delivery import open_senders
 from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
-from frontdesk.routes import setup_routes
+from frontdesk.public.routes import setup_public
+from frontdesk.public.smart import SMART_FEED, SmartFeed
 from frontdesk.services import build_services
 from frontdesk.settings import Settings
-from frontdesk.smart import SMART_FEED, SmartFeed, setup_smart_routes
-from frontdesk.staff_auth import setup_staff_auth
+from frontdesk.staff.routes import setup_staff
 from frontdesk.worker import Worker, default_jobs
 from ivr.flow import Ivr
 from ivr.keys import IVR
@@ -66,15 +65,13 @@ def create_app(
     )
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or SystemClock()
-    app[keys.TEMPLATES] = environment("frontdesk")  # the public pages
+    app[keys.TEMPLATES] = environment("frontdesk.public")  # the public pages
     app[keys.TWILIO_RETRY] = RetryPolicy()
-    setup_routes(app)
-    setup_staff_auth(app)
-    setup_api(app)
+    setup_public(app)
+    setup_staff(app)
     setup_bot(app, telegram_config(settings), settings.public_base_url)
     setup_ivr(app, voice_config(settings))
     partner_web.setup_partner_routes(app)
-    setup_smart_routes(app)
     app.cleanup_ctx.append(partners_ctx)
     app.cleanup_ctx.append(twilio_ctx)
     app.cleanup_ctx.append(_services_ctx)

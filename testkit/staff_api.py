@@ -21,7 +21,7 @@ from core.vocab import Channel
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
-from frontdesk.staff_auth import SESSION_COOKIE, SIGNER
+from frontdesk.staff.auth import SESSION_COOKIE, SIGNER
 from testkit.factories import adult
 from testkit.staff_desk import FAST_HASHER, PASSWORD, Desk, desk
 

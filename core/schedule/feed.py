@@ -2,7 +2,7 @@
 branch, and the free slots a patient may book through the public channels.
 
 The data only, in the engine's words; the SMART Scheduling Links rendering lives in
-the web face (frontdesk/smart.py). A slot is published when it is free and open to
+the web face (frontdesk/public/smart.py). A slot is published when it is free and open to
 the channel the feed's links lead to (the Telegram bot), so the feed honours each
 slot's availability exactly as the bot's own search does.
 """

@@ -1,5 +1,0 @@
-"""The staff dashboard: server-rendered pages for the registration desk under /staff/."""
-
-from frontdesk.dashboard.routes import setup_dashboard
-
-__all__ = ["setup_dashboard"]

@@ -1,0 +1,15 @@
+"""Every route of the public face, in one table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from frontdesk.public import smart, views
+
+
+def setup_public(app: web.Application) -> None:
+    app.router.add_get("/", views.index, name="index")
+    app.router.add_get("/healthz", views.healthz, name="healthz")
+    app.router.add_get("/api/v1/slots", views.slots, name="slots")
+    app.router.add_get("/smart/$bulk-publish", smart.manifest, name="smart_manifest")
+    app.router.add_get("/smart/{name}.ndjson", smart.feed_file, name="smart_file")

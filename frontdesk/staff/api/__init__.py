@@ -1,0 +1,40 @@
+"""The staff API under `/api/v1` (JSON; OpenAPI document at `/api/v1/openapi.json`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from frontdesk.staff.api import (
+    bookings,
+    callbacks,
+    calls,
+    escalations,
+    partners,
+    patients,
+    reminders,
+    reports,
+    schedules,
+    staff,
+    tasks,
+    waitlist,
+)
+from frontdesk.staff.api.openapi import Api
+
+MODULES = (
+    bookings,
+    patients,
+    escalations,
+    callbacks,
+    tasks,
+    calls,
+    waitlist,
+    reminders,
+    schedules,
+    reports,
+    staff,
+    partners,
+)
+
+
+def setup_api(app: web.Application) -> None:
+    Api([op for module in MODULES for op in module.routes.operations]).setup(app)

@@ -1,0 +1,229 @@
+"""`/api/v1/patients`: find and register cards, contacts, linking codes, unlinking, the
+export of all a patient's data and erasure on request. The desk's work: doctors see
+patients through their own bookings only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from core.desk.patient_records import PatientRecords
+from core.patients.cards import PatientDraft
+from core.vocab import ContactKind, Sex
+from frontdesk import keys
+from frontdesk.staff.api.models import Input, Output, Page, Paging, paged
+from frontdesk.staff.api.openapi import ADMIN, DESK, Api, Call
+
+routes = Api()
+TAG = "patients"
+LANGUAGES = ("pl", "uk", "ru", "en")
+
+
+class PatientQuery(Paging):
+    name: str | None = Field(default=None, max_length=100, description="Words of the name")
+    phone: str | None = Field(default=None, max_length=30, description="Digits of a phone")
+    pesel: str | None = Field(default=None, max_length=11, description="The whole PESEL")
+
+
+class ContactOut(Output):
+    id: int
+    kind: ContactKind
+    value: str
+    verified: bool
+    priority: int
+
+
+class PatientOut(Output):
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    sex: Sex | None
+    pesel: str | None
+    language: str
+    needs_verification: bool
+    created_at: datetime
+
+
+class PatientCard(PatientOut):
+    contacts: list[ContactOut]
+
+
+class PatientList(Page[PatientOut]):
+    pass
+
+
+class NewPatient(Input):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    birth_date: date | None = Field(default=None, ge=date(1900, 1, 1))
+    sex: Sex | None = None
+    pesel: str | None = Field(default=None, max_length=11)
+    language: str = Field(default="pl", pattern="^(pl|uk|ru|en)$")
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200)
+
+
+class NewContact(Input):
+    kind: ContactKind
+    value: str = Field(min_length=1, max_length=200)
+
+
+class LinkingCode(BaseModel):
+    code: str = Field(description="9 digits: the patient sends it to the bot to link a chat")
+    expires_at: datetime
+
+
+class PatientExport(BaseModel):
+    """Everything held about the patient, table by table."""
+
+    patient: dict[str, Any]
+    contacts: list[dict[str, Any]]
+    bookings: list[dict[str, Any]]
+    booking_history: list[dict[str, Any]]
+    waiting_list: list[dict[str, Any]]
+    conversations: list[dict[str, Any]]
+    escalations: list[dict[str, Any]]
+    escalation_messages: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+
+
+def records(request: web.Request) -> PatientRecords:
+    return request.app[keys.SERVICES].records
+
+
+async def _card(request: web.Request, patient_id: int) -> PatientCard:
+    patients = request.app[keys.SERVICES].patients
+    patient = await patients.get(patient_id)
+    contacts = await patients.contacts(patient_id)
+    return PatientCard(
+        **PatientOut.model_validate(patient).model_dump(),
+        contacts=[ContactOut.model_validate(c) for c in contacts],
+    )
+
+
+@routes.route(
+    "GET",
+    "/patients",
+    summary="Find patients' cards",
+    tag=TAG,
+    roles=DESK,
+    query=PatientQuery,
+    response=PatientList,
+)
+async def find_patients(call: Call) -> PatientList:
+    q = call.query_as(PatientQuery)
+    found = await records(call.request).find(
+        name=q.name, phone=q.phone, pesel=q.pesel, limit=q.limit, offset=q.offset
+    )
+    return paged(PatientList, found.patients, q, has_more=found.has_more)
+
+
+@routes.route(
+    "POST",
+    "/patients",
+    summary="Register a patient",
+    tag=TAG,
+    roles=DESK,
+    body=NewPatient,
+    response=PatientCard,
+    status=201,
+)
+async def register_patient(call: Call) -> PatientCard:
+    b = call.body_as(NewPatient)
+    contacts = {ContactKind.PHONE: b.phone, ContactKind.EMAIL: b.email}
+    patient = await call.request.app[keys.SERVICES].patients.register(
+        PatientDraft(
+            first_name=b.first_name,
+            last_name=b.last_name,
+            birth_date=b.birth_date,
+            sex=b.sex,
+            pesel=b.pesel,
+            language=b.language,
+            contacts={k: v for k, v in contacts.items() if v},
+        )
+    )
+    assert patient.id is not None
+    return await _card(call.request, patient.id)
+
+
+@routes.route(
+    "GET",
+    "/patients/{patient_id}",
+    summary="A patient's card with contacts",
+    tag=TAG,
+    roles=DESK,
+    response=PatientCard,
+)
+async def get_patient(call: Call) -> PatientCard:
+    return await _card(call.request, call.ids["patient_id"])
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/contacts",
+    summary="Add a contact",
+    tag=TAG,
+    roles=DESK,
+    body=NewContact,
+    response=PatientCard,
+    status=201,
+)
+async def add_contact(call: Call) -> PatientCard:
+    b = call.body_as(NewContact)
+    patient_id = call.ids["patient_id"]
+    await call.request.app[keys.SERVICES].patients.add_contact(patient_id, b.kind, b.value)
+    return await _card(call.request, patient_id)
+
+
+@routes.route(
+    "DELETE",
+    "/patients/{patient_id}/contacts/{contact_id}",
+    summary="Remove a contact (unlink a chat)",
+    tag=TAG,
+    roles=DESK,
+    response=None,
+)
+async def remove_contact(call: Call) -> None:
+    await records(call.request).remove_contact(call.ids["patient_id"], call.ids["contact_id"])
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/linking-code",
+    summary="A new 9-digit linking code",
+    tag=TAG,
+    roles=DESK,
+    response=LinkingCode,
+    status=201,
+)
+async def issue_linking_code(call: Call) -> LinkingCode:
+    issued = await call.request.app[keys.SERVICES].linking.issue(call.ids["patient_id"])
+    return LinkingCode(code=issued.code, expires_at=issued.expires_at)
+
+
+@routes.route(
+    "GET",
+    "/patients/{patient_id}/export",
+    summary="All the patient's data, as JSON",
+    tag=TAG,
+    roles=DESK,
+    response=PatientExport,
+)
+async def export_patient(call: Call) -> PatientExport:
+    return PatientExport.model_validate(await records(call.request).export(call.ids["patient_id"]))
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/erase",
+    summary="Erase the patient's data on request",
+    tag=TAG,
+    roles=ADMIN,
+    response=None,
+)
+async def erase_patient(call: Call) -> None:
+    await records(call.request).erase(call.scope.actor, call.ids["patient_id"])

@@ -1,0 +1,86 @@
+"""Pages in the staff member's language: one jinja2 environment per language with the
+babel catalogs installed, dates formatted by babel in the branch's time zone.
+
+The language is the member's choice, kept in a cookie (set on the login page
+or from the menu), else the browser's preference, else Polish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from edge import templates
+from edge.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Texts,
+    pick_language,
+    translations,
+)
+
+LANGUAGE_COOKIE = "staff_language"
+
+# Pages are only ever for the signed-in desk: never cached, never framed, scripts from us only.
+HEADERS: Mapping[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Templates:
+    """The dashboard's templates, compiled once per language."""
+
+    def __init__(self) -> None:
+        self._environments = {language: _environment(language) for language in LANGUAGES}
+
+    def render(self, language: str, name: str, context: Mapping[str, Any]) -> str:
+        environment = self._environments.get(language) or self._environments[DEFAULT_LANGUAGE]
+        return environment.get_template(name).render(context)
+
+
+TEMPLATES = web.AppKey("dashboard_templates", Templates)
+
+
+def _environment(language: str) -> jinja2.Environment:
+    environment = templates.environment("frontdesk.staff.dashboard", extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True
+    )
+    environment.globals |= {"languages": LANGUAGE_NAMES, "fmt": Texts(language)}
+    environment.filters |= {"as_time": datetime.fromisoformat, "dict_without": _without}
+    return environment
+
+
+def _without(values: Mapping[str, str], name: str) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k != name}
+
+
+def language_of(request: web.Request) -> str:
+    """The member's chosen language, else the browser's first supported one, else Polish."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    for part in request.headers.get("Accept-Language", "").split(","):
+        language = pick_language(part.split(";")[0].strip())
+        if language is not None:
+            return language
+    return DEFAULT_LANGUAGE
+
+
+def page(request: web.Request, name: str, *, status: int = 200, **context: Any) -> web.Response:
+    """Render template `name` for this request, with the page chrome's context."""
+    language = language_of(request)
+    html = request.app[TEMPLATES].render(
+        language, name, {"lang": language, "path": request.path, **context}
+    )
+    return web.Response(text=html, status=status, content_type="text/html", headers=dict(HEADERS))

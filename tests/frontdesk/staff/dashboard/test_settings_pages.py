@@ -1,0 +1,58 @@
+"""The reminder rules as the desk reads them (frontdesk/staff/dashboard/settings_pages.py) over
+HTTP, on SQLite and PostgreSQL: a template previewed with the clinic's data, and saved by
+an admin once it checks."""
+
+from __future__ import annotations
+
+from core.clock import FrozenClock
+from core.db.database import Database
+from core.messaging.reminder_rules import ReminderRules, default_rules
+from testkit.dashboard import Client, log_in
+from testkit.staff_desk import Desk
+
+
+async def test_a_reminder_template_is_previewed_with_the_clinics_data(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    rule = await ReminderRules(db, clock).add(default_rules()[0])
+    token = await log_in(client, "admin")
+    shown = await client.post(
+        f"/staff/reminders/{rule.id}/preview",
+        data={"csrf_token": token, "language": "en", "text": "{{ clinic }} on {{ date }}"},
+    )
+    assert "Przychodnia Testowa on Wednesday, December 2, 2026" in await shown.text()
+    wrong = await client.post(
+        f"/staff/reminders/{rule.id}/preview",
+        data={"csrf_token": token, "language": "en", "text": "{{ pesel }}"},
+    )
+    assert "pesel" in await wrong.text()
+
+
+async def test_an_admin_saves_a_reminder_text_once_it_checks(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    rules = ReminderRules(db, clock)
+    rule = await rules.add(default_rules()[0])
+    before = dict(rule.templates)
+    token = await log_in(client, "reg")
+    refused = await client.post(
+        f"/staff/reminders/{rule.id}/save",
+        data={"csrf_token": token, "language": "en", "text": "Hello {{ first_name }}"},
+    )
+    assert refused.status == 403
+    token = await log_in(client, "admin")
+    wrong = await client.post(
+        f"/staff/reminders/{rule.id}/save",
+        data={"csrf_token": token, "language": "en", "text": "{{ pesel }}"},
+    )
+    assert "unknown parameters: pesel" in await wrong.text()
+    [unchanged] = await rules.all()
+    assert unchanged.templates == before
+    saved = await client.post(
+        f"/staff/reminders/{rule.id}/save",
+        data={"csrf_token": token, "language": "en", "text": "Hello {{ first_name }}"},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    [changed] = await rules.all()
+    assert changed.templates == {**before, "en": "Hello {{ first_name }}"}
