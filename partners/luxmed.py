@@ -1,5 +1,5 @@
 """LUX MED, through the connector the clinic registers with it (seed 000), behind
-`core.partner_port` and `core.eligibility`.
+`core.partners.port` and `core.partners.eligibility`.
 
 LUX MED publishes no API: this is the contract we assume (docs/partners.md), kept in
 this one module so the real one replaces it here. JSON over HTTPS to the connector's

@@ -1,4 +1,4 @@
-"""ONDOC (the patient's health account), behind `core.partner_port`.
+"""ONDOC (the patient's health account), behind `core.partners.port`.
 
 ONDOC publishes no API: this is the contract we assume (docs/partners.md, seed 002),
 kept in this one module so the real one replaces it here. JSON over HTTPS to the

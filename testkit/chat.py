@@ -96,3 +96,16 @@ class Patient:
     @property
     def text(self) -> str:
         return "\n".join(r.text for r in self.seen)
+
+
+class Recording:
+    """The real Dialog, with what it was handed kept for the assertions."""
+
+    def __init__(self, inner: Dialog) -> None:
+        self.inner = inner
+        self.services = inner.services
+        self.seen: list[Incoming] = []
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        self.seen.append(incoming)
+        return await self.inner.handle(incoming)

@@ -12,12 +12,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.chat import Incoming, Reply
-from bot.dialog import Dialog
+from bot.chat import Incoming
 from bot.keys import DIALOG
 from bot.whatsapp.routes import PATH
 from core.db.database import Database
 from core.models import InboundMessage
+from testkit.chat import Recording
 from testkit.fakes.twilio import sign
 
 PUBLIC = "https://clinic.example"
@@ -34,19 +34,6 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-class Recording:
-    """The real Dialog, with what it was handed kept for the assertions."""
-
-    def __init__(self, inner: Dialog) -> None:
-        self.inner = inner
-        self.services = inner.services
-        self.seen: list[Incoming] = []
-
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        self.seen.append(incoming)
-        return await self.inner.handle(incoming)
 
 
 def seen(client: Client) -> list[Incoming]:

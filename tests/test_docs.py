@@ -25,8 +25,11 @@ TOP = (
     "locales/",
     "docs/",
 )
-# `core/search.py:218`, `bot/flows/` or `ivr/templates/phone.html`, in backquotes
-NAMED = re.compile(r"`((?:" + "|".join(re.escape(t) for t in TOP) + r")[\w./-]*?)(?::\d[\d-]*)?`")
+# `core/search.py:218`, `bot/flows/`, `ivr/templates/phone.html` or `tests/x.py::test_y`,
+# in backquotes
+NAMED = re.compile(
+    r"`((?:" + "|".join(re.escape(t) for t in TOP) + r")[\w./-]*?)(?::\d[\d-]*|::\w+)?`"
+)
 
 
 def named_paths(page: Path) -> list[str]:

@@ -2,7 +2,7 @@
 repeat call from it while the request is open adds to its count (an atomic upsert on the
 open number, so parallel calls still make one request). The desk lists them in its
 scope, the longest waiting first, takes one and marks it done with what calling back
-gave (`core.desk_work`)."""
+gave (`core.desk.work`)."""
 
 from __future__ import annotations
 

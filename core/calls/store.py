@@ -1,6 +1,6 @@
 """Phone calls: the menu's state between Twilio's webhooks, kept by CallSid so any process
 can take a call's next step, and the call's record for the desk's reports
-(`core.call_reports`: who called, for how long, the path through the menu, the outcome).
+(`core.calls.reports`: who called, for how long, the path through the menu, the outcome).
 
 Identification by phone: the caller ID names a card, the date of birth typed on the
 keypad confirms it; typed dates are throttled per number, so a spoofed caller ID does

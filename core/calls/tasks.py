@@ -1,6 +1,6 @@
 """Staff tasks: what a caller left for the clinic's staff (a prescription to renew, a card
 to complete after booking with a spoken name), kept by the branch called. The desk lists
-them in its scope, oldest first, takes one and closes it with a note (`core.desk_work`).
+them in its scope, oldest first, takes one and closes it with a note (`core.desk.work`).
 A doctor sees none: a task does not say which doctor it is for."""
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class CallbackRequest(SQLModel, table=True):
     status: CallbackStatus = enum(CallbackStatus, default=CallbackStatus.OPEN)
     created_at: datetime = utc()
     updated_at: datetime = utc()
-    # The member calling back: set once, by a conditional update (`core.desk_work`).
+    # The member calling back: set once, by a conditional update (`core.desk.work`).
     taken_by: str | None = Field(default=None, max_length=100)
     taken_at: datetime | None = utc(nullable=True)
     outcome: CallbackOutcome | None = optional_enum(CallbackOutcome)

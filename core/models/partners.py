@@ -95,7 +95,7 @@ class PartnerNotification(SQLModel, table=True):
     partner: Channel = enum(Channel)
     key: str = Field(max_length=200)
     name: str = Field(max_length=64)
-    kind: str = Field(max_length=16)  # core.partner_port.NoticeKind
+    kind: str = Field(max_length=16)  # core.partners.port.NoticeKind
     remote_booking_id: str = Field(default="", max_length=100)  # what it is about, if a booking
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = utc()

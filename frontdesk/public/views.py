@@ -1,6 +1,6 @@
 """Request handlers: parse the input, call the core through the app's services, render.
 
-Errors are not handled here: `frontdesk.errors` translates them for every route.
+Errors are not handled here: `edge.errors` translates them for every route.
 """
 
 from __future__ import annotations

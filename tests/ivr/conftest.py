@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pytest_aiohttp import AiohttpClient, AiohttpServer
+from pytest_aiohttp import AiohttpClient
 
 from core.clock import FrozenClock
 from core.db.database import Database
@@ -19,11 +19,9 @@ from testkit.phone import PUBLIC
 
 
 @pytest.fixture
-async def fake(aiohttp_server: AiohttpServer) -> FakeTwilio:
-    fake = FakeTwilio()
-    server = await aiohttp_server(fake.app())
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    return fake
+def fake(twilio: FakeTwilio) -> FakeTwilio:
+    """The fake this folder's tests talk to: the one served on loopback (tests/conftest.py)."""
+    return twilio
 
 
 @pytest.fixture

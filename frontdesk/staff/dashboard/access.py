@@ -1,4 +1,4 @@
-"""Who is at the desk: the signed-in member and their scope, from `frontdesk.staff_auth`.
+"""Who is at the desk: the signed-in member and their scope, from `frontdesk.staff.auth`.
 
 A visitor who is not signed in is sent to the login form and brought back to
 the page they asked for; a member whose role does not allow a page gets 403.

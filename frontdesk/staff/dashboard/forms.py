@@ -2,7 +2,7 @@
 
 Anything malformed is a 400 with a page saying so; a choice outside its list is
 refused, never guessed. Scope is never read from here: it comes from the
-signed-in member (`frontdesk.dashboard.access`).
+signed-in member (`frontdesk.staff.dashboard.access`).
 """
 
 from __future__ import annotations

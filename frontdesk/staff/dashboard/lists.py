@@ -1,6 +1,6 @@
 """The waiting list, and the schedules: weekly templates with the conflicts a regeneration
 left (booked visits their doctor's new schedule no longer covers), each in the member's
-scope (`core.desk_lists`)."""
+scope (`core.desk.lists`)."""
 
 from __future__ import annotations
 

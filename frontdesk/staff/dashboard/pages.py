@@ -24,7 +24,7 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def login_form(request: web.Request) -> web.Response:
-    """`GET /staff/login`; the form posts to `frontdesk.staff_auth.login`."""
+    """`GET /staff/login`; the form posts to `frontdesk.staff.auth.login`."""
     error = request.query.get("error")
     return page(
         request,

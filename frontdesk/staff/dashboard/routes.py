@@ -1,6 +1,6 @@
 """Every route of the dashboard under /staff/, its templates, static files and error pages.
 
-`POST /staff/login` and `POST /staff/logout` belong to `frontdesk.staff_auth`.
+`POST /staff/login` and `POST /staff/logout` belong to `frontdesk.staff.auth`.
 """
 
 from __future__ import annotations

@@ -8,30 +8,20 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from pytest_aiohttp import AiohttpClient, AiohttpServer
+from pytest_aiohttp import AiohttpClient
 
 from core.clock import FrozenClock
 from core.db.database import Database
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
-from testkit.factories import small_clinic
 from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 from testkit.telegram_face import PUBLIC, SECRET, Client, MakeClient
 
 
 @pytest.fixture
-async def fake(aiohttp_server: AiohttpServer) -> FakeTelegram:
-    fake = FakeTelegram()
-    server = await aiohttp_server(fake.app())
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
-async def clinic_db(db: Database, clock: FrozenClock) -> Database:
-    """A small clinic, so the dialog has something to talk about."""
-    await small_clinic(db, clock, days=2)
-    return db
+def fake(telegram: FakeTelegram) -> FakeTelegram:
+    """The fake this folder's tests talk to: the one served on loopback (tests/conftest.py)."""
+    return telegram
 
 
 @pytest.fixture

@@ -22,25 +22,13 @@ from core.db.database import Database
 from core.vocab import Channel
 from frontdesk.app import MAX_BODY_BYTES, create_app
 from frontdesk.settings import load_settings
+from testkit.chat import Recording
 from testkit.factories import small_clinic
 
 SEND = "/demo/chat/send"
 SESSION = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 Client = TestClient[web.Request, web.Application]
-
-
-class Recording:
-    """The real Dialog, with what it was handed kept for the assertions."""
-
-    def __init__(self, inner: Dialog) -> None:
-        self.inner = inner
-        self.services = inner.services
-        self.seen: list[Incoming] = []
-
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        self.seen.append(incoming)
-        return await self.inner.handle(incoming)
 
 
 @pytest.fixture

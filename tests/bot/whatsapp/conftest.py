@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 from aiohttp import web
-from pytest_aiohttp import AiohttpClient, AiohttpServer
+from pytest_aiohttp import AiohttpClient
 
 from bot.dialog import Dialog
 from bot.keys import DIALOG
@@ -17,24 +17,15 @@ from edge.twilio_rest import RetryPolicy
 from frontdesk.app import create_app
 from frontdesk.keys import TWILIO_RETRY
 from frontdesk.settings import load_settings
-from testkit.factories import small_clinic
+from testkit.chat import Recording
 from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
-from testkit.whatsapp_face import PUBLIC, Client, MakeClient, Recording, Sleeps
+from testkit.whatsapp_face import PUBLIC, Client, MakeClient, Sleeps
 
 
 @pytest.fixture
-async def fake(aiohttp_server: AiohttpServer) -> FakeTwilio:
-    fake = FakeTwilio()
-    server = await aiohttp_server(fake.app())
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
-async def clinic_db(db: Database, clock: FrozenClock) -> Database:
-    """A small clinic, so the dialog has something to talk about."""
-    await small_clinic(db, clock, days=2)
-    return db
+def fake(twilio: FakeTwilio) -> FakeTwilio:
+    """The fake this folder's tests talk to: the one served on loopback (tests/conftest.py)."""
+    return twilio
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from bot.chat import Incoming, Reply
 from bot.whatsapp.routes import PATH
 from core.db.database import Database
 from core.vocab import Channel
+from testkit.chat import Recording
 from testkit.fakes.twilio import (
     PATIENT,
     SENDER,
@@ -26,7 +27,6 @@ from testkit.whatsapp_face import (
     PUBLIC,
     Client,
     MakeClient,
-    Recording,
     Sleeps,
     inbound_rows,
     our_logs,
