@@ -46,7 +46,7 @@ from testkit.phone import Phone
 from testkit.staff_desk import PASSWORD, Desk
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "dashboard"
+ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts" / "dashboard"  # the repository's
 # As the machine's probe starts it: no sandbox as root, and no calls to Google's services.
 CHROMIUM_ARGS = [
     "--headless",
