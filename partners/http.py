@@ -3,7 +3,6 @@ as `PartnerUnavailable`, a non-2xx answer read by the adapter's own `read_error`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,15 +11,6 @@ import httpx
 from core.partners.port import PartnerUnavailable
 
 ErrorReader = Callable[[int, bytes, Mapping[str, str]], Exception]
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After (or rate-limit reset) in seconds; None when absent or not a number."""
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
-        return None
-    return max(seconds, 0.0) if seconds is not None and math.isfinite(seconds) else None
 
 
 async def call_json(

@@ -36,7 +36,8 @@ import httpx
 from core.partners.eligibility import Verdict
 from core.partners.port import Notice, Outbound, PartnerRefused, PartnerUnavailable, Scope, Visit
 from core.vocab import Channel, PartnerOpKind
-from partners.http import call_json, retry_after_seconds
+from partners.headers import retry_after_seconds
+from partners.http import call_json
 
 HORIZON = timedelta(weeks=12)
 

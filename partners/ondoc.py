@@ -43,7 +43,8 @@ from core.partners.port import (
     Scope,
 )
 from core.vocab import Channel, PartnerOpKind
-from partners.http import call_json, retry_after_seconds
+from partners.headers import retry_after_seconds
+from partners.http import call_json
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ from partners.docplanner.sansio import (
     slots_body,
     stamp,
 )
-from partners.http import call_json, retry_after_seconds
+from partners.headers import retry_after_seconds
+from partners.http import call_json
 
 log = logging.getLogger(__name__)
 

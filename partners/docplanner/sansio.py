@@ -30,7 +30,7 @@ from core.partners.port import (
     Visit,
 )
 from core.vocab import Sex
-from partners.http import retry_after_seconds  # pure: reads a header
+from partners.headers import retry_after_seconds
 
 MEDIA_TYPE = "application/vnd.docplanner+json"
 HORIZON = timedelta(weeks=12)  # the API refuses slots further ahead
