@@ -1,0 +1,53 @@
+"""The catalogs in `locales/` keep up with the code: every text the faces mark with `_`
+(in Python and in the templates, as `babel.cfg` maps them) is in the template
+`messages.pot` and translated in Polish, Ukrainian and Russian, so no patient or
+member meets an English fallback in the middle of their own language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from edge.i18n import LOCALES
+
+ROOT = LOCALES.parent
+NOT_SCANNED = {".venv", "var", "tests", "testkit", "bench", ".git", "test-artifacts"}
+
+
+def marked_texts() -> set[str]:
+    with (ROOT / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
+    found = extract_from_dir(
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords={"_": None},
+        directory_filter=lambda path: not NOT_SCANNED & set(Path(path).parts),
+    )
+    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+
+
+def test_the_code_marks_texts_in_every_face() -> None:
+    texts = marked_texts()
+    assert "Back to the inbox" in texts  # the dashboard's templates
+    assert len(texts) > 300
+
+
+def test_the_template_holds_every_marked_text() -> None:
+    with (LOCALES / "messages.pot").open("rb") as pot:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot) if m.id}
+    assert marked_texts() <= template
+
+
+@pytest.mark.parametrize("language", ["pl", "uk", "ru"])
+def test_every_marked_text_is_translated(language: str) -> None:
+    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po)
+    untranslated = sorted(
+        text for text in marked_texts() if not (m := catalog.get(text)) or not m.string
+    )
+    assert not untranslated
