@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from bot import actions
+from bot.actions import MenuItem
 from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
 from bot.flows import booking, human, link, menu, offers, visits
 from bot.turn import BotServices, Turn
@@ -23,7 +25,11 @@ from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 log = logging.getLogger(__name__)
 
 FLOWS = {"book": booking, "visits": visits, "link": link}
-MENU_ITEMS = {"book": booking.start, "visits": visits.start, "link": link.start}
+MENU_ITEMS = {
+    MenuItem.BOOK: booking.start,
+    MenuItem.VISITS: visits.start,
+    MenuItem.LINK: link.start,
+}
 MENU_WORDS = {"menu", "/menu", "меню", "start", "главное меню", "головне меню"}
 CANCEL_WORDS = {"cancel", "/cancel", "anuluj", "stop", "скасувати", "отмена", "отменить"}
 HELP_WORDS = {"/help", "help", "pomoc", "допомога", "помощь"}
@@ -78,11 +84,12 @@ class Dialog:
 
     async def _route(self, turn: Turn, text: str | None, no_language: bool) -> None:
         payload = turn.incoming.payload or _numbered(turn.state, text)
-        bound, action = _split(payload)
+        bound, action = actions.split(payload)
         word = fold_name(text) if text else ""
 
-        if action and action.startswith("lang:"):
-            menu.set_language(turn, action[5:])
+        language = actions.LANGUAGE.unpack(action)
+        if language is not None:
+            menu.set_language(turn, language)
             menu.show(turn, greeting=True)
             return
         if no_language:
@@ -101,7 +108,7 @@ class Dialog:
         if word in HELP_WORDS:
             menu.help_text(turn)
             return
-        if word in MENU_WORDS or word in CANCEL_WORDS or action == "menu":
+        if word in MENU_WORDS or word in CANCEL_WORDS or actions.MENU.pressed(action):
             await _leave_flow(turn)
             menu.show(turn)
             return
@@ -126,39 +133,31 @@ class Dialog:
 
     async def _global(self, turn: Turn, action: str) -> None:
         """Buttons that work whenever pressed: the menu, calendar files, waiting-list offers."""
-        kind, _sep, arg = action.partition(":")
-        if kind == "m" and arg in MENU_ITEMS:
+        item = actions.MENU_ITEM.unpack(action)
+        if item is not None and item in MENU_ITEMS:
             await _leave_flow(turn)
-            await MENU_ITEMS[arg](turn)
-        elif action == "m:info":
+            await MENU_ITEMS[item](turn)
+        elif item is MenuItem.INFO:
             await _leave_flow(turn)
             await menu.info(turn, self.services.catalog)
-        elif action == "m:human":
+        elif item is MenuItem.HUMAN:
             await _leave_flow(turn)
             await human.escalate(turn, "asked")
-        elif action == "m:lang":
+        elif item is MenuItem.LANGUAGE:
             menu.ask_language(turn)
-        elif kind == "rc" and arg.isdigit():
-            await visits.confirm(turn, int(arg))
-        elif kind in ("mv", "cx") and arg.isdigit():
+        elif (visit := actions.WILL_COME.unpack(action)) is not None:
+            await visits.confirm(turn, visit)
+        elif actions.MOVE.unpack(action) is not None or actions.CANCEL.unpack(action) is not None:
             await _leave_flow(turn)
             await visits.from_notice(turn, action)
-        elif kind == "ics" and arg.isdigit():
-            await visits.calendar_file(turn, int(arg))
-        elif kind in ("wa", "wd") and arg.isdigit():
-            await offers.answer(turn, int(arg), accept=kind == "wa")
+        elif (visit := actions.CALENDAR.unpack(action)) is not None:
+            await visits.calendar_file(turn, visit)
+        elif (offer := actions.TAKE_OFFER.unpack(action)) is not None:
+            await offers.answer(turn, offer, accept=True)
+        elif (offer := actions.DECLINE_OFFER.unpack(action)) is not None:
+            await offers.answer(turn, offer, accept=False)
         else:
             await _not_understood(turn)
-
-
-def _split(payload: str | None) -> tuple[int | None, str | None]:
-    """ "7|svc:3" → (7, "svc:3"); a global payload has no turn number."""
-    if not payload:
-        return None, None
-    number, sep, action = payload.partition("|")
-    if sep and number.isdigit():
-        return int(number), action
-    return None, payload
 
 
 def _numbered(state: dict[str, object], text: str | None) -> str | None:
@@ -178,7 +177,7 @@ def _remember_buttons(turn: Turn) -> None:
     payloads = with_buttons[-1].payloads() if with_buttons else []
     current = turn.state.get("turn", 0)
     turn.state["valid_turn"] = current
-    turn.state["turn"] = (current + 1) % 1000
+    turn.state["turn"] = (current + 1) % actions.TURNS
     turn.state["buttons"] = payloads
 
 

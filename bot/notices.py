@@ -2,12 +2,13 @@
 for the patient, once for every channel: a `Reply` that each channel renders as it renders
 the dialog's (inline buttons, numbered options).
 
-Buttons carry global payloads ("rc:7", "wa:3"): they are not bound to a turn of the
+Buttons carry global payloads (`bot.actions`: "rc:7", "wa:3"): they are not bound to a turn of the
 conversation, so they work whenever the patient presses them.
 """
 
 from __future__ import annotations
 
+from bot import actions
 from bot.chat import Button, Reply
 from core.messaging.port import STAFF_REPLY, WAITLIST_OFFER, Outgoing
 from edge.i18n import Texts
@@ -25,9 +26,8 @@ def word(message: Outgoing) -> Reply:
             address=p.get("address", ""),
         )
         offer = message.offer_id
-        return Reply(
-            text, ((Button(_("✅ Take it"), f"wa:{offer}"), Button(_("❌ No"), f"wd:{offer}")),)
-        )
+        take = Button(_("✅ Take it"), actions.TAKE_OFFER.pack(offer))
+        return Reply(text, ((take, Button(_("❌ No"), actions.DECLINE_OFFER.pack(offer))),))
     if message.topic == STAFF_REPLY:
         return Reply(_("Registration desk: {text}", text=message.text))
     if message.actions and message.booking_id is not None:
@@ -35,8 +35,11 @@ def word(message: Outgoing) -> Reply:
         return Reply(
             message.text,
             (
-                (Button(_("✅ I will come"), f"rc:{visit}"),),
-                (Button(_("🔁 Move"), f"mv:{visit}"), Button(_("✖️ Cancel"), f"cx:{visit}")),
+                (Button(_("✅ I will come"), actions.WILL_COME.pack(visit)),),
+                (
+                    Button(_("🔁 Move"), actions.MOVE.pack(visit)),
+                    Button(_("✖️ Cancel"), actions.CANCEL.pack(visit)),
+                ),
             ),
         )
     return Reply(message.text)

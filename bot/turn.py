@@ -1,13 +1,17 @@
 """One patient action being answered (`Turn`): the state, the language, the patient, and
-helpers for the flows to reply with buttons that can be told apart from stale ones; and
-the core services a conversation uses (`BotServices`), kept beside the turn that carries
-them, as `ivr.turn` keeps `IvrServices`."""
+helpers for the flows to reply with buttons that can be told apart from stale ones; the
+core services a conversation uses (`BotServices`), kept beside the turn that carries
+them, as `ivr.turn` keeps `IvrServices`; and a journey's declared `Step`s (its question and
+how its answer is read), looked up by the step name saved in the chat's state, as the
+phone menu's `ivr.turn.Step`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.actions import bound
 from bot.calendar import CalendarLinks
 from bot.chat import Button, Incoming, Reply
 from bot.courier import Courier
@@ -84,7 +88,7 @@ class Turn:
 
     def button(self, label: str, action: str) -> Button:
         """A button bound to this turn: pressed after the conversation moved on, it is stale."""
-        return Button(label, f"{self.state.get('turn', 0)}|{action}")
+        return Button(label, bound(self.state.get("turn", 0), action))
 
     def say(
         self,
@@ -108,3 +112,38 @@ class Turn:
         transcript: list[list[str]] = self.state.setdefault("transcript", [])
         transcript.append([author, text[:500]])
         del transcript[:-TRANSCRIPT_KEEP]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a journey: `ask` shows its question, `answer` reads the patient's
+    action (a button's) or text and says whether it understood it."""
+
+    ask: Callable[[Turn], Awaitable[None]]
+    answer: Callable[[Turn, str | None, str | None], Awaitable[bool]]
+
+
+Steps = Mapping[str, Step]
+
+
+def current(steps: Steps, turn: Turn, default: str | None = None) -> Step | None:
+    """The step the chat is at (its name is saved in the state), else `default`'s."""
+    step = steps.get(turn.step or "")
+    if step is None and default is not None:
+        return steps[default]
+    return step
+
+
+async def ask(steps: Steps, turn: Turn, default: str | None = None) -> None:
+    """Ask the current step's question (none when the chat is at no step of `steps`)."""
+    step = current(steps, turn, default)
+    if step is not None:
+        await step.ask(turn)
+
+
+async def answer(
+    steps: Steps, turn: Turn, action: str | None, text: str | None, default: str | None = None
+) -> bool:
+    """Let the current step read the answer; False when it did not understand it."""
+    step = current(steps, turn, default)
+    return step is not None and await step.answer(turn, action, text)

@@ -10,12 +10,13 @@ made in `bot.flows.register`; the answers that move the journey on are read here
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
+from bot import actions
 from bot.flows import menu, register, times
-from bot.turn import Turn
+from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.waitlist import WaitRequest
 from core.errors import InvalidInput, SlotTaken
@@ -54,40 +55,11 @@ async def start_move(turn: Turn, booking_id: int) -> None:
 
 
 async def prompt(turn: Turn) -> None:
-    step = turn.step
-    if step == "service":
-        await _ask_service(turn)
-    elif step == "doctor_name":
-        turn.say(turn._("Type the doctor's surname (or part of it)."))
-    elif step == "doctor_service":
-        await _ask_doctor_service(turn)
-    elif step == "day":
-        await times.ask_day(turn)
-    elif step == "time":
-        await times.ask_time(turn)
-    elif step in register.STEPS:
-        register.ask(turn)
-    elif step == "confirm":
-        await _ask_confirm(turn)
+    await ask(STEPS, turn)
 
 
 async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
-    step = turn.step
-    if step == "service":
-        return await _on_service(turn, action, text)
-    if step == "doctor_name":
-        return await _on_doctor_name(turn, action, text)
-    if step == "doctor_service":
-        return await _on_pick_service(turn, action)
-    if step == "day":
-        return await _on_day(turn, action)
-    if step == "time":
-        return await _on_time(turn, action)
-    if step in register.STEPS:
-        return await register.answer(turn, text, _registered)
-    if step == "confirm":
-        return await _on_confirm(turn, action)
-    return False
+    return await answer(STEPS, turn, action, text)
 
 
 # -- what to book ------------------------------------------------------------------
@@ -95,17 +67,18 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
 
 async def _ask_service(turn: Turn) -> None:
     services = await turn.services.catalog.services()
-    rows = [[turn.button(s.name, f"svc:{s.id}")] for s in services]
-    rows.append([turn.button(turn._("🔎 Find a doctor by name"), "finddoc")])
+    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id or 0))] for s in services]
+    rows.append([turn.button(turn._("🔎 Find a doctor by name"), actions.FIND_DOCTOR.pack())])
     turn.say(
         turn._("What kind of visit? Choose a service, or type a doctor's or service's name."), rows
     )
 
 
 async def _on_service(turn: Turn, action: str | None, text: str | None) -> bool:
-    if action and action.startswith("svc:"):
-        return await _choose_service(turn, int(action[4:]))
-    if action == "finddoc":
+    service_id = actions.SERVICE.unpack(action)
+    if service_id is not None:
+        return await _choose_service(turn, service_id)
+    if actions.FIND_DOCTOR.pressed(action):
         turn.at("doctor_name")
         await prompt(turn)
         return True
@@ -114,11 +87,17 @@ async def _on_service(turn: Turn, action: str | None, text: str | None) -> bool:
     return False
 
 
+async def _ask_doctor_name(turn: Turn) -> None:
+    turn.say(turn._("Type the doctor's surname (or part of it)."))
+
+
 async def _on_doctor_name(turn: Turn, action: str | None, text: str | None) -> bool:
-    if action and action.startswith("doc:"):
-        return await _choose_doctor(turn, int(action[4:]))
-    if action and action.startswith("svc:"):
-        return await _choose_service(turn, int(action[4:]))
+    doctor_id = actions.DOCTOR.unpack(action)
+    if doctor_id is not None:
+        return await _choose_doctor(turn, doctor_id)
+    service_id = actions.SERVICE.unpack(action)
+    if service_id is not None:
+        return await _choose_service(turn, service_id)
     if text:
         return await _search_by_name(turn, text, services_too=False)
     return False
@@ -129,13 +108,13 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
     catalog = turn.services.catalog
     choices: dict[str, tuple[str, str]] = {}
     for doctor in await catalog.doctors():
-        choices[f"doc:{doctor.id}"] = (
+        choices[actions.DOCTOR.pack(doctor.id or 0)] = (
             doctor.display_name,
             fold_name(f"{doctor.first_name} {doctor.last_name}"),
         )
     if services_too:
         for service in await catalog.services():
-            choices[f"svc:{service.id}"] = (service.name, fold_name(service.name))
+            choices[actions.SERVICE.pack(service.id or 0)] = (service.name, fold_name(service.name))
     found = process.extract(
         fold_name(text),
         {k: v[1] for k, v in choices.items()},
@@ -147,10 +126,10 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
         return False
     best = [key for _name, score, key in found if score >= found[0][1] - 5]
     if len(best) == 1:
-        kind, ident = best[0].split(":")
-        if kind == "doc":
-            return await _choose_doctor(turn, int(ident))
-        return await _choose_service(turn, int(ident))
+        doctor_id = actions.DOCTOR.unpack(best[0])
+        if doctor_id is not None:
+            return await _choose_doctor(turn, doctor_id)
+        return await _choose_service(turn, actions.SERVICE.unpack(best[0]) or 0)
     turn.at("doctor_name")
     turn.say(turn._("Did you mean:"), [[turn.button(choices[k][0], k)] for k in best])
     return True
@@ -170,12 +149,14 @@ async def _choose_doctor(turn: Turn, doctor_id: int) -> bool:
 
 async def _ask_doctor_service(turn: Turn) -> None:
     services = await turn.services.catalog.services_of(turn.data["doctor"])
-    turn.say(turn._("Which service?"), [[turn.button(s.name, f"svc:{s.id}")] for s in services])
+    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id or 0))] for s in services]
+    turn.say(turn._("Which service?"), rows)
 
 
-async def _on_pick_service(turn: Turn, action: str | None) -> bool:
-    if action and action.startswith("svc:"):
-        return await _choose_service(turn, int(action[4:]))
+async def _on_pick_service(turn: Turn, action: str | None, _text: str | None) -> bool:
+    service_id = actions.SERVICE.unpack(action)
+    if service_id is not None:
+        return await _choose_service(turn, service_id)
     return False
 
 
@@ -195,35 +176,36 @@ async def _choose_service(turn: Turn, service_id: int) -> bool:
 # -- when (the questions are in bot.flows.times) -------------------------------------
 
 
-async def _on_day(turn: Turn, action: str | None) -> bool:
-    if not action:
-        return False
-    if action.startswith("br:"):
-        turn.data["branch"] = int(action[3:])
+async def _on_day(turn: Turn, action: str | None, _text: str | None) -> bool:
+    branch_id, later = actions.BRANCH.unpack(action), actions.LATER.unpack(action)
+    day = actions.DAY.unpack(action)
+    if branch_id is not None:
+        turn.data["branch"] = branch_id
         await prompt(turn)
         return True
-    if action.startswith("later:"):
-        turn.data["from"] = times.local_midnight(turn, date.fromisoformat(action[6:])).isoformat()
+    if later is not None:
+        turn.data["from"] = times.local_midnight(turn, later).isoformat()
         await prompt(turn)
         return True
-    if action.startswith("day:"):
-        turn.data["day"] = action[4:]
+    if day is not None:
+        turn.data["day"] = day.isoformat()
         turn.at("time")
         await prompt(turn)
         return True
-    if action == "wl":
+    if actions.WAITLIST.pressed(action):
         return await _join_waitlist(turn)
     return False
 
 
-async def _on_time(turn: Turn, action: str | None) -> bool:
-    if action == "days":
+async def _on_time(turn: Turn, action: str | None, _text: str | None) -> bool:
+    if actions.OTHER_DAYS.pressed(action):
         turn.at("day")
         await prompt(turn)
         return True
-    if not action or not action.startswith("t:"):
+    slot = actions.SLOT.unpack(action)
+    if slot is None:
         return False
-    doctor_id, start = times.parse_slot(action)
+    doctor_id, start = slot
     await _release(turn)
     try:
         ticket = await turn.services.booking.hold(
@@ -282,19 +264,22 @@ async def _ask_confirm(turn: Turn) -> None:
         f"{turn.texts.when(start, branch.timezone)}\n📍 {branch.name}, {branch.address}\n"
         f"💳 {turn.texts.money(service.price, service.currency)}",
         [
-            [turn.button(turn._("✅ Confirm"), "ok")],
-            [turn.button(turn._("⬅️ Other times"), "days"), turn.button(turn._("✖️ Cancel"), "menu")],
+            [turn.button(turn._("✅ Confirm"), actions.CONFIRM.pack())],
+            [
+                turn.button(turn._("⬅️ Other times"), actions.OTHER_DAYS.pack()),
+                turn.button(turn._("✖️ Cancel"), actions.MENU.pack()),
+            ],
         ],
     )
 
 
-async def _on_confirm(turn: Turn, action: str | None) -> bool:
-    if action == "days":
+async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool:
+    if actions.OTHER_DAYS.pressed(action):
         await _release(turn)
         turn.at("day")
         await prompt(turn)
         return True
-    if action != "ok":
+    if not actions.CONFIRM.pressed(action):
         return False
     services = turn.services
     start = datetime.fromisoformat(turn.data["start"])
@@ -325,8 +310,8 @@ async def _on_confirm(turn: Turn, action: str | None) -> bool:
         f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n📍 {branch.name}, "
         f"{branch.address}, {branch.city}",
         [
-            [turn.button(turn._("📆 Add to calendar"), f"ics:{booking.id}")],
-            [turn.button(turn._("🏠 Menu"), "menu")],
+            [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking.id or 0))],
+            [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],
         ],
     )
     return True
@@ -356,3 +341,14 @@ async def _join_waitlist(turn: Turn) -> bool:
         menu.menu_rows(turn),
     )
     return True
+
+
+STEPS: dict[str, Step] = {
+    "service": Step(_ask_service, _on_service),
+    "doctor_name": Step(_ask_doctor_name, _on_doctor_name),
+    "doctor_service": Step(_ask_doctor_service, _on_pick_service),
+    "day": Step(times.ask_day, _on_day),
+    "time": Step(times.ask_time, _on_time),
+    **register.steps(_registered),
+    "confirm": Step(_ask_confirm, _on_confirm),
+}

@@ -3,9 +3,11 @@ with name and date of birth; the answer never tells whether such a card exists."
 
 from __future__ import annotations
 
+from bot import actions
+from bot.chat import Button
 from bot.dates import parse_date
 from bot.flows import menu
-from bot.turn import Turn
+from bot.turn import Step, Turn, answer, ask
 from core.errors import LinkCodeInvalid, Throttled
 
 
@@ -15,67 +17,86 @@ async def start(turn: Turn) -> None:
 
 
 async def prompt(turn: Turn) -> None:
-    if turn.step == "name":
-        turn.say(turn._("Your first and last name as on your clinic card?"))
-    elif turn.step == "dob":
-        turn.say(turn._("Your date of birth, please (DD.MM.YYYY)."))
-    else:
-        turn.say(
-            turn._("Type the 9-digit code you got from the registration desk."),
-            [
-                [turn.button(turn._("I have no code"), "nocode")],
-                [turn.button(turn._("🏠 Menu"), "menu")],
-            ],
-        )
+    await ask(STEPS, turn, default="code")
 
 
 async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
-    if turn.step == "code":
-        if action == "nocode":
-            turn.at("name")
-            await prompt(turn)
-            return True
-        if text and sum(ch.isdigit() for ch in text) == 9:
-            await redeem(turn, text)
-            return True
-        return False
-    if not text:
-        return False
-    if turn.step == "name":
-        parts = text.split()
-        if len(parts) < 2:
-            turn.say(turn._("Please give both your first and last name."))
-            return True
-        turn.data["first_name"], turn.data["last_name"] = parts[0], " ".join(parts[1:])
-        turn.at("dob")
+    return await answer(STEPS, turn, action, text)
+
+
+async def _ask_code(turn: Turn) -> None:
+    turn.say(
+        turn._("Type the 9-digit code you got from the registration desk."),
+        _code_rows(turn),
+    )
+
+
+async def _on_code(turn: Turn, action: str | None, text: str | None) -> bool:
+    if actions.NO_CODE.pressed(action):
+        turn.at("name")
         await prompt(turn)
         return True
-    if turn.step == "dob":
-        born = parse_date(text)
-        if born is None:
-            turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
-            return True
-        try:
-            issued = await turn.services.linking.request(
-                turn.incoming.channel,
-                turn.incoming.chat_id,
-                turn.data["first_name"],
-                turn.data["last_name"],
-                born,
-            )
-        except Throttled:
-            issued = None
-        if issued is not None and turn.services.courier is not None:
-            await turn.services.courier.deliver_code(issued, turn.texts.language)
-        turn.go("link", "code")
-        turn.say(
-            turn._(
-                "If these details match a clinic card, a code is on its way to the card's "
-                "contact. Type it here when it arrives."
-            )
-        )
+    if text and sum(ch.isdigit() for ch in text) == 9:
+        await redeem(turn, text)
         return True
     return False
+
+
+async def _ask_name(turn: Turn) -> None:
+    turn.say(turn._("Your first and last name as on your clinic card?"))
+
+
+async def _on_name(turn: Turn, _action: str | None, text: str | None) -> bool:
+    if not text:
+        return False
+    parts = text.split()
+    if len(parts) < 2:
+        turn.say(turn._("Please give both your first and last name."))
+        return True
+    turn.data["first_name"], turn.data["last_name"] = parts[0], " ".join(parts[1:])
+    turn.at("dob")
+    await prompt(turn)
+    return True
+
+
+async def _ask_dob(turn: Turn) -> None:
+    turn.say(turn._("Your date of birth, please (DD.MM.YYYY)."))
+
+
+async def _on_dob(turn: Turn, _action: str | None, text: str | None) -> bool:
+    if not text:
+        return False
+    born = parse_date(text)
+    if born is None:
+        turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
+        return True
+    try:
+        issued = await turn.services.linking.request(
+            turn.incoming.channel,
+            turn.incoming.chat_id,
+            turn.data["first_name"],
+            turn.data["last_name"],
+            born,
+        )
+    except Throttled:
+        issued = None
+    if issued is not None and turn.services.courier is not None:
+        await turn.services.courier.deliver_code(issued, turn.texts.language)
+    turn.go("link", "code")
+    turn.say(
+        turn._(
+            "If these details match a clinic card, a code is on its way to the card's "
+            "contact. Type it here when it arrives."
+        )
+    )
+    return True
+
+
+def _code_rows(turn: Turn) -> list[list[Button]]:
+    return [
+        [turn.button(turn._("I have no code"), actions.NO_CODE.pack())],
+        [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],
+    ]
 
 
 async def redeem(turn: Turn, code: str) -> None:
@@ -86,10 +107,7 @@ async def redeem(turn: Turn, code: str) -> None:
     except LinkCodeInvalid:
         turn.say(
             turn._("That code does not work: it may be mistyped, used or expired."),
-            [
-                [turn.button(turn._("I have no code"), "nocode")],
-                [turn.button(turn._("🏠 Menu"), "menu")],
-            ],
+            _code_rows(turn),
         )
         turn.go("link", "code")
         return
@@ -103,3 +121,10 @@ async def redeem(turn: Turn, code: str) -> None:
     turn.patient_id = patient_id
     turn.go(None)
     turn.say(turn._("Your clinic card is linked. Welcome!"), menu.menu_rows(turn))
+
+
+STEPS: dict[str, Step] = {
+    "code": Step(_ask_code, _on_code),
+    "name": Step(_ask_name, _on_name),
+    "dob": Step(_ask_dob, _on_dob),
+}

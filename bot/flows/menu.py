@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot import actions
+from bot.actions import MenuItem
 from bot.chat import Button
 from bot.turn import Turn
 from core.clinic.catalog import Catalog
@@ -10,13 +12,23 @@ from edge.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 WEEKDAY_KEYS = range(7)
 
 
+def _item(item: MenuItem) -> str:
+    return actions.MENU_ITEM.pack(item)
+
+
 def menu_rows(turn: Turn) -> list[list[Button]]:
     _ = turn._
     return [
-        [Button(_("📅 Book a visit"), "m:book")],
-        [Button(_("🗂 My visits"), "m:visits")],
-        [Button(_("🔗 Link my clinic card"), "m:link"), Button(_("ℹ️ Clinic info"), "m:info")],
-        [Button(_("🧑‍💼 Talk to a person"), "m:human"), Button("🌐 Language", "m:lang")],
+        [Button(_("📅 Book a visit"), _item(MenuItem.BOOK))],
+        [Button(_("🗂 My visits"), _item(MenuItem.VISITS))],
+        [
+            Button(_("🔗 Link my clinic card"), _item(MenuItem.LINK)),
+            Button(_("ℹ️ Clinic info"), _item(MenuItem.INFO)),
+        ],
+        [
+            Button(_("🧑‍💼 Talk to a person"), _item(MenuItem.HUMAN)),
+            Button("🌐 Language", _item(MenuItem.LANGUAGE)),
+        ],
     ]
 
 
@@ -29,7 +41,7 @@ def show(turn: Turn, *, greeting: bool = False) -> None:
 def ask_language(turn: Turn) -> None:
     turn.say(
         "Wybierz język · Оберіть мову · Выберите язык · Choose a language",
-        [[Button(LANGUAGE_NAMES[code], f"lang:{code}")] for code in LANGUAGES],
+        [[Button(LANGUAGE_NAMES[code], actions.LANGUAGE.pack(code))] for code in LANGUAGES],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import actions
 from bot.flows import menu
 from bot.turn import Turn
 from core.errors import NotFound, OfferGone
@@ -27,8 +28,8 @@ async def answer(turn: Turn, offer_id: int, *, accept: bool) -> None:
         turn.say(
             turn._("Done: your visit is booked."),
             [
-                [turn.button(turn._("📆 Add to calendar"), f"ics:{booking_id}")],
-                [turn.button(turn._("🏠 Menu"), "menu")],
+                [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking_id))],
+                [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],
             ],
         )
     else:

@@ -11,58 +11,78 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 
+from bot import actions
+from bot.actions import MenuItem
 from bot.dates import parse_date
-from bot.turn import Turn
+from bot.turn import Step, Turn
 from core.errors import DomainError
 from core.patients.cards import PatientDraft, plausible_birth_date
 from core.vocab import CHAT_CONTACTS, ContactKind
 
-STEPS = ("name", "dob", "phone")
-FIRST_STEP = STEPS[0]
+FIRST_STEP = "name"
+LINK_CARD = actions.MENU_ITEM.pack(MenuItem.LINK)
+TALK_TO_A_PERSON = actions.MENU_ITEM.pack(MenuItem.HUMAN)
 
 Registered = Callable[[Turn], Awaitable[bool]]
 
 
-def ask(turn: Turn) -> None:
-    step = turn.step
-    if step == "name":
-        turn.say(turn._("To book, I need your first and last name (e.g. Anna Kowalska)."))
-    elif step == "dob":
-        turn.say(turn._("Your date of birth, please (DD.MM.YYYY)."))
-    elif step == "phone":
-        turn.say(
-            turn._("Your phone number, please: press the button below or type it."),
-            ask_contact=True,
-        )
+async def _ask_name(turn: Turn) -> None:
+    turn.say(turn._("To book, I need your first and last name (e.g. Anna Kowalska)."))
 
 
-async def answer(turn: Turn, text: str | None, registered: Registered) -> bool:
-    """Read the answer to the current step; `registered` goes on once the card is made."""
-    step = turn.step
-    if step == "phone" and turn.incoming.shared_phone:
-        text = turn.incoming.shared_phone
+async def _ask_dob(turn: Turn) -> None:
+    turn.say(turn._("Your date of birth, please (DD.MM.YYYY)."))
+
+
+async def _ask_phone(turn: Turn) -> None:
+    turn.say(
+        turn._("Your phone number, please: press the button below or type it."),
+        ask_contact=True,
+    )
+
+
+async def _on_name(turn: Turn, text: str | None) -> bool:
     if not text:
         return False
-    if step == "name":
-        parts = text.split()
-        if len(parts) < 2 or any(len(p) > 100 for p in parts):
-            turn.say(turn._("Please give both your first and last name."))
-            return True
-        turn.data["first_name"], turn.data["last_name"] = parts[0], " ".join(parts[1:])
-        turn.at("dob")
-    elif step == "dob":
-        born = parse_date(text)
-        if born is None or not plausible_birth_date(born, turn.services.clock.now().date()):
-            turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
-            return True
-        turn.data["birth_date"] = born.isoformat()
-        turn.at("phone")
-        if turn.incoming.shared_phone:  # WhatsApp knows the number already
-            return await answer(turn, turn.incoming.shared_phone, registered)
-    else:
-        return await _register(turn, text, registered)
-    ask(turn)
+    parts = text.split()
+    if len(parts) < 2 or any(len(p) > 100 for p in parts):
+        turn.say(turn._("Please give both your first and last name."))
+        return True
+    turn.data["first_name"], turn.data["last_name"] = parts[0], " ".join(parts[1:])
+    turn.at("dob")
+    await _ask_dob(turn)
     return True
+
+
+async def _on_dob(turn: Turn, text: str | None, registered: Registered) -> bool:
+    if not text:
+        return False
+    born = parse_date(text)
+    if born is None or not plausible_birth_date(born, turn.services.clock.now().date()):
+        turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
+        return True
+    turn.data["birth_date"] = born.isoformat()
+    turn.at("phone")
+    if turn.incoming.shared_phone:  # WhatsApp knows the number already
+        return await _on_phone(turn, turn.incoming.shared_phone, registered)
+    await _ask_phone(turn)
+    return True
+
+
+async def _on_phone(turn: Turn, text: str | None, registered: Registered) -> bool:
+    text = turn.incoming.shared_phone or text
+    if not text:
+        return False
+    return await _register(turn, text, registered)
+
+
+def steps(registered: Registered) -> dict[str, Step]:
+    """The steps, for the journey that asks them; `registered` goes on once the card is made."""
+    return {
+        "name": Step(_ask_name, lambda turn, _action, text: _on_name(turn, text)),
+        "dob": Step(_ask_dob, lambda turn, _action, text: _on_dob(turn, text, registered)),
+        "phone": Step(_ask_phone, lambda turn, _action, text: _on_phone(turn, text, registered)),
+    }
 
 
 async def _register(turn: Turn, phone: str, registered: Registered) -> bool:
@@ -93,8 +113,8 @@ async def _register(turn: Turn, phone: str, registered: Registered) -> bool:
                 "a code, or talk to a person."
             ),
             [
-                [turn.button(turn._("🔗 Link my clinic card"), "m:link")],
-                [turn.button(turn._("🧑‍💼 Talk to a person"), "m:human")],
+                [turn.button(turn._("🔗 Link my clinic card"), LINK_CARD)],
+                [turn.button(turn._("🧑‍💼 Talk to a person"), TALK_TO_A_PERSON)],
             ],
         )
         return True

@@ -7,23 +7,15 @@ Questions only: `bot.flows.booking` reads the answers.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import actions
 from bot.turn import Turn
 from core.schedule.search import SlotQuery
 
 DAYS_SHOWN = 4
 TIMES_SHOWN = 12
-
-
-def slot_action(doctor_id: int, start: datetime) -> str:
-    return f"t:{doctor_id}:{int(start.timestamp()) // 60}"
-
-
-def parse_slot(action: str) -> tuple[int, datetime]:
-    _t, doctor, minutes = action.split(":")
-    return int(doctor), datetime.fromtimestamp(int(minutes) * 60, tz=UTC)
 
 
 def slot_query(turn: Turn) -> SlotQuery:
@@ -58,7 +50,8 @@ async def ask_day(turn: Turn) -> None:
         if len(branches) > 1:
             known = {branch.id: branch for branch in await turn.services.catalog.branches()}
             rows = [
-                [turn.button(f"{known[b].name}, {known[b].address}", f"br:{b}")] for b in branches
+                [turn.button(f"{known[b].name}, {known[b].address}", actions.BRANCH.pack(b))]
+                for b in branches
             ]
             turn.say(turn._("Which branch?"), rows)
             return
@@ -67,17 +60,17 @@ async def ask_day(turn: Turn) -> None:
         turn.say(
             turn._("There are no free times for this in the coming weeks."),
             [
-                [turn.button(turn._("⏳ Join the waiting list"), "wl")],
-                [turn.button(turn._("🏠 Menu"), "menu")],
+                [turn.button(turn._("⏳ Join the waiting list"), actions.WAITLIST.pack())],
+                [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],
             ],
         )
         return
     turn.data["tz"] = firsts[0].timezone
     days = [slot.local_start().date() for slot in firsts]
-    rows = [[turn.button(turn.texts.day(d), f"day:{d.isoformat()}")] for d in days[:DAYS_SHOWN]]
+    rows = [[turn.button(turn.texts.day(d), actions.DAY.pack(d))] for d in days[:DAYS_SHOWN]]
     if len(days) > DAYS_SHOWN:
-        rows.append([turn.button(turn._("Later ➡️"), f"later:{days[DAYS_SHOWN].isoformat()}")])
-    rows.append([turn.button(turn._("⏳ None suits me: waiting list"), "wl")])
+        rows.append([turn.button(turn._("Later ➡️"), actions.LATER.pack(days[DAYS_SHOWN]))])
+    rows.append([turn.button(turn._("⏳ None suits me: waiting list"), actions.WAITLIST.pack())])
     turn.say(turn._("The earliest days with free times:"), rows)
 
 
@@ -103,7 +96,7 @@ async def ask_time(turn: Turn) -> None:
         label = turn.texts.time(slot.start_at, slot.timezone)
         if several:
             label += f" · {names.get(slot.doctor_id, '')}"
-        rows.append(turn.button(label, slot_action(slot.doctor_id, slot.start_at)))
+        rows.append(turn.button(label, actions.SLOT.pack((slot.doctor_id, slot.start_at))))
     grid = [rows[i : i + (1 if several else 3)] for i in range(0, len(rows), 1 if several else 3)]
-    grid.append([turn.button(turn._("⬅️ Other days"), "days")])
+    grid.append([turn.button(turn._("⬅️ Other days"), actions.OTHER_DAYS.pack())])
     turn.say(turn._("Free times on {day}:", day=turn.texts.day(day)), grid)

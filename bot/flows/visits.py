@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot import actions
 from bot.calendar import visit_file
 from bot.flows import booking, menu
-from bot.turn import Turn
+from bot.turn import Step, Turn, answer, ask
 from core.errors import InvalidTransition
 
 REASONS = ("plans", "better", "ill", "other")
@@ -20,9 +21,14 @@ async def start(turn: Turn) -> None:
 
 
 async def prompt(turn: Turn) -> None:
-    if turn.step == "reason":
-        await _ask_reason(turn)
-        return
+    await ask(STEPS, turn, default="list")
+
+
+async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
+    return await answer(STEPS, turn, action, text, default="list")
+
+
+async def _ask_list(turn: Turn) -> None:
     if turn.patient_id is None:
         turn.go(None)
         turn.say(
@@ -49,34 +55,42 @@ async def prompt(turn: Turn) -> None:
             [
                 turn.button(
                     turn._("🔁 Move {when}", when=turn.texts.time(visit.start_at, branch.timezone)),
-                    f"mv:{visit.id}",
+                    actions.MOVE.pack(visit.id or 0),
                 ),
-                turn.button(turn._("✖️ Cancel"), f"cx:{visit.id}"),
-                turn.button("📆", f"ics:{visit.id}"),
+                turn.button(turn._("✖️ Cancel"), actions.CANCEL.pack(visit.id or 0)),
+                turn.button("📆", actions.CALENDAR.pack(visit.id or 0)),
             ]
         )
-    rows.append([turn.button(turn._("🏠 Menu"), "menu")])
+    rows.append([turn.button(turn._("🏠 Menu"), actions.MENU.pack())])
     turn.say(turn._("Your upcoming visits:") + "\n\n" + "\n\n".join(lines), rows)
 
 
-async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
-    if not action or turn.patient_id is None:
+async def _on_list(turn: Turn, action: str | None, _text: str | None) -> bool:
+    """A visit's "move" or "cancel" (pressed under the list, or under a reminder)."""
+    if turn.patient_id is None:
         return False
-    if action.startswith("mv:"):
-        await booking.start_move(turn, int(action[3:]))
+    move, cancel = actions.MOVE.unpack(action), actions.CANCEL.unpack(action)
+    if move is not None:
+        await booking.start_move(turn, move)
         return True
-    if action.startswith("cx:"):
-        turn.data["cancel"] = int(action[3:])
+    if cancel is not None:
+        turn.data["cancel"] = cancel
         turn.at("reason")
         await prompt(turn)
         return True
-    if action.startswith("why:") and turn.step == "reason":
-        reason = action[4:] if action[4:] in REASONS else "other"
-        await turn.services.booking.cancel(turn.actor, turn.data["cancel"], f"patient: {reason}")
-        turn.go(None)
-        turn.say(turn._("Your visit is cancelled."), menu.menu_rows(turn))
-        return True
     return False
+
+
+async def _on_reason(turn: Turn, action: str | None, text: str | None) -> bool:
+    """Why the visit is cancelled; another visit's "move" or "cancel" still works here."""
+    why = actions.WHY.unpack(action)
+    if why is None or turn.patient_id is None:
+        return await _on_list(turn, action, text)
+    reason = why if why in REASONS else "other"
+    await turn.services.booking.cancel(turn.actor, turn.data["cancel"], f"patient: {reason}")
+    turn.go(None)
+    turn.say(turn._("Your visit is cancelled."), menu.menu_rows(turn))
+    return True
 
 
 async def from_notice(turn: Turn, action: str) -> None:
@@ -85,7 +99,7 @@ async def from_notice(turn: Turn, action: str) -> None:
         turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
     turn.go("visits", "list")
-    await handle(turn, action, None)
+    await _on_list(turn, action, None)
 
 
 async def confirm(turn: Turn, booking_id: int) -> None:
@@ -113,7 +127,7 @@ async def _ask_reason(turn: Turn) -> None:
     }
     turn.say(
         turn._("Why are you cancelling?"),
-        [[turn.button(labels[key], f"why:{key}")] for key in REASONS],
+        [[turn.button(labels[key], actions.WHY.pack(key))] for key in REASONS],
     )
 
 
@@ -130,3 +144,9 @@ async def calendar_file(turn: Turn, booking_id: int) -> None:
         url = services.calendar_links.url(booking_id, visit.end_at + LINK_LIFETIME_AFTER_VISIT)
         attachment = replace(attachment, url=url)
     turn.say(turn._("Your visit as a calendar file."), attachment=attachment)
+
+
+STEPS: dict[str, Step] = {
+    "list": Step(_ask_list, _on_list),
+    "reason": Step(_ask_reason, _on_reason),
+}
