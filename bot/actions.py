@@ -41,7 +41,7 @@ def split(payload: str | None) -> tuple[int | None, str | None]:
     if not payload:
         return None, None
     number, sep, action = payload.partition("|")
-    if sep and number.isdigit():
+    if sep and _digits(number):
         return int(number), action
     return None, payload
 
@@ -78,8 +78,24 @@ class Tagged(Generic[T]):
         return self.read(rest)
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes "²" or "٣", which `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
+class RowId(Tagged[int]):
+    """`tag:id`: a row of ours (a service, a visit, an offer) by its database id."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag, str, _number)
+
+    def pack(self, value: int | None) -> str:
+        assert value is not None, f"{self.tag}: a row is named before it was stored"
+        return super().pack(value)
+
+
 def _number(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return int(text) if _digits(text) else None
 
 
 def _day(text: str) -> date | None:
@@ -100,7 +116,7 @@ def _write_slot(slot: tuple[int, datetime]) -> str:
 
 def _read_slot(text: str) -> tuple[int, datetime] | None:
     doctor, sep, minutes = text.partition(":")
-    if not (sep and doctor.isdigit() and minutes.isdigit()):
+    if not (sep and _digits(doctor) and _digits(minutes)):
         return None
     return int(doctor), datetime.fromtimestamp(int(minutes) * 60, tz=UTC)
 
@@ -125,15 +141,15 @@ def _menu_item(text: str) -> MenuItem | None:
 MENU = Word("menu")  # leave the journey, show the menu
 MENU_ITEM: Tagged[MenuItem] = Tagged("m", str, _menu_item)  # an item of the main menu
 LANGUAGE: Tagged[str] = Tagged("lang", str, _text)  # a language code
-CALENDAR: Tagged[int] = Tagged("ics", str, _number)  # a visit as a calendar file
+CALENDAR = RowId("ics")  # a visit as a calendar file
 
 # -- booking: what ------------------------------------------------------------------------
-SERVICE: Tagged[int] = Tagged("svc", str, _number)
-DOCTOR: Tagged[int] = Tagged("doc", str, _number)
+SERVICE = RowId("svc")
+DOCTOR = RowId("doc")
 FIND_DOCTOR = Word("finddoc")
 
 # -- booking: when --------------------------------------------------------------------------
-BRANCH: Tagged[int] = Tagged("br", str, _number)
+BRANCH = RowId("br")
 DAY: Tagged[date] = Tagged("day", date.isoformat, _day)
 LATER: Tagged[date] = Tagged("later", date.isoformat, _day)  # days from this one on
 SLOT: Tagged[tuple[int, datetime]] = Tagged("t", _write_slot, _read_slot)  # doctor, start
@@ -147,11 +163,11 @@ CONFIRM = Word("ok")
 NO_CODE = Word("nocode")
 
 # -- my visits, and the buttons under reminders ---------------------------------------------
-MOVE: Tagged[int] = Tagged("mv", str, _number)
-CANCEL: Tagged[int] = Tagged("cx", str, _number)
+MOVE = RowId("mv")
+CANCEL = RowId("cx")
 WHY: Tagged[str] = Tagged("why", str, _text)  # a reason for cancelling
-WILL_COME: Tagged[int] = Tagged("rc", str, _number)
+WILL_COME = RowId("rc")
 
 # -- waiting-list offers -----------------------------------------------------------------------
-TAKE_OFFER: Tagged[int] = Tagged("wa", str, _number)
-DECLINE_OFFER: Tagged[int] = Tagged("wd", str, _number)
+TAKE_OFFER = RowId("wa")
+DECLINE_OFFER = RowId("wd")

@@ -71,7 +71,7 @@ def create_app(
     setup_staff(app)
     setup_bot(app, telegram_config(settings), settings.public_base_url)
     setup_ivr(app, voice_config(settings))
-    partner_web.setup_partner_routes(app)
+    partner_web.setup_partner_routes(app, docplanner_gate(settings))
     app.cleanup_ctx.append(partners_ctx)
     app.cleanup_ctx.append(twilio_ctx)
     app.cleanup_ctx.append(_services_ctx)
@@ -87,7 +87,6 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.SERVICES] = services
     app[bot_keys.DIALOG] = Dialog(services.bot())
     app[partner_web.INBOX] = services.partner_inbox
-    app[partner_web.DOCPLANNER_GATE] = docplanner_gate(settings)
     app[SMART_FEED] = SmartFeed(
         services.feed, settings.smart_feed_days, settings.telegram_bot_username
     )

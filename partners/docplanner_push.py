@@ -58,7 +58,9 @@ DOCPLANNER_GATE = web.AppKey("docplanner_gate", PushGate)
 _BACKGROUND = web.AppKey("partner_background", set[asyncio.Future[Any]])
 
 
-def setup_partner_routes(app: web.Application) -> None:
+def setup_partner_routes(app: web.Application, gate: PushGate) -> None:
+    """Docplanner's push endpoint, let in by `gate` (the agreed key or an allowed source)."""
+    app[DOCPLANNER_GATE] = gate
     app[_BACKGROUND] = set()
     app.router.add_post(
         "/partners/znanylekarz/notifications", docplanner_push, name="docplanner_push"
@@ -82,8 +84,8 @@ def _background(request: web.Request, work: asyncio.Future[Any]) -> None:
 
 
 async def docplanner_push(request: web.Request) -> web.Response:
-    gate = request.app.get(DOCPLANNER_GATE)
-    if gate is None or not gate.open or not gate.allows(request):
+    gate = request.app[DOCPLANNER_GATE]
+    if not gate.open or not gate.allows(request):
         return web.json_response({"message": "unauthorized"}, status=401)
     try:
         notice = parse_notice(await request.json())

@@ -67,7 +67,7 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
 
 async def _ask_service(turn: Turn) -> None:
     services = await turn.services.catalog.services()
-    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id or 0))] for s in services]
+    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id))] for s in services]
     rows.append([turn.button(turn._("🔎 Find a doctor by name"), actions.FIND_DOCTOR.pack())])
     turn.say(
         turn._("What kind of visit? Choose a service, or type a doctor's or service's name."), rows
@@ -108,13 +108,13 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
     catalog = turn.services.catalog
     choices: dict[str, tuple[str, str]] = {}
     for doctor in await catalog.doctors():
-        choices[actions.DOCTOR.pack(doctor.id or 0)] = (
+        choices[actions.DOCTOR.pack(doctor.id)] = (
             doctor.display_name,
             fold_name(f"{doctor.first_name} {doctor.last_name}"),
         )
     if services_too:
         for service in await catalog.services():
-            choices[actions.SERVICE.pack(service.id or 0)] = (service.name, fold_name(service.name))
+            choices[actions.SERVICE.pack(service.id)] = (service.name, fold_name(service.name))
     found = process.extract(
         fold_name(text),
         {k: v[1] for k, v in choices.items()},
@@ -129,7 +129,9 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
         doctor_id = actions.DOCTOR.unpack(best[0])
         if doctor_id is not None:
             return await _choose_doctor(turn, doctor_id)
-        return await _choose_service(turn, actions.SERVICE.unpack(best[0]) or 0)
+        service_id = actions.SERVICE.unpack(best[0])
+        assert service_id is not None  # every choice names a doctor or a service
+        return await _choose_service(turn, service_id)
     turn.at("doctor_name")
     turn.say(turn._("Did you mean:"), [[turn.button(choices[k][0], k)] for k in best])
     return True
@@ -141,7 +143,8 @@ async def _choose_doctor(turn: Turn, doctor_id: int) -> bool:
         return False
     turn.data["doctor"] = doctor_id
     if len(services) == 1:
-        return await _choose_service(turn, services[0].id or 0)
+        assert services[0].id is not None
+        return await _choose_service(turn, services[0].id)
     turn.at("doctor_service")
     await prompt(turn)
     return True
@@ -149,7 +152,7 @@ async def _choose_doctor(turn: Turn, doctor_id: int) -> bool:
 
 async def _ask_doctor_service(turn: Turn) -> None:
     services = await turn.services.catalog.services_of(turn.data["doctor"])
-    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id or 0))] for s in services]
+    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id))] for s in services]
     turn.say(turn._("Which service?"), rows)
 
 
@@ -310,7 +313,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
         f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n📍 {branch.name}, "
         f"{branch.address}, {branch.city}",
         [
-            [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking.id or 0))],
+            [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking.id))],
             [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],
         ],
     )

@@ -55,10 +55,10 @@ async def _ask_list(turn: Turn) -> None:
             [
                 turn.button(
                     turn._("🔁 Move {when}", when=turn.texts.time(visit.start_at, branch.timezone)),
-                    actions.MOVE.pack(visit.id or 0),
+                    actions.MOVE.pack(visit.id),
                 ),
-                turn.button(turn._("✖️ Cancel"), actions.CANCEL.pack(visit.id or 0)),
-                turn.button("📆", actions.CALENDAR.pack(visit.id or 0)),
+                turn.button(turn._("✖️ Cancel"), actions.CANCEL.pack(visit.id)),
+                turn.button("📆", actions.CALENDAR.pack(visit.id)),
             ]
         )
     rows.append([turn.button(turn._("🏠 Menu"), actions.MENU.pack())])

@@ -10,14 +10,13 @@ the notification dispatcher records what it told the patient the same way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
-from core.booking.placement import Placement
+from core.booking.placement import PlacedColumns, Placement
 from core.booking.waitlist_offers import WaitlistPolicy, offer_freed_time
 from core.errors import InvalidTransition, NotFound
 from core.journal import emit, record_change
@@ -99,7 +98,7 @@ def record_communication(
 
 async def announce_freed(
     session: AsyncSession,
-    where: dict[str, Any],
+    where: PlacedColumns,
     service_id: int,
     now: datetime,
     policy: WaitlistPolicy,
@@ -110,13 +109,7 @@ async def announce_freed(
     if where["start_at"] > now:
         await offer_freed_time(
             session,
-            Placement(
-                where["doctor_id"],
-                where["branch_id"],
-                where["room_id"],
-                where["start_at"],
-                where["end_at"],
-            ),
+            Placement(**where),
             service_id,
             now,
             policy,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypedDict
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -157,10 +157,9 @@ async def hold_time(
     now: datetime,
     expires_at: datetime,
     token_prefix: str = "",
-    refusal: str = "the time is taken or held",
 ) -> Hold:
     """Keep the placement's time until `expires_at` (its cells claimed for a new hold), or
-    raise `SlotTaken` with `refusal` (the caller rolls back)."""
+    raise `SlotTaken` (the caller rolls back)."""
     hold = Hold(
         token=f"{token_prefix}{secrets.token_urlsafe(16)}",
         **placement_columns(placement),
@@ -179,7 +178,7 @@ async def hold_time(
         hold_id=hold.id,
         expires_at=expires_at,
     ):
-        raise SlotTaken(refusal)
+        raise SlotTaken("the time is taken or held")
     return hold
 
 
@@ -268,14 +267,15 @@ async def place_booking(
     return booking
 
 
-def where_of(booking: Booking) -> dict[str, Any]:
-    return {
-        "doctor_id": booking.doctor_id,
-        "branch_id": booking.branch_id,
-        "room_id": booking.room_id,
-        "start_at": booking.start_at,
-        "end_at": booking.end_at,
-    }
+def where_of(booking: Booking) -> PlacedColumns:
+    """Where a booking's visit is, as the columns `placement_columns` sets."""
+    return PlacedColumns(
+        doctor_id=booking.doctor_id,
+        branch_id=booking.branch_id,
+        room_id=booking.room_id,
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+    )
 
 
 async def local_day(session: AsyncSession, placement: Placement) -> date:

@@ -55,7 +55,6 @@ async def offer_freed_time(
         now=now,
         expires_at=expires_at,
         token_prefix="wl-",  # noqa: S106  (marks the waiting list's holds, not a secret)
-        refusal="freed time was taken at once",  # cannot happen inside one transaction
     )
     return await _offer(session, chosen, freed, hold.token, now, expires_at)
 

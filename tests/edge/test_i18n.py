@@ -5,6 +5,7 @@ member meets an English fallback in the middle of their own language."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ ROOT = LOCALES.parent
 NOT_SCANNED = {".venv", "var", "tests", "testkit", "bench", ".git", "test-artifacts"}
 
 
-def marked_texts() -> set[str]:
+@cache
+def marked_texts() -> frozenset[str]:
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
     found = extract_from_dir(
@@ -28,7 +30,9 @@ def marked_texts() -> set[str]:
         keywords={"_": None},
         directory_filter=lambda path: not NOT_SCANNED & set(Path(path).parts),
     )
-    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    return frozenset(
+        message if isinstance(message, str) else message[0] for _, _, message, _, _ in found
+    )
 
 
 def test_the_code_marks_texts_in_every_face() -> None:

@@ -5,8 +5,6 @@ calendar, and hostile bodies are refused without storing anything."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -20,13 +18,12 @@ from core.partners.desk import PartnerDesk
 from core.vocab import Channel, MappingKind
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
-from testkit.factories import adult, small_clinic
+from testkit.factories import adult, small_clinic, warsaw_at
 from testkit.fakes.docplanner.server import FakeDocplanner
 
 API_KEY = "agreed-with-docplanner-0123456789"
 ADDRESS = "1001/301/9001"
 PATIENT = {"name": "Jan", "surname": "Portalowy", "email": "jan@example.com"}
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @pytest.fixture
@@ -46,10 +43,6 @@ async def world(aiohttp_client, db, database_url, clock):
         return await aiohttp_client(app)
 
     return clinic, fake, client
-
-
-def _at(clock, days: int, hh: int) -> datetime:
-    return datetime.combine(clock.now().date() + timedelta(days=days), time(hh), tzinfo=WARSAW)
 
 
 async def _stored(db):
@@ -86,7 +79,7 @@ URL = "/partners/znanylekarz/notifications"
 
 async def test_a_push_without_the_key_or_from_elsewhere_is_refused(world, db, clock):
     _, fake, client = world
-    raw = fake.patient_books(ADDRESS, _at(clock, 2, 9), "45", PATIENT)
+    raw = fake.patient_books(ADDRESS, warsaw_at(clock, 2, 9), "45", PATIENT)
     http = await client()
     for headers in ({}, {"X-Api-Key": "wrong"}, {"X-Api-Key": API_KEY[:-1]}):
         response = await http.post(URL, json=raw, headers=headers)
@@ -101,7 +94,7 @@ async def test_a_push_without_the_key_or_from_elsewhere_is_refused(world, db, cl
 
 async def test_a_pushed_booking_is_stored_once_and_applied_once(world, db, clock):
     _, fake, client = world
-    at = _at(clock, 2, 9)
+    at = warsaw_at(clock, 2, 9)
     raw = fake.patient_books(ADDRESS, at, "45", PATIENT)
     http = await client()
     for _ in range(3):  # Docplanner may push it again
@@ -129,7 +122,7 @@ async def test_hostile_bodies_are_refused_and_nothing_is_stored(world, db, body)
 
 async def test_a_blocking_slot_booking_is_refused_when_the_time_is_taken_here(world, db, clock):
     clinic, fake, client = world
-    taken = _at(clock, 2, 9)
+    taken = warsaw_at(clock, 2, 9)
     pid = await adult(db, clock)
     await BookingService(db, clock).book(
         Actor.patient(pid, Channel.TELEGRAM),
@@ -143,7 +136,7 @@ async def test_a_blocking_slot_booking_is_refused_when_the_time_is_taken_here(wo
     assert response.status == 409
     assert (await response.json())["error_code"] == 1
 
-    free = _at(clock, 2, 10)
+    free = warsaw_at(clock, 2, 10)
     response = await http.post(
         URL, json=fake.slot_booking_request(ADDRESS, free, "45", PATIENT), headers=headers
     )

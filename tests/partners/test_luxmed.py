@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -32,12 +31,11 @@ from core.vocab import BookingStatus, Channel, MappingKind, OfferStatus
 from partners.luxmed import LuxmedClient, LuxmedConnector
 from testkit.chat import SECRET, make_dialog
 from testkit.chat import Patient as Chat
-from testkit.factories import SmallClinic, adult, small_clinic
+from testkit.factories import SmallClinic, adult, small_clinic, warsaw_at
 from testkit.fakes.luxmed import PASSWORD, FakeLuxmed
 
 LM = Channel.LUXMED
 PESEL = "44051401359"
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @dataclass
@@ -65,10 +63,6 @@ async def luxmed_rig(db, clock):
         booking = BookingService(db, clock, eligibility=Eligibility(db, {LM: client}))
         yield LuxRig(clinic, fake, client, PartnerSync(db, clock, {LM: client}, "w1"), booking, url)
     await server.close()
-
-
-def _at(clock, days: int, hh: int) -> datetime:
-    return datetime.combine(clock.now().date() + timedelta(days=days), time(hh), tzinfo=WARSAW)
 
 
 async def _lux_patient(db, clock, pesel: str = PESEL) -> int:
@@ -101,7 +95,7 @@ async def test_test_connection_and_the_dictionary(db, clock):
 async def test_an_eligible_visit_is_sent_moved_completed_and_reported(db, clock):
     async with luxmed_rig(db, clock) as rig:
         pid = await _lux_patient(db, clock)
-        booking = await _book(rig, pid, _at(clock, 1, 9))
+        booking = await _book(rig, pid, warsaw_at(clock, 1, 9))
         assert rig.fake.eligibility_asked == [PESEL]
         await rig.sync.run_once()
         [visit] = rig.fake.visits.values()
@@ -111,10 +105,10 @@ async def test_an_eligible_visit_is_sent_moved_completed_and_reported(db, clock)
 
         await rig.booking.reschedule(
             Actor.staff("desk"), booking.id, doctor_id=rig.clinic.internist.id,
-            start_at=_at(clock, 1, 10),
+            start_at=warsaw_at(clock, 1, 10),
         )  # fmt: skip
         await rig.sync.run_once()
-        assert datetime.fromisoformat(visit.body["start"]) == _at(clock, 1, 10)
+        assert datetime.fromisoformat(visit.body["start"]) == warsaw_at(clock, 1, 10)
         assert list(rig.fake.visits) == [visit.id]  # moved, not booked anew
 
         desk = Actor.staff("desk")
@@ -127,7 +121,7 @@ async def test_an_eligible_visit_is_sent_moved_completed_and_reported(db, clock)
 async def test_a_cancellation_is_reported_with_its_reason(db, clock):
     async with luxmed_rig(db, clock) as rig:
         pid = await _lux_patient(db, clock)
-        booking = await _book(rig, pid, _at(clock, 1, 9))
+        booking = await _book(rig, pid, warsaw_at(clock, 1, 9))
         await rig.sync.run_once()
         await rig.booking.cancel(Actor.patient(pid, Channel.TELEGRAM), booking.id, "feeling better")
         await rig.sync.run_once()
@@ -149,7 +143,7 @@ async def test_a_refusal_stops_the_booking_with_its_reason(db, clock, setup, rea
             rig.fake.refusals[PESEL] = ("no_active_plan", "Abonament wygasł")
         rig.fake.down = setup == "down"
         with pytest.raises(NotEligible) as caught:
-            await _book(rig, pid, _at(clock, 1, 9))
+            await _book(rig, pid, warsaw_at(clock, 1, 9))
         assert caught.value.details["reason"] == reason
         rig.fake.down = False
         await rig.sync.run_once()
@@ -159,7 +153,7 @@ async def test_a_refusal_stops_the_booking_with_its_reason(db, clock, setup, rea
 async def test_the_clinics_own_services_never_reach_lux_med(db, clock):
     async with luxmed_rig(db, clock) as rig:
         pid = await adult(db, clock)  # no PESEL: not needed for the clinic's own service
-        await _book(rig, pid, _at(clock, 1, 9), service_id=rig.clinic.long_consult.id)
+        await _book(rig, pid, warsaw_at(clock, 1, 9), service_id=rig.clinic.long_consult.id)
         report = await rig.sync.run_once()
         assert rig.fake.eligibility_asked == []
         assert rig.fake.visits == {}
@@ -169,7 +163,7 @@ async def test_the_clinics_own_services_never_reach_lux_med(db, clock):
 async def test_a_visit_sent_again_under_its_key_exists_once(db, clock):
     async with luxmed_rig(db, clock) as rig:
         pid = await _lux_patient(db, clock)
-        await _book(rig, pid, _at(clock, 1, 9))
+        await _book(rig, pid, warsaw_at(clock, 1, 9))
         await rig.sync.run_once()
         # A worker that sent it and died before recording would send it again, same key.
         async with db.read() as session:
@@ -252,7 +246,7 @@ async def test_every_path_to_a_visit_asks_lux_med_first(db, clock):
         )
         holder = await _lux_patient(db, clock)
         waiting = await _lux_patient(db, clock, "02070803628")
-        at = _at(clock, 1, 9)
+        at = warsaw_at(clock, 1, 9)
         held = await _book(rig, holder, at)
         await waitlist.join(WaitRequest(waiting, Channel.TELEGRAM, doctor_id=c.internist.id))
         await rig.booking.cancel(Actor.staff("desk"), held.id, "choroba")
@@ -273,7 +267,7 @@ async def test_every_path_to_a_visit_asks_lux_med_first(db, clock):
         mover = Actor.patient(waiting, Channel.TELEGRAM)
         with pytest.raises(NotEligible):
             await rig.booking.reschedule(
-                mover, taken, doctor_id=c.internist.id, start_at=_at(clock, 2, 9)
+                mover, taken, doctor_id=c.internist.id, start_at=warsaw_at(clock, 2, 9)
             )
         assert (await rig.booking.get(taken)).start_at == at
         await rig.booking.cancel(mover, taken, "zmiana planów")
@@ -283,7 +277,7 @@ async def test_every_path_to_a_visit_asks_lux_med_first(db, clock):
         asked = len(rig.fake.eligibility_asked)
         theirs = await rig.booking.book(
             Actor.partner(LM),
-            VisitRequest(waiting, c.consult.id, c.internist.id, _at(clock, 2, 10)),
+            VisitRequest(waiting, c.consult.id, c.internist.id, warsaw_at(clock, 2, 10)),
         )
         assert theirs.status is BookingStatus.BOOKED
         assert len(rig.fake.eligibility_asked) == asked

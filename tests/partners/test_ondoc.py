@@ -4,9 +4,6 @@ unlinked patients' visits never do."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import httpx
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
@@ -20,15 +17,10 @@ from core.partners.inbox import PartnerInbox
 from core.partners.sync import PartnerSync
 from core.vocab import Channel
 from partners.ondoc import OndocAccount, OndocClient
-from testkit.factories import adult, small_clinic
+from testkit.factories import adult, small_clinic, warsaw_at
 from testkit.fakes.ondoc import BRANCH_TOKEN, COMPANY_TOKEN, FakeOndoc
 
 OD = Channel.ONDOC
-WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-def _at(clock, days: int, hh: int) -> datetime:
-    return datetime.combine(clock.now().date() + timedelta(days=days), time(hh), tzinfo=WARSAW)
 
 
 async def _linked(db) -> dict[int, str]:
@@ -68,25 +60,25 @@ async def test_linked_patients_visits_from_every_channel_reach_ondoc(db, clock):
             c = clinic
             mine = await booking.book(
                 Actor.patient(linked, Channel.WHATSAPP),
-                VisitRequest(linked, c.consult.id, c.internist.id, _at(clock, 1, 9)),
+                VisitRequest(linked, c.consult.id, c.internist.id, warsaw_at(clock, 1, 9)),
             )
             await booking.book(
                 Actor.patient(stranger, Channel.TELEGRAM),
-                VisitRequest(stranger, c.consult.id, c.internist.id, _at(clock, 1, 10)),
+                VisitRequest(stranger, c.consult.id, c.internist.id, warsaw_at(clock, 1, 10)),
             )
             await sync.run_once()
             [appointment] = fake.appointments.values()
             assert appointment.body["patient_id"] == remote
-            assert appointment.body["start"] == _at(clock, 1, 9).isoformat()  # clinic's zone
+            assert appointment.body["start"] == warsaw_at(clock, 1, 9).isoformat()  # clinic's zone
             assert appointment.body["doctor_name"] == "lek. Anna Kowalska"
 
             staff = Actor.staff("desk")
             await booking.reschedule(
-                staff, mine.id, doctor_id=c.internist.id, start_at=_at(clock, 1, 11)
+                staff, mine.id, doctor_id=c.internist.id, start_at=warsaw_at(clock, 1, 11)
             )
             await booking.cancel(staff, mine.id, "doctor ill")
             await sync.run_once()
-            assert appointment.body["start"] == _at(clock, 1, 11).isoformat()
+            assert appointment.body["start"] == warsaw_at(clock, 1, 11).isoformat()
             assert (appointment.status, appointment.reason) == ("cancelled", "doctor ill")
 
             await booking.restore(staff, mine.id)
@@ -100,7 +92,7 @@ async def test_linked_patients_visits_from_every_channel_reach_ondoc(db, clock):
             assert await _linked(db) == {}
             await booking.book(
                 Actor.patient(linked, Channel.TELEGRAM),
-                VisitRequest(linked, c.consult.id, c.internist.id, _at(clock, 2, 9)),
+                VisitRequest(linked, c.consult.id, c.internist.id, warsaw_at(clock, 2, 9)),
             )
             await sync.run_once()
             assert len(fake.appointments) == 2

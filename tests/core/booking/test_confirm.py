@@ -3,9 +3,6 @@ it, and a time taken meanwhile left for the face to answer."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from core.actors import Actor
@@ -14,14 +11,7 @@ from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.errors import SlotTaken
 from core.vocab import BookingStatus, Channel
-from testkit.factories import adult, small_clinic
-
-WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-def _at(clock, days: int, hh: int, mm: int = 0):
-    day = clock.now().date() + timedelta(days=days)
-    return datetime.combine(day, time(hh, mm), tzinfo=WARSAW)
+from testkit.factories import adult, small_clinic, warsaw_at
 
 
 @pytest.fixture
@@ -31,7 +21,7 @@ async def setup(db, clock):
 
 async def test_a_held_time_is_booked_as_a_new_visit(db, clock, setup):
     c, pid, svc = setup
-    at = _at(clock, 1, 9)
+    at = warsaw_at(clock, 1, 9)
     ticket = await svc.hold(Channel.TELEGRAM, c.consult.id, c.internist.id, at)
     booking = await confirm_hold(
         svc,
@@ -50,7 +40,7 @@ async def test_a_held_time_is_booked_as_a_new_visit(db, clock, setup):
 async def test_a_held_time_takes_a_visit_moved_there(db, clock, setup):
     c, pid, svc = setup
     actor = Actor.patient(pid, Channel.VOICE)
-    first, later = _at(clock, 1, 9), _at(clock, 2, 10)
+    first, later = warsaw_at(clock, 1, 9), warsaw_at(clock, 2, 10)
     booking = await svc.book(actor, VisitRequest(pid, c.consult.id, c.internist.id, first))
     ticket = await svc.hold(Channel.VOICE, c.consult.id, c.internist.id, later)
     moved = await confirm_hold(
@@ -68,7 +58,7 @@ async def test_a_held_time_takes_a_visit_moved_there(db, clock, setup):
 
 async def test_a_time_taken_meanwhile_is_left_to_the_face(db, clock, setup):
     c, pid, svc = setup
-    at = _at(clock, 1, 9)
+    at = warsaw_at(clock, 1, 9)
     await svc.hold(Channel.WHATSAPP, c.consult.id, c.internist.id, at)  # someone else's
     with pytest.raises(SlotTaken):
         await confirm_hold(
