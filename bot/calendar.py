@@ -58,7 +58,7 @@ class CalendarLinks:
         """The booking a token names, or None if it is forged, malformed or expired."""
         booking, _, rest = token.partition("-")
         until, _, mac = rest.partition("-")
-        if not (booking.isdigit() and until.isdigit() and len(booking) <= 18 and len(until) <= 12):
+        if not (_digits(booking) and _digits(until) and len(booking) <= 18 and len(until) <= 12):
             return None
         if not hmac.compare_digest(mac, self._mac(int(booking), int(until))):
             return None
@@ -67,3 +67,8 @@ class CalendarLinks:
     def _mac(self, booking_id: int, until: int) -> str:
         digest = hmac.new(self._secret, f"calendar|{booking_id}|{until}".encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(digest.digest()).decode()[:_MAC_CHARS]
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes "²", which `int` refuses."""
+    return text.isascii() and text.isdigit()

@@ -163,7 +163,13 @@ class Dialog:
 def _numbered(state: dict[str, object], text: str | None) -> str | None:
     """A typed "2" presses the second button of the last message (how WhatsApp answers)."""
     buttons = state.get("buttons")
-    if text and text.isdigit() and isinstance(buttons, list) and 1 <= int(text) <= len(buttons):
+    if (
+        text
+        and text.isascii()
+        and text.isdigit()
+        and isinstance(buttons, list)
+        and 1 <= int(text) <= len(buttons)
+    ):
         return str(buttons[int(text) - 1])
     return None
 

@@ -221,6 +221,7 @@ async def test_whatsapp_gets_the_calendar_file_by_a_signed_link(
         f"{int(booking_id) + 1}-{until}-{mac}",  # someone else's visit
         f"{booking_id}-{int(until) + 86_400}-{mac}",  # a longer life
         "1-2-3",
+        "²-³-x",  # digits to str.isdigit, not to int
         "../../etc/passwd",
     ):
         assert (await client.get(f"/calendar/{forged}.ics")).status == 404

@@ -126,6 +126,15 @@ async def test_a_button_payload_goes_back_to_the_dialog(client: Client) -> None:
     assert seen(client)[0].delivery_id != pressed.delivery_id  # a fresh delivery each time
 
 
+async def test_a_typed_number_that_is_not_ascii_is_answered(client: Client) -> None:
+    """WhatsApp's "type 2 for the second button" reads ASCII digits only: "²" is text."""
+    greeting = await send(client, {"session": SESSION, "text": "Dzień dobry"})
+    assert greeting.status == 200
+    response = await send(client, {"session": SESSION, "text": "²"})
+    assert response.status == 200
+    assert await response.json()
+
+
 @pytest.mark.parametrize(
     "forged",
     ["{turn}|svc:abc", "{turn}|svc:", "{turn}|svc:²", "{turn}|svc:٣", "{turn}|day:x", "²|svc:1"],
