@@ -153,6 +153,7 @@ class EventKind(StrEnum):
     ESCALATION_OPENED = "escalation.opened"
     ESCALATION_REPLY = "escalation.reply"
     PARTNER_CONFLICT = "partner.conflict"  # a partner booked a time taken here: staff look
+    PARTNER_MAPPED = "partner.mapped"  # staff mapped one of ours: publish it, send its visits
 
 
 class RuleKind(StrEnum):

@@ -83,7 +83,10 @@ def create_app(
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     db = Database.from_url(settings.database_url)
-    services = build_services(db, app[keys.CLOCK], settings, app[PARTNERS].eligibility(db))
+    partners = app[PARTNERS]
+    services = build_services(
+        db, app[keys.CLOCK], settings, partners.eligibility(db), partners.sync
+    )
     app[keys.SERVICES] = services
     app[bot_keys.DIALOG] = Dialog(services.bot())
     app[partner_web.INBOX] = services.partner_inbox

@@ -263,13 +263,11 @@ async def _serve(
 async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     db = Database.from_url(settings.database_url)
     try:
-        services = build_services(db, SystemClock(), settings)
-        async with (
-            open_senders(settings, services) as senders,
-            open_partners(settings) as partners,
-        ):
-            jobs = default_jobs(services, settings, senders, partners.sync)
-            await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
+        async with open_partners(settings) as partners:
+            services = build_services(db, SystemClock(), settings, partners=partners.sync)
+            async with open_senders(settings, services) as senders:
+                jobs = default_jobs(services, settings, senders, partners.sync)
+                await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
     finally:
         await db.dispose()
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from aiohttp import web
@@ -99,7 +100,7 @@ class PullAndApply:
     async def __call__(self) -> ApplyReport:
         for partner, client in self.clients.items():
             try:
-                await self.inbox.receive(partner, await client.pull())
+                await client.pull(partial(self.inbox.receive, partner))
             except (PartnerUnavailable, PartnerRefused) as exc:
                 log.warning("pulling %s notifications failed: %s", partner, exc)
         return await self.inbox.apply_pending()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,11 +33,13 @@ from core.messaging.escalation import EscalationService
 from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
+from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
 from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
+from core.vocab import Channel
 from frontdesk.settings import Settings
 from ivr.directory import CachedCatalog
 from ivr.turn import Confirmations, IvrPolicy, IvrServices
@@ -110,10 +113,15 @@ class Services:
 
 
 def build_services(
-    db: Database, clock: Clock, settings: Settings, eligibility: EligibilityGate | None = None
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    eligibility: EligibilityGate | None = None,
+    partners: Mapping[Channel, PartnerClient] | None = None,
 ) -> Services:
     """Wire the core services with the policy numbers from the settings; `eligibility`
-    asks paying partners (LUX MED) before a booking on their services."""
+    asks paying partners (LUX MED) before a booking on their services; `partners` put
+    their notices in the ids the mappings know."""
     policy = WaitlistPolicy(
         offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         fan_out=settings.waitlist_fan_out,
@@ -153,7 +161,7 @@ def build_services(
         reminder_rules=ReminderRules(db, clock),
         call_reports=CallReports(db),
         partner_desk=PartnerDesk(db, clock),
-        partner_inbox=PartnerInbox(db, clock, booking),
+        partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
         calendar_links=links,
     )

@@ -6,7 +6,7 @@ time); anything else is 401 and never stored. An accepted notification is
 stored (`PartnerInbox.receive`) and acknowledged at once, then applied in the
 background; a redelivery is stored once and applied once. The blocking
 `slot-booking` / `booking-moving` requests are answered within a second: 2xx
-approves, 409 with `{"error_code"}` refuses a time no longer free here. Past
+approves, 400 with `{"error_code"}` refuses a time no longer free here. Past
 the second the answer is "approve" and the request is still applied: if it
 then fails, the engine cancels it on Docplanner with the reason (as for any
 late conflict).
@@ -103,7 +103,7 @@ async def docplanner_push(request: web.Request) -> web.Response:
             return web.json_response({"status": "accepted"})
         if not decision.accepted:
             return web.json_response(
-                {"error_code": REFUSED, "message": decision.reason}, status=409
+                {"error_code": REFUSED, "message": decision.reason}, status=400
             )
         return web.json_response({"status": "accepted"})
     await inbox.receive(partner, [notice])

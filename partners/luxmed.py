@@ -34,7 +34,15 @@ from urllib.parse import quote
 import httpx
 
 from core.partners.eligibility import Verdict
-from core.partners.port import Notice, Outbound, PartnerRefused, PartnerUnavailable, Scope, Visit
+from core.partners.port import (
+    Keep,
+    Notice,
+    Outbound,
+    PartnerRefused,
+    PartnerUnavailable,
+    Scope,
+    Visit,
+)
 from core.vocab import Channel, PartnerOpKind
 from partners.headers import retry_after_seconds
 from partners.http import call_json
@@ -147,8 +155,11 @@ class LuxmedClient:
             return op.remote_booking_id
         raise PartnerRefused(f"{op.kind} is not supported by LUX MED")
 
-    async def pull(self) -> Sequence[Notice]:
-        return []  # LUX MED books through the published schedules; nothing to pull
+    async def pull(self, keep: Keep) -> None:
+        """LUX MED books through the published schedules: nothing to pull."""
+
+    async def resolve(self, notice: Notice) -> Notice:
+        return notice
 
     async def check(self, pesel: str, service: str, start_at: datetime) -> Verdict:
         data = await self._call(

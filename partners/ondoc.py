@@ -25,7 +25,7 @@ restore), cancellations carry their reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from core.partners.port import (
+    Keep,
     Notice,
     NoticeKind,
     Outbound,
@@ -138,13 +139,17 @@ class OndocClient:
         data = await self._call("POST", "/api/v2/appointments", body)
         return str(data.get("id", ""))
 
-    async def pull(self) -> Sequence[Notice]:
-        """Link and unlink events since the last pull."""
+    async def pull(self, keep: Keep) -> None:
+        """Link and unlink events since the last pull (the cursor moves once they are kept)."""
         data = await self._call("GET", f"/api/v2/events?after={quote(self._cursor, safe='')}")
         events = data.get("events")
-        notices = [n for e in (events if isinstance(events, list) else []) if (n := parse_event(e))]
+        await keep(
+            [n for e in (events if isinstance(events, list) else []) if (n := parse_event(e))]
+        )
         self._cursor = str(data.get("cursor") or self._cursor)
-        return notices
+
+    async def resolve(self, notice: Notice) -> Notice:
+        return notice
 
     async def link_code(
         self,

@@ -87,7 +87,7 @@ async def docplanner_rig(
             fake=fake,
             client=client,
             sync=PartnerSync(db, clock, {ZL: client}, "worker-1", policy),
-            inbox=PartnerInbox(db, clock, booking),
+            inbox=PartnerInbox(db, clock, booking, {ZL: client}),
             desk=desk,
             booking=booking,
             address=address,

@@ -3,9 +3,11 @@ same core rules as every channel; `PartnerInbox` stores the notices and marks ea
 with what came of it.
 
 A booking from the partner is written with its link in one transaction, so it
-exists once. A move or a cancellation goes through `BookingService` and is
-recognised as done when replayed (the visit already there, already
-cancelled), so a worker lost between the change and the mark repeats nothing.
+exists once; one approved by a blocking request before it had an id there takes
+that id when the booking's own notice comes (`old_remote_booking_id`). A move or
+a cancellation goes through `BookingService` and is recognised as done when
+replayed (the visit already there, already cancelled), so a worker lost between
+the change and the mark repeats nothing.
 A notice that cannot be applied here raises `Refused`; one that speaks of
 something not arrived yet raises `Later`.
 """
@@ -94,6 +96,9 @@ class NoticeApplier:
                 return "already applied"
             if await _linked(session, partner, notice.remote_booking_id) is not None:
                 return "already booked"
+            if await _linked(session, partner, notice.old_remote_booking_id) is not None:
+                await _relink(session, partner, notice.old_remote_booking_id, notice)
+                return "already booked (approved before)"
             if await _cancelled_there(session, partner, notice.remote_booking_id):
                 return "cancelled there before it arrived"
             doctor = await _local(session, partner, MappingKind.DOCTOR, notice.doctor)
@@ -212,6 +217,17 @@ async def _linked(session: AsyncSession, partner: Channel, remote_id: str | None
         )
     )
     return found.scalar()
+
+
+async def _relink(
+    session: AsyncSession, partner: Channel, provisional: str | None, notice: Notice
+) -> None:
+    """A booking approved by a blocking request takes its id there when it is made."""
+    await session.execute(
+        update(PartnerBooking)
+        .where(col(PartnerBooking.partner) == partner, col(PartnerBooking.remote_id) == provisional)
+        .values(remote_id=notice.remote_booking_id)
+    )
 
 
 async def _cancelled_there(session: AsyncSession, partner: Channel, remote_id: str) -> bool:

@@ -16,8 +16,9 @@ from sqlmodel import col
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
+from core.journal import emit
 from core.models import Branch, Doctor, PartnerMapping, PartnerOperation, Patient, Service
-from core.vocab import Channel, MappingKind, PartnerOpKind, PartnerOpStatus
+from core.vocab import Channel, EventKind, MappingKind, PartnerOpKind, PartnerOpStatus
 
 PARTNERS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
 
@@ -135,7 +136,9 @@ class PartnerDesk:
             return list(rows.scalars())
 
     async def map(self, partner: str, kind: MappingKind, local_id: int, remote_id: str) -> None:
-        """Map one of ours to the partner's id, replacing its earlier mapping."""
+        """Map one of ours to the partner's id, replacing its earlier mapping; the sync
+        then publishes what it opens there and sends the visits it concerns (an outbox
+        event, `core.partners.plan`)."""
         channel = _partner(partner)
         remote_id = remote_id.strip()
         if not remote_id or len(remote_id) > 200:
@@ -156,6 +159,14 @@ class PartnerDesk:
                 raise InvalidInput(
                     "this partner id is mapped to another of ours", field="remote_id"
                 ) from None
+            emit(
+                session,
+                EventKind.PARTNER_MAPPED,
+                at=self.clock.now(),
+                partner=channel,
+                mapping=kind,
+                local_id=local_id,
+            )
 
         await self.db.write(work)
 

@@ -10,13 +10,15 @@ A partner booking for a time taken here is refused: the partner is asked to
 cancel it with the reason (an operation like any other, retried, shown to
 staff if it fails) and a `partner.conflict` event tells the desk.
 `decide` answers a blocking request (`slot-booking`): it books here at once
-so the answer is true when given.
+so the answer is true when given. Before a notice is applied, its partner's
+adapter puts it in the ids the mappings know (`PartnerClient.resolve`); while
+the partner cannot be asked, the notice waits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -29,7 +31,13 @@ from core.db.database import Database, insert_or_skip
 from core.journal import emit
 from core.models import PartnerNotification, PartnerOperation
 from core.partners.apply import Later, NoticeApplier, Refused
-from core.partners.port import Notice, NoticeKind
+from core.partners.port import (
+    Notice,
+    NoticeKind,
+    PartnerClient,
+    PartnerRefused,
+    PartnerUnavailable,
+)
 from core.vocab import Channel, EventKind, PartnerOpKind, PartnerOpStatus
 
 log = logging.getLogger(__name__)
@@ -50,10 +58,17 @@ class ApplyReport:
 
 
 class PartnerInbox:
-    def __init__(self, db: Database, clock: Clock, booking: BookingService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        booking: BookingService,
+        partners: Mapping[Channel, PartnerClient] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.applier = NoticeApplier(db, clock, booking)
+        self.partners = partners or {}
 
     async def receive(self, partner: Channel, notices: Sequence[Notice]) -> int:
         """Store what is new; how many were. Redeliveries insert nothing."""
@@ -137,13 +152,17 @@ class PartnerInbox:
             report.duplicates += 1
             return row.outcome or "applied"
         try:
+            notice = await self._resolved(partner, notice)
             outcome = await self.applier.apply(row.id, partner, notice, row.received_at)
-        except Later:
+        except (Later, PartnerUnavailable):
             report.waiting += 1
             return "waiting"
         except Refused as exc:
             outcome = f"refused: {exc.code}"
-            await self._refuse(row, partner, notice, exc.code, cancel_there=not blocking)
+            # A request answered already, or one whose booking has no id there yet (its
+            # own notice, refused in turn, cancels it there), is not cancelled now.
+            there = not blocking and not notice.extra.get("provisional")
+            await self._refuse(row, partner, notice, exc.code, cancel_there=there)
             report.refused += 1
             return outcome
         if outcome == "applied":
@@ -152,6 +171,17 @@ class PartnerInbox:
             report.duplicates += 1
         await self._mark(row.id, outcome)
         return outcome
+
+    async def _resolved(self, partner: Channel, notice: Notice) -> Notice:
+        """The notice in mapped ids; as it came if the partner refuses to say."""
+        client = self.partners.get(partner)
+        if client is None:
+            return notice
+        try:
+            return await client.resolve(notice)
+        except PartnerRefused as exc:
+            log.warning("%s could not resolve notice %s: %s", partner, notice.name, exc)
+            return notice
 
     async def _mark(self, notification_id: int, outcome: str) -> None:
         now = self.clock.now()

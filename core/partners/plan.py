@@ -7,24 +7,35 @@ planning an event twice inserts nothing). A booking's operations share the
 subject `booking:N`; a day of a doctor's published slots is `slots:D:YYYY-MM-DD`,
 and a day already waiting to be published is not queued twice (the slots are
 read when the operation is delivered, so the later change is in it).
-Changes that came from the partner itself are not sent back to it.
+Changes that came from the partner itself are not sent back to it. A mapping
+staff add (`partner.mapped`) queues what it opens: the doctor's calendar within
+the horizon, and the future visits it makes the partner's business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import insert_or_skip
-from core.models import Booking, Branch, OutboxEvent, PartnerCursor, PartnerOperation
+from core.journal import plain
+from core.models import (
+    Booking,
+    Branch,
+    DoctorService,
+    OutboxEvent,
+    PartnerBooking,
+    PartnerCursor,
+    PartnerOperation,
+)
 from core.partners.mappings import Mappings, all_mappings
 from core.partners.port import PartnerClient, Scope
 from core.vocab import (
@@ -43,6 +54,8 @@ _BOOKING_EVENTS = (
     EventKind.RESTORED,
     EventKind.STATUS_CHANGED,
 )
+_PLANNED_EVENTS = (*_BOOKING_EVENTS, EventKind.PARTNER_MAPPED)
+_OPEN = (PartnerOpStatus.PENDING, PartnerOpStatus.CLAIMED, PartnerOpStatus.FAILED)
 
 
 @dataclass
@@ -91,7 +104,7 @@ class Planner:
                     select(OutboxEvent)
                     .where(
                         col(OutboxEvent.id) > cursor.last_event_id,
-                        col(OutboxEvent.kind).in_(_BOOKING_EVENTS),
+                        col(OutboxEvent.kind).in_(_PLANNED_EVENTS),
                     )
                     .order_by(col(OutboxEvent.id))
                     .limit(self.batch)
@@ -108,6 +121,9 @@ class Planner:
         now = self.clock.now()
         for event in events:
             assert event.id is not None
+            if event.kind is EventKind.PARTNER_MAPPED:
+                await self._mapped(session, event, report)
+                continue
             rows = await self._operations(session, event, doctors, zones, report)
             for kind, subject, extra in rows:
                 if kind is PartnerOpKind.PUBLISH_SLOTS and await _queued(
@@ -185,6 +201,58 @@ class Planner:
                     ops.append((PartnerOpKind.PUBLISH_SLOTS, slots_subject(doctor, day), {}))
         return ops
 
+    async def _mapped(self, session: AsyncSession, event: OutboxEvent, report: PlanReport) -> None:
+        """Staff mapped a doctor, a service or a patient: the calendars it opens are
+        published now (not at the next full reconciliation), and the future visits it
+        makes the partner's business are sent, those booked before the mapping included."""
+        p = event.payload
+        if p.get("partner") != self.partner:
+            return
+        kind, local = MappingKind(p["mapping"]), int(p["local_id"])
+        doctors = self.maps[MappingKind.DOCTOR]
+        now = self.clock.now()
+        later = exists().where(  # its own events plan it: not sent twice
+            col(OutboxEvent.booking_id) == col(Booking.id),
+            col(OutboxEvent.id) > event.id,
+            col(OutboxEvent.kind).in_(_BOOKING_EVENTS),
+        )
+        visits = select(Booking).where(
+            col(Booking.start_at) > now,
+            col(Booking.status).in_([s for s in BookingStatus if s.active]),
+            ~later,
+        )
+        calendars: set[int] = set()
+        if kind is MappingKind.DOCTOR:
+            calendars = {local} & doctors.keys()
+            visits = visits.where(col(Booking.doctor_id) == local)
+        elif kind is MappingKind.SERVICE:
+            performing = await session.execute(
+                select(col(DoctorService.doctor_id)).where(col(DoctorService.service_id) == local)
+            )
+            calendars = set(performing.scalars()) & doctors.keys()
+            visits = visits.where(col(Booking.service_id) == local)
+        elif kind is MappingKind.PATIENT:
+            visits = visits.where(col(Booking.patient_id) == local)
+        else:
+            return
+        if PartnerOpKind.PUBLISH_SLOTS in self.client.operations:
+            today = now.date()
+            for doctor in sorted(calendars):
+                for n in range(self.client.horizon.days + 1):
+                    day = today + timedelta(days=n)
+                    report.planned += await queue_publish(
+                        session, self.partner, doctor, day, f"{event.id}:mapped", now
+                    )
+        if PartnerOpKind.BOOK not in self.client.operations:
+            return
+        for booking in (await session.execute(visits.order_by(col(Booking.start_at)))).scalars():
+            assert booking.id is not None
+            concerned = await self._concerns(
+                session, booking.id, booking.doctor_id in doctors, report
+            )
+            if concerned:
+                report.planned += await _send_visit(session, self.partner, event, booking, now)
+
     async def _concerns(
         self, session: AsyncSession, booking_id: int, mapped_doctor: bool, report: PlanReport
     ) -> bool:
@@ -215,6 +283,60 @@ async def _queued(session: AsyncSession, partner: Channel, subject: str) -> bool
         )
     )
     return found.first() is not None
+
+
+async def _send_visit(
+    session: AsyncSession, partner: Channel, event: OutboxEvent, booking: Booking, now: datetime
+) -> bool:
+    """A visit the partner has not got: booked there, unless it is on its way already (a
+    refused attempt, say for a service not mapped then, is retried now)."""
+    assert booking.id is not None
+    linked = await session.execute(
+        select(col(PartnerBooking.id)).where(
+            col(PartnerBooking.partner) == partner, col(PartnerBooking.booking_id) == booking.id
+        )
+    )
+    if linked.first() is not None:
+        return False
+    subject = booking_subject(booking.id)
+    waiting = col(PartnerOperation.partner) == partner, col(PartnerOperation.subject) == subject
+    retried = await session.execute(
+        update(PartnerOperation)
+        .where(*waiting, col(PartnerOperation.status) == PartnerOpStatus.FAILED)
+        .values(status=PartnerOpStatus.PENDING, next_attempt_at=now, claimed_by=None)
+        .returning(col(PartnerOperation.id))
+    )
+    if retried.first() is not None:
+        return True
+    if (
+        await session.execute(
+            select(col(PartnerOperation.id)).where(
+                *waiting, col(PartnerOperation.status).in_(_OPEN)
+            )
+        )
+    ).first() is not None:
+        return False
+    inserted = await session.execute(
+        insert_or_skip(session, PartnerOperation, "partner", "key")
+        .values(
+            partner=partner,
+            key=f"{event.id}:{PartnerOpKind.BOOK}:{subject}"[:100],
+            kind=PartnerOpKind.BOOK,
+            subject=subject,
+            booking_id=booking.id,
+            payload={
+                "doctor_id": booking.doctor_id,
+                "start_at": plain(booking.start_at),
+                "end_at": plain(booking.end_at),
+            },
+            status=PartnerOpStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .returning(col(PartnerOperation.id))
+    )
+    return inserted.first() is not None
 
 
 async def queue_publish(

@@ -9,7 +9,7 @@ honouring `retry_after`) and `PartnerRefused` (a 4xx: shown to staff), with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -78,6 +78,7 @@ class Outbound:
     day: date | None = None  # publish: the local day replaced
     periods: Sequence[tuple[datetime, datetime]] = ()  # publish: free work periods
     services: Sequence[tuple[str, int]] = ()  # publish: (partner service id, minutes)
+    zone: str = "UTC"  # publish: the time zone the day is local to
 
 
 class NoticeKind(StrEnum):
@@ -104,6 +105,8 @@ class Notice:
     start_at: datetime | None = None
     patient: PartnerPatient | None = None
     reason: str = ""
+    # What else the adapter says: its own ids to resolve, `provisional` (the booking has
+    # no id there yet: a blocking request), a linked patient's ids.
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_payload(self) -> dict[str, Any]:
@@ -150,6 +153,9 @@ class Scope(StrEnum):
     PATIENT = "patient"  # visits of patients linked to it (ONDOC)
 
 
+Keep = Callable[[Sequence[Notice]], Awaitable[object]]
+
+
 class PartnerClient(Protocol):
     """A partner platform, as the sync engine drives it."""
 
@@ -174,6 +180,13 @@ class PartnerClient(Protocol):
         `PartnerUnavailable` or `PartnerRefused`."""
         ...
 
-    async def pull(self) -> Sequence[Notice]:
-        """Notifications not yet fetched (the safety net under push); may be empty."""
+    async def pull(self, keep: Keep) -> None:
+        """Fetch the notifications not yet fetched (the safety net under push), handing
+        each batch to `keep`, which stores it, before asking for the next: a platform may
+        forget what it handed out."""
+        ...
+
+    async def resolve(self, notice: Notice) -> Notice:
+        """`notice` in the ids the mappings know, where the platform names something by an
+        id of its own (Docplanner's address services); raises `PartnerUnavailable`."""
         ...

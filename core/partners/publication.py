@@ -45,26 +45,30 @@ async def publication(
         )
     ).all()
     services = [(mapped[sid], minutes) for sid, minutes in durations if sid in mapped]
+    periods, zone = await working_periods(session, client.partner, doctor_id_int, day)
     return Outbound(
         PartnerOpKind.PUBLISH_SLOTS,
         key,
         doctor=doctor,
         day=day,
-        periods=await working_periods(session, client.partner, doctor_id_int, day),
+        periods=periods,
         services=services,
+        zone=zone,
     )
 
 
 async def working_periods(
     session: AsyncSession, partner: Channel, doctor_id: int, day: date
-) -> list[tuple[datetime, datetime]]:
+) -> tuple[list[tuple[datetime, datetime]], str]:
     """A doctor's working time on one local day as the partner should see it: the slots
     open to that partner, free or booked, and the time of every active booking (which the
-    partner holds as bookings pushed to it). Booking here never shrinks these periods."""
+    partner holds as bookings pushed to it); and the time zone the day is local to (the
+    branch's). Booking here never shrinks these periods."""
     bit = int(Availability.for_channel(partner))
     around = datetime.combine(day, time(), tzinfo=UTC)
     window = (around - timedelta(days=1), around + timedelta(days=2))
-    zones = {b.id: ZoneInfo(b.timezone) for b in (await session.execute(select(Branch))).scalars()}
+    branches = list((await session.execute(select(Branch).order_by(col(Branch.id)))).scalars())
+    zones = {b.id: ZoneInfo(b.timezone) for b in branches}
     slots = await session.execute(
         select(col(Slot.start_at), col(Slot.end_at), col(Slot.branch_id)).where(
             col(Slot.doctor_id) == doctor_id,
@@ -81,13 +85,14 @@ async def working_periods(
             col(Booking.status).in_([s for s in BookingStatus if s.active]),
         )
     )
-    return merge_periods(
-        [
-            (start, end)
-            for start, end, branch in [*slots.all(), *visits.all()]
-            if start.astimezone(zones[branch]).date() == day
-        ]
-    )
+    that_day = [
+        (start, end, branch)
+        for start, end, branch in [*slots.all(), *visits.all()]
+        if start.astimezone(zones[branch]).date() == day
+    ]
+    branch = that_day[0][2] if that_day else branches[0].id if branches else None
+    zone = zones[branch].key if branch in zones else "UTC"
+    return merge_periods([(start, end) for start, end, _ in that_day]), zone
 
 
 def merge_periods(

@@ -187,13 +187,19 @@ class PartnerSync:
                     await session.execute(
                         select(PartnerOperation)
                         .where(col(PartnerOperation.id).in_(claimed))
-                        .order_by(col(PartnerOperation.id))
+                        .order_by(_CALENDAR_LAST, col(PartnerOperation.id))
                     )
                 ).scalars()
             )
             maps = await all_mappings(session, client.partner)
             prepared = [(op, await prepare(session, client, op, maps, self.clock)) for op in ops]
-        results = await asyncio.gather(*(self._send(client, op, out) for op, out in prepared))
+        # Visits first: they take the write budget before any calendar of the batch does.
+        visits = [(op, out) for op, out in prepared if op.kind is not PartnerOpKind.PUBLISH_SLOTS]
+        calendars = [(op, out) for op, out in prepared if op.kind is PartnerOpKind.PUBLISH_SLOTS]
+        results = [
+            *await asyncio.gather(*(self._send(client, op, out) for op, out in visits)),
+            *await asyncio.gather(*(self._send(client, op, out) for op, out in calendars)),
+        ]
         await self._record(client.partner, results, report)
         return not all(r.transient for r in results)
 

@@ -3,7 +3,8 @@ thin httpx adapter over the pure paths, bodies and parsers of `partners.docplann
 
 OAuth2 client credentials (token kept until `expires_in`, fetched again on a 401),
 the write limit (40 a minute, counted here and taken from the `X-RateLimit-*`
-headers), and the engine's two errors.
+headers, calendars held to a share of it so visits never wait behind them), and
+the engine's two errors.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 from aiolimiter import AsyncLimiter
 
 from core.partners.port import (
+    Keep,
     Notice,
     Outbound,
     PartnerConflict,
@@ -39,16 +43,44 @@ from partners.docplanner.sansio import (
     id_of,
     items_of,
     move_body,
+    no_notifications,
+    notifications_of,
     parse_booking_ref,
     parse_error,
     parse_notice,
     slots_body,
     stamp,
 )
-from partners.headers import retry_after_seconds
+from partners.headers import reset_in_seconds
 from partners.http import call_json
 
 log = logging.getLogger(__name__)
+
+PULL_PAGES = 20  # of 100 notifications a pass; the rest waits for the next
+SLOT_DAYS_TTL = 600.0  # seconds a read of which days hold slots there is trusted
+
+
+class Write(Enum):
+    """Whose share of the write budget a write takes."""
+
+    VISIT = "visit"
+    CALENDAR = "calendar"
+
+
+def _known(ref: str) -> str:
+    """A booking's id there; one approved by a blocking request waits for its id."""
+    if "/request:" in ref:
+        raise PartnerUnavailable("the booking's id from Docplanner has not arrived yet")
+    return ref
+
+
+def _start(slot: dict[str, Any]) -> datetime | None:
+    value = slot.get("start")
+    try:
+        start = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return start if start is not None and start.tzinfo is not None else None
 
 
 @dataclass(frozen=True)
@@ -60,6 +92,7 @@ class DocplannerAccount:
     client_id: str
     client_secret: str = field(repr=False)
     writes_per_minute: float = 40
+    calendar_share: float = 0.75  # of the writes; the rest is kept for visits
     timeout: float = 10.0  # seconds for a whole request
 
 
@@ -82,8 +115,11 @@ class DocplannerClient:
         self._token_lock = asyncio.Lock()
         self._token_until = 0.0
         self._writes = AsyncLimiter(account.writes_per_minute, 60)
+        calendar = max(1.0, account.writes_per_minute * account.calendar_share)
+        self._calendar_writes = AsyncLimiter(calendar, 60)
         self._paused_until = 0.0  # the partner said the budget is spent until then
-        self._address_services: dict[str, dict[str, str]] = {}
+        self._address_services: dict[str, dict[str, str]] = {}  # own id → dictionary id
+        self._slot_days: dict[str, tuple[float, set[date]]] = {}
 
     # -- the engine's interface ----------------------------------------------------
 
@@ -91,7 +127,8 @@ class DocplannerClient:
         if op.kind is PartnerOpKind.PUBLISH_SLOTS:
             assert op.doctor is not None
             assert op.day is not None
-            await self.publish(Address.parse(op.doctor), op.day, op.periods, op.services)
+            zone = ZoneInfo(op.zone)
+            await self.publish(Address.parse(op.doctor), op.day, zone, op.periods, op.services)
             return None
         if op.kind is PartnerOpKind.CANCEL:
             assert op.remote_booking_id is not None
@@ -105,22 +142,41 @@ class DocplannerClient:
             return await self.book(op.visit)
         raise PartnerRefused(f"{op.kind} is not supported by Docplanner")
 
-    async def pull(self) -> Sequence[Notice]:
-        """`GET /notifications/multiple` until it runs dry (the safety net under push)."""
-        notices: list[Notice] = []
-        for _ in range(10):
-            data = await self._call("GET", "/notifications/multiple", params={"limit": "100"})
-            items = data.get("_items", []) if isinstance(data, dict) else data
-            if not isinstance(items, list):
-                break
-            for raw in items:
+    async def pull(self, keep: Keep) -> None:
+        """`GET /notifications/multiple` until the queue is empty (404 "No notifications
+        found"): each page is kept before the next is asked for, as a pulled notification
+        leaves Docplanner's queue."""
+        for _ in range(PULL_PAGES):
+            try:
+                data = await self._call("GET", "/notifications/multiple", params={"limit": "100"})
+            except PartnerRefused as exc:
+                if no_notifications(exc):
+                    return
+                raise
+            found, remaining = notifications_of(data)
+            notices = []
+            for raw in found:
                 try:
                     notices.append(parse_notice(raw))
                 except ValueError as exc:
                     log.warning("docplanner notification skipped: %s", exc)
-            if len(items) < 100:
-                break
-        return notices
+            if notices:
+                await keep(notices)
+            if not found or remaining <= 0:
+                return
+
+    async def resolve(self, notice: Notice) -> Notice:
+        """A patient's booking names the address's own service: the dictionary service it
+        offers is what the mappings know (none for a custom service)."""
+        offered = notice.extra.get("address_service_id")
+        if notice.service is not None or not offered or not notice.doctor:
+            return notice
+        address = Address.parse(notice.doctor)
+        services = await self._services_at(address)
+        if offered not in services:
+            services = await self._services_at(address, fresh=True)
+        service = services.get(offered)
+        return replace(notice, service=service) if service else notice
 
     # -- operations ----------------------------------------------------------------
 
@@ -128,17 +184,28 @@ class DocplannerClient:
         self,
         address: Address,
         day: date,
+        zone: ZoneInfo,
         periods: Sequence[tuple[datetime, datetime]],
         services: Sequence[tuple[str, int]],
     ) -> None:
-        """Replace one day's work periods; a day with none is deleted."""
+        """Replace one local day: its work periods, the rest of the day cleared. A day with
+        none is deleted there, unless it holds no slots there anyway (a write saved)."""
         if not periods or not services:
-            await self._call("DELETE", f"{address.path}/slots/{day.isoformat()}", write=True)
+            if day in await self._days_with_slots(address, zone):
+                await self._call(
+                    "DELETE", f"{address.path}/slots/{day.isoformat()}", write=Write.CALENDAR
+                )
+                self._slot_days[address.id][1].discard(day)
             return
         offered = [(await self._address_service(address, sid), m) for sid, m in services]
         await self._call(
-            "PUT", f"{address.path}/slots", json_body=slots_body(periods, offered), write=True
+            "PUT",
+            f"{address.path}/slots",
+            json_body=slots_body(day, zone, periods, offered),
+            write=Write.CALENDAR,
         )
+        if address.id in self._slot_days:
+            self._slot_days[address.id][1].add(day)
 
     async def book(self, visit: Visit) -> str:
         address = Address.parse(visit.doctor)
@@ -149,7 +216,7 @@ class DocplannerClient:
                 "POST",
                 f"{address.path}/slots/{start}/book",
                 json_body=book_body(visit, address_service),
-                write=True,
+                write=Write.VISIT,
             )
         except PartnerRefused as exc:
             if exc.status == 404:  # the time is taken there (for now, or not published yet)
@@ -158,28 +225,35 @@ class DocplannerClient:
         return booking_ref(address, id_of(data))
 
     async def move(self, ref: str, visit: Visit) -> str:
-        old, booking_id = parse_booking_ref(ref)
+        """`POST .../move` (a new booking id); to another facility, or where Docplanner
+        will not move it (422: paid through another account), cancelled and booked anew."""
+        old, booking_id = parse_booking_ref(_known(ref))
         new = Address.parse(visit.doctor)
-        if (old.facility, old.doctor) != (new.facility, new.doctor):  # another calendar
-            await self.cancel(ref, "moved to another doctor")
-            return await self.book(visit)
-        address_service = await self._address_service(new, visit.service)
-        data = await self._call(
-            "POST",
-            f"{old.path}/bookings/{quote(booking_id, safe='')}/move",
-            json_body=move_body(visit, new, address_service),
-            write=True,
-        )
-        return booking_ref(new, id_of(data))
+        if old.facility == new.facility:
+            address_service = await self._address_service(new, visit.service)
+            try:
+                data = await self._call(
+                    "POST",
+                    f"{old.path}/bookings/{quote(booking_id, safe='')}/move",
+                    json_body=move_body(visit, new, address_service),
+                    write=Write.VISIT,
+                )
+            except PartnerRefused as exc:
+                if exc.status != 422:
+                    raise
+            else:
+                return booking_ref(new, id_of(data))
+        await self.cancel(ref, "moved to another doctor")
+        return await self.book(visit)
 
     async def cancel(self, ref: str, reason: str) -> None:
-        address, booking_id = parse_booking_ref(ref)
+        address, booking_id = parse_booking_ref(_known(ref))
         try:
             await self._call(
                 "DELETE",
                 f"{address.path}/bookings/{quote(booking_id, safe='')}",
                 json_body={"reason": reason or "cancelled at the clinic"},
-                write=True,
+                write=Write.VISIT,
             )
         except PartnerRefused as exc:
             if exc.status != 404:  # already gone there: what we wanted
@@ -190,15 +264,12 @@ class DocplannerClient:
         `{"kind": "doctor"|"service", "id", "name"}` each."""
         found: list[dict[str, str]] = []
         for facility in items_of(await self._call("GET", "/facilities")):
-            fid = id_of(facility)
-            doctors = await self._call(
-                "GET",
-                f"/facilities/{quote(fid, safe='')}/doctors",
-                params={"with": "doctor.addresses"},
-            )
-            for doctor in items_of(doctors):
-                for address in items_of(doctor.get("addresses")):
-                    path = Address(fid, id_of(doctor), id_of(address))
+            fid = quote(id_of(facility), safe="")
+            for doctor in items_of(await self._call("GET", f"/facilities/{fid}/doctors")):
+                did = quote(id_of(doctor), safe="")
+                addresses = await self._call("GET", f"/facilities/{fid}/doctors/{did}/addresses")
+                for address in items_of(addresses):
+                    path = Address(id_of(facility), id_of(doctor), id_of(address))
                     name = f"{doctor.get('name', '')} {doctor.get('surname', '')}".strip()
                     found.append({"kind": "doctor", "id": path.id, "name": name})
         for service in items_of(await self._call("GET", "/services")):
@@ -207,20 +278,49 @@ class DocplannerClient:
             )
         return found
 
-    # -- transport -------------------------------------------------------------------
+    # -- what the calendars hold there ------------------------------------------------
 
     async def _address_service(self, address: Address, service_id: str | None) -> str:
-        """The address's own id for a dictionary service (fetched once per address)."""
+        """The address's own id for a dictionary service."""
         if service_id is None:
             raise PartnerRefused("the service is not mapped for Docplanner")
+        for fresh in (False, True):
+            offered = await self._services_at(address, fresh=fresh)
+            for own, dictionary in offered.items():
+                if dictionary == service_id:
+                    return own
+        raise PartnerRefused(f"service {service_id} is not offered at address {address.id}")
+
+    async def _services_at(self, address: Address, *, fresh: bool = False) -> dict[str, str]:
+        """The address's services: their own id to the dictionary's (fetched once, and
+        again when asked for one not known)."""
         known = self._address_services.get(address.id)
-        if known is None or service_id not in known:
+        if known is None or fresh:
             data = await self._call("GET", f"{address.path}/services")
-            known = {id_of(s.get("service_id")): id_of(s) for s in items_of(data)}
+            known = {id_of(s): id_of(s.get("service_id")) for s in items_of(data) if id_of(s)}
             self._address_services[address.id] = known
-        if service_id not in known:
-            raise PartnerRefused(f"service {service_id} is not offered at address {address.id}")
-        return known[service_id]
+        return known
+
+    async def _days_with_slots(self, address: Address, zone: ZoneInfo) -> set[date]:
+        """The days holding free slots there (one read of the horizon, kept a while)."""
+        now = time.monotonic()
+        kept = self._slot_days.get(address.id)
+        if kept is not None and now - kept[0] < SLOT_DAYS_TTL:
+            return kept[1]
+        start = datetime.now(zone).replace(microsecond=0)
+        try:
+            data = await self._call(
+                "GET",
+                f"{address.path}/slots",
+                params={"start": stamp(start), "end": stamp(start + HORIZON + timedelta(days=1))},
+            )
+        except PartnerRefused as exc:
+            if exc.status != 404:  # 404: "No slots found on given address"
+                raise
+            data = {}
+        days = {s.astimezone(zone).date() for i in items_of(data) if (s := _start(i))}
+        self._slot_days[address.id] = (now, days)
+        return days
 
     async def _call(
         self,
@@ -229,10 +329,10 @@ class DocplannerClient:
         *,
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
-        write: bool = False,
+        write: Write | None = None,
     ) -> Any:
-        if write:
-            await self._take_write()
+        if write is not None:
+            await self._take_write(write)
         stale: str | None = None
         for attempt in range(2):
             token = await self._bearer(stale)
@@ -254,20 +354,25 @@ class DocplannerClient:
                 stale = token  # it expired early: a new one, once
         raise AssertionError("unreachable")
 
-    async def _take_write(self) -> None:
-        """40 writes a minute: over it, the operation comes back later instead of waiting."""
+    async def _take_write(self, write: Write) -> None:
+        """40 writes a minute, of which calendars may take only their share, so a visit
+        never waits behind a republication; over it, the operation comes back later
+        instead of waiting here."""
         wait = self._paused_until - time.monotonic()
         if wait > 0:
             raise PartnerUnavailable("write limit reached", retry_after=wait)
-        if not self._writes.has_capacity():
-            raise PartnerUnavailable("write limit reached", retry_after=60 / self._writes.max_rate)
-        await self._writes.acquire()
+        limiters = [self._writes] if write is Write.VISIT else [self._calendar_writes, self._writes]
+        for limiter in limiters:
+            if not limiter.has_capacity():
+                raise PartnerUnavailable("write limit reached", retry_after=60 / limiter.max_rate)
+        for limiter in limiters:
+            await limiter.acquire()
 
     def _note_budget(self, headers: Mapping[str, str]) -> None:
         remaining = headers.get("x-ratelimit-remaining")
         if remaining is not None and remaining.strip() == "0":
-            reset = retry_after_seconds(headers.get("x-ratelimit-reset")) or 60.0
-            self._paused_until = time.monotonic() + min(reset, 3600.0)
+            reset = reset_in_seconds(headers.get("x-ratelimit-reset"), datetime.now(UTC))
+            self._paused_until = time.monotonic() + min(reset or 60.0, 3600.0)
 
     async def _bearer(self, stale: str | None) -> str:
         """The current token; a new one when it expired or is `stale` (refused). Concurrent

@@ -4,6 +4,8 @@ unlinked patients' visits never do."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import httpx
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
@@ -53,7 +55,7 @@ async def test_linked_patients_visits_from_every_channel_reach_ondoc(db, clock):
             assert len(code) == 9
             assert code.isdigit()
             remote = fake.patient_links(code)
-            await inbox.receive(OD, await client.pull())
+            await client.pull(partial(inbox.receive, OD))
             await inbox.apply_pending()
             assert await _linked(db) == {linked: remote}
 
@@ -87,7 +89,7 @@ async def test_linked_patients_visits_from_every_channel_reach_ondoc(db, clock):
 
             # Unlinked from their side: later visits stay here only.
             fake.patient_unlinks(remote)
-            await inbox.receive(OD, await client.pull())
+            await client.pull(partial(inbox.receive, OD))
             await inbox.apply_pending()
             assert await _linked(db) == {}
             await booking.book(
