@@ -72,32 +72,38 @@ async def docplanner_rig(
     address = fake.add_address("301", "9001", "Anna Kowalska", {"as-1": CONSULT_SERVICE})
     server = TestServer(fake.app())
     await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    desk = PartnerDesk(db, clock)
-    assert clinic.internist.id is not None
-    assert clinic.consult.id is not None
-    await desk.map(ZL, MappingKind.DOCTOR, clinic.internist.id, address)
-    await desk.map(ZL, MappingKind.SERVICE, clinic.consult.id, CONSULT_SERVICE)
-    async with httpx.AsyncClient() as http:
-        account = DocplannerAccount(
-            fake.url, CLIENT_ID, CLIENT_SECRET, writes_per_minute=100_000, timeout=request_seconds
-        )
-        client = DocplannerClient(http, account)
-        policy = SyncPolicy(first_retry=timedelta(seconds=5), last_retry=timedelta(minutes=2))
-        booking = BookingService(db, clock)
-        yield Rig(
-            db=db,
-            clock=clock,
-            clinic=clinic,
-            fake=fake,
-            client=client,
-            sync=PartnerSync(db, clock, {ZL: client}, "worker-1", policy),
-            inbox=PartnerInbox(db, clock, booking),
-            desk=desk,
-            booking=booking,
-            address=address,
-        )
-    await server.close()
+    try:
+        fake.url = str(server.make_url("")).rstrip("/")
+        desk = PartnerDesk(db, clock)
+        assert clinic.internist.id is not None
+        assert clinic.consult.id is not None
+        await desk.map(ZL, MappingKind.DOCTOR, clinic.internist.id, address)
+        await desk.map(ZL, MappingKind.SERVICE, clinic.consult.id, CONSULT_SERVICE)
+        async with httpx.AsyncClient() as http:
+            account = DocplannerAccount(
+                fake.url,
+                CLIENT_ID,
+                CLIENT_SECRET,
+                writes_per_minute=100_000,
+                timeout=request_seconds,
+            )
+            client = DocplannerClient(http, account)
+            policy = SyncPolicy(first_retry=timedelta(seconds=5), last_retry=timedelta(minutes=2))
+            booking = BookingService(db, clock)
+            yield Rig(
+                db=db,
+                clock=clock,
+                clinic=clinic,
+                fake=fake,
+                client=client,
+                sync=PartnerSync(db, clock, {ZL: client}, "worker-1", policy),
+                inbox=PartnerInbox(db, clock, booking),
+                desk=desk,
+                booking=booking,
+                address=address,
+            )
+    finally:
+        await server.close()  # also when the test failed inside
 
 
 async def book_here(rig, pid: int, at: datetime):
