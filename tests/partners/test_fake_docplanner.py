@@ -7,7 +7,7 @@ published slots, moves making new bookings, notifications pulled once, the limit
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from testkit.factories import warsaw_at
 from testkit.fakes.docplanner.calendar import wire
@@ -121,6 +121,13 @@ async def test_the_scripted_session_through_every_operation(
     new = await moved.json(content_type=None)
     assert new["id"] != booking["id"]
     assert moved.headers["Location"].endswith(f"/bookings/{new['id']}")
+    no_service = await s.call(
+        "POST", f"{BASE}/bookings/{booking['id']}/move", json={"start": ten.isoformat()}
+    )
+    assert no_service.status == 400  # address_service_id is required
+    [violation] = docplanner_contract.violations
+    assert "'address_service_id' is a required property" in violation.problem
+    docplanner_contract.violations.clear()
     again = await s.call(
         "POST",
         f"{BASE}/bookings/{booking['id']}/move",
@@ -217,6 +224,22 @@ async def test_a_booking_takes_a_published_slot_offering_its_service(
     assert (await s.book(warsaw_at(clock, 1, 8))).status == 404  # taken
     assert len(s.fake.active()) == 1
 
+    # An address service the slot doesn't offer, or the address doesn't have.
+    s.fake.addresses[s.fake_address].services["as-2"] = "46"
+    await s.publish(period(clock, 2, 8, 10, [{"address_service_id": "as-2", "duration": 20}]))
+    other = await s.book(warsaw_at(clock, 2, 8))
+    assert other.status == 404
+    assert (await other.json(content_type=None))["message"] == (
+        f"Unable to perform booking. Slot ({wire(warsaw_at(clock, 2, 8))}) does not support "
+        "service as-1"
+    )
+    unknown = await s.call(
+        "POST",
+        f"{BASE}/slots/{t(warsaw_at(clock, 2, 8))}/book",
+        json={"address_service_id": "as-9", "duration": 20, "patient": PATIENT},
+    )
+    assert (await unknown.json(content_type=None))["message"] == "Service does not exist"
+
 
 async def test_notifications_follow_the_callbacks_and_are_pulled_once(
     aiohttp_client, clock, docplanner_contract
@@ -233,6 +256,12 @@ async def test_notifications_follow_the_callbacks_and_are_pulled_once(
         "id": SERVICE, "name": "Usługa 45", "price": 150, "is_price_from": False,
         "is_visible": True,
     }  # fmt: skip
+    assert set(visit) >= {
+        "id", "status", "start_at", "end_at", "duration", "booked_by", "canceled_by",
+        "booked_at", "address_service", "patient", "signature",
+    }  # fmt: skip
+    assert visit["booked_by"] == "user"
+    assert booked["data"]["facility"]["id"] == "1001"
     assert booked["data"]["doctor"]["id"] == "301"
     assert booked["data"]["address"]["id"] == "9001"
     moving = fake.patient_moving(visit["id"], warsaw_at(clock, 1, 10))
@@ -256,13 +285,15 @@ async def test_notifications_follow_the_callbacks_and_are_pulled_once(
 
 
 async def test_writes_beyond_the_limit_are_429_with_the_documented_headers(aiohttp_client, clock):
+    assert (await session(aiohttp_client, clock)).fake.writes_per_minute == 40  # Docplanner's
     s = await session(aiohttp_client, clock, writes_per_minute=2)
     entry = period(clock, 1, 8, 9, offer())
     first = await s.publish(entry)
     assert first.headers["X-RateLimit-Limit"] == "2"
     assert first.headers["X-RateLimit-Remaining"] == "1"
     assert first.headers["X-RateLimit-Used"] == "1"
-    assert first.headers["X-RateLimit-Reset"].startswith(str(warsaw_at(clock, 0, 0).year))
+    reset = datetime.fromisoformat(first.headers["X-RateLimit-Reset"])  # an ISO 8601 date
+    assert clock.now() < reset <= clock.now() + timedelta(minutes=1)
     await s.publish(period(clock, 1, 9, 10, offer()))
     refused = await s.publish(period(clock, 1, 10, 11, offer()))
     assert refused.status == 429
