@@ -1,6 +1,7 @@
 """Fixtures: a fresh database per test on SQLite and, when TEST_DATABASE_URL is set,
-on PostgreSQL; each run creates its own databases from the migrations and drops them; and the
-fake Bot API and fake Twilio on loopback, for the tests of more than one folder."""
+on PostgreSQL; each run creates its own databases from the migrations and drops them; the
+fake Bot API and fake Twilio on loopback, for the tests of more than one folder; and, in
+every test, Docplanner's published contract held to every fake Docplanner."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ import core.models  # noqa: F401
 from core.clock import FrozenClock
 from core.db.database import Database, create_engine
 from migrations.apply import upgrade
+from testkit.fakes.docplanner.wire import watch
 from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import FakeTwilio
+from tests.partners.contract.openapi import ContractWatch
 
 # A Tuesday morning in Warsaw's winter time.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
@@ -106,3 +109,14 @@ async def twilio(aiohttp_server: AiohttpServer) -> FakeTwilio:
     fake = FakeTwilio()
     fake.base_url = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
     return fake
+
+
+@pytest.fixture(autouse=True)
+def docplanner_contract() -> Iterator[ContractWatch]:
+    """Every request a test sends to a fake Docplanner, every answer and notification it
+    gives, held to Docplanner's published document: a violation fails the test at its end
+    (a test that breaks the contract on purpose asserts on `.violations` and clears them)."""
+    with watch(ContractWatch()) as found:
+        yield found
+    if found.violations:
+        pytest.fail(found.report(), pytrace=False)
