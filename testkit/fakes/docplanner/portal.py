@@ -164,12 +164,24 @@ class Portal:
         booking.canceled_by = by
         booking.canceled_at = self.clock.now()
 
-    def _moved(self, old: FakeBooking, start: datetime, by: str = "user") -> FakeBooking:
+    def _moved(
+        self,
+        old: FakeBooking,
+        start: datetime,
+        by: str = "user",
+        to: tuple[FakeAddress, datetime, str] | None = None,
+    ) -> FakeBooking:
+        """The old booking ends as moved; a NEW one (same length, address and service
+        unless `to` gives the address, end and address service) takes its place."""
         self._end(old, "moved", by)
+        address, end, service = to or (
+            old.address,
+            local(start) + (old.end - old.start),
+            old.address_service_id,
+        )
         new = FakeBooking(
-            self.new_id(), old.address, local(start), local(start) + (old.end - old.start),
-            old.address_service_id, old.patient, source=old.source, booked_at=self.clock.now(),
-            comment=old.comment, origin=old.origin or old.id,
+            self.new_id(), address, local(start), end, service, old.patient, source=old.source,
+            booked_at=self.clock.now(), comment=old.comment, origin=old.origin or old.id,
         )  # fmt: skip
         new.newest = new.id
         for booking in self.bookings.values():

@@ -175,7 +175,7 @@ class Visits(Catalog):
         )  # fmt: skip
         booking.origin = booking.newest = booking.id
         self.bookings[booking.id] = booking
-        return ok(bodies.booking(booking, "", patient=False, service=False))
+        return ok(self._booking(booking, patient=False, service=False))
 
     async def get_bookings(self, request: web.Request) -> web.Response:
         found = self.address(request)
@@ -247,8 +247,7 @@ class Visits(Catalog):
         start = local(moment(body["start"]))
         end = start + (timedelta(minutes=duration) if duration else old.end - old.start)
         self._takeable(target, start, end, service, ignoring=old)
-        new = self._moved(old, start, "integration")
-        new.address, new.end, new.address_service_id = target, end, service
+        new = self._moved(old, start, "integration", to=(target, end, service))
         location = (
             f"/api/v3/integration/facilities/{target.facility}/doctors/{target.doctor}"
             f"/addresses/{target.address}/bookings/{new.id}"
