@@ -66,7 +66,8 @@ async def docplanner_rig(
 ) -> AsyncIterator[Rig]:
     """The sync over a fake Docplanner, for a new small clinic or the one given; the fake
     shown to `observers` (besides those watching every fake: tests/conftest.py's contract
-    check), its write limit lifted unless asked for (Docplanner's own is 40 a minute)."""
+    check); its write limit, and the adapter's, lifted unless asked for (Docplanner's is
+    40 a minute)."""
     clinic = clinic or await small_clinic(db, clock, days=days)
     fake = FakeDocplanner(clock, writes_per_minute=writes_per_minute, observers=observers)
     address = fake.add_address("301", "9001", "Anna Kowalska", {"as-1": CONSULT_SERVICE})
@@ -84,7 +85,7 @@ async def docplanner_rig(
                 fake.url,
                 CLIENT_ID,
                 CLIENT_SECRET,
-                writes_per_minute=100_000,
+                writes_per_minute=writes_per_minute,
                 timeout=request_seconds,
             )
             client = DocplannerClient(http, account)

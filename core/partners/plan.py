@@ -56,6 +56,7 @@ _BOOKING_EVENTS = (
 )
 _PLANNED_EVENTS = (*_BOOKING_EVENTS, EventKind.PARTNER_MAPPED)
 _OPEN = (PartnerOpStatus.PENDING, PartnerOpStatus.CLAIMED, PartnerOpStatus.FAILED)
+DAY_FIRST = timedelta(seconds=1)  # a newly mapped calendar's visits wait for its days
 
 
 @dataclass
@@ -197,7 +198,7 @@ class Planner:
             today = self.clock.now().date()
             for doctor, branch, start in places:
                 day = datetime.fromisoformat(start).astimezone(zones[branch]).date()
-                if doctor in doctors and today <= day <= today + self.client.horizon:
+                if doctor in doctors and today <= day < today + self.client.horizon:
                     ops.append((PartnerOpKind.PUBLISH_SLOTS, slots_subject(doctor, day), {}))
         return ops
 
@@ -238,7 +239,7 @@ class Planner:
         if PartnerOpKind.PUBLISH_SLOTS in self.client.operations:
             today = now.date()
             for doctor in sorted(calendars):
-                for n in range(self.client.horizon.days + 1):
+                for n in range(self.client.horizon.days):
                     day = today + timedelta(days=n)
                     report.planned += await queue_publish(
                         session, self.partner, doctor, day, f"{event.id}:mapped", now
@@ -251,7 +252,9 @@ class Planner:
                 session, booking.id, booking.doctor_id in doctors, report
             )
             if concerned:
-                report.planned += await _send_visit(session, self.partner, event, booking, now)
+                # Its day goes first: a visit is booked there into published time.
+                due = now + DAY_FIRST if booking.doctor_id in calendars else now
+                report.planned += await _send_visit(session, self.partner, event, booking, due)
 
     async def _concerns(
         self, session: AsyncSession, booking_id: int, mapped_doctor: bool, report: PlanReport
@@ -286,10 +289,10 @@ async def _queued(session: AsyncSession, partner: Channel, subject: str) -> bool
 
 
 async def _send_visit(
-    session: AsyncSession, partner: Channel, event: OutboxEvent, booking: Booking, now: datetime
+    session: AsyncSession, partner: Channel, event: OutboxEvent, booking: Booking, due: datetime
 ) -> bool:
-    """A visit the partner has not got: booked there, unless it is on its way already (a
-    refused attempt, say for a service not mapped then, is retried now)."""
+    """A visit the partner has not got: booked there from `due`, unless it is on its way
+    already (a refused attempt, say for a service not mapped then, is retried)."""
     assert booking.id is not None
     linked = await session.execute(
         select(col(PartnerBooking.id)).where(
@@ -303,7 +306,7 @@ async def _send_visit(
     retried = await session.execute(
         update(PartnerOperation)
         .where(*waiting, col(PartnerOperation.status) == PartnerOpStatus.FAILED)
-        .values(status=PartnerOpStatus.PENDING, next_attempt_at=now, claimed_by=None)
+        .values(status=PartnerOpStatus.PENDING, next_attempt_at=due, claimed_by=None)
         .returning(col(PartnerOperation.id))
     )
     if retried.first() is not None:
@@ -331,8 +334,8 @@ async def _send_visit(
             },
             status=PartnerOpStatus.PENDING,
             attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+            next_attempt_at=due,
+            created_at=due,
         )
         .returning(col(PartnerOperation.id))
     )

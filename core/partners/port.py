@@ -172,7 +172,8 @@ class PartnerClient(Protocol):
 
     @property
     def horizon(self) -> timedelta:
-        """How far ahead slots may be published."""
+        """How far ahead slots may be published: the days from today until today + horizon
+        (that day itself is beyond it)."""
         ...
 
     async def deliver(self, op: Outbound) -> str | None:

@@ -34,7 +34,7 @@ async def publication(
     doctor = maps[MappingKind.DOCTOR].get(doctor_id_int)
     if doctor is None:
         return "doctor not mapped"
-    if not clock.now().date() <= day <= clock.now().date() + client.horizon:
+    if not clock.now().date() <= day < clock.now().date() + client.horizon:
         return "outside the publishing horizon"
     mapped = maps[MappingKind.SERVICE]
     durations = (

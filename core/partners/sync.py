@@ -276,7 +276,7 @@ class PartnerSync:
         client = self.clients[partner]
         now = self.clock.now()
         today = now.date()
-        days = [today + timedelta(days=n) for n in range(client.horizon.days + 1)]
+        days = [today + timedelta(days=n) for n in range(client.horizon.days)]
 
         async def work(session: AsyncSession) -> int:
             doctors = await remote_ids(session, partner, MappingKind.DOCTOR)

@@ -21,7 +21,9 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
-from aiolimiter import AsyncLimiter
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from core.partners.port import (
     Keep,
@@ -56,6 +58,7 @@ from partners.http import call_json
 
 log = logging.getLogger(__name__)
 
+WRITES = "docplanner-writes"  # the key the write limits are counted under
 PULL_PAGES = 20  # of 100 notifications a pass; the rest waits for the next
 SLOT_DAYS_TTL = 600.0  # seconds a read of which days hold slots there is trusted
 
@@ -114,12 +117,16 @@ class DocplannerClient:
         self._token: str | None = None
         self._token_lock = asyncio.Lock()
         self._token_until = 0.0
-        self._writes = AsyncLimiter(account.writes_per_minute, 60)
-        calendar = max(1.0, account.writes_per_minute * account.calendar_share)
-        self._calendar_writes = AsyncLimiter(calendar, 60)
+        # Writes counted in a moving minute, as Docplanner counts them: calendars never take
+        # more than their share of any minute, so the rest is always there for visits.
+        self._minute = MovingWindowRateLimiter(MemoryStorage())
+        self._writes = RateLimitItemPerMinute(max(1, int(account.writes_per_minute)))
+        share = account.writes_per_minute * account.calendar_share
+        self._calendar_writes = RateLimitItemPerMinute(max(1, int(share)))
         self._paused_until = 0.0  # the partner said the budget is spent until then
         self._address_services: dict[str, dict[str, str]] = {}  # own id → dictionary id
         self._slot_days: dict[str, tuple[float, set[date]]] = {}
+        self._slot_days_lock = asyncio.Lock()
 
     # -- the engine's interface ----------------------------------------------------
 
@@ -303,10 +310,15 @@ class DocplannerClient:
 
     async def _days_with_slots(self, address: Address, zone: ZoneInfo) -> set[date]:
         """The days holding free slots there (one read of the horizon, kept a while)."""
-        now = time.monotonic()
-        kept = self._slot_days.get(address.id)
-        if kept is not None and now - kept[0] < SLOT_DAYS_TTL:
-            return kept[1]
+        async with self._slot_days_lock:  # a batch of days asks at once: one read
+            kept = self._slot_days.get(address.id)
+            if kept is not None and time.monotonic() - kept[0] < SLOT_DAYS_TTL:
+                return kept[1]
+            days = await self._read_slot_days(address, zone)
+            self._slot_days[address.id] = (time.monotonic(), days)
+            return days
+
+    async def _read_slot_days(self, address: Address, zone: ZoneInfo) -> set[date]:
         start = datetime.now(zone).replace(microsecond=0)
         try:
             data = await self._call(
@@ -318,9 +330,7 @@ class DocplannerClient:
             if exc.status != 404:  # 404: "No slots found on given address"
                 raise
             data = {}
-        days = {s.astimezone(zone).date() for i in items_of(data) if (s := _start(i))}
-        self._slot_days[address.id] = (now, days)
-        return days
+        return {s.astimezone(zone).date() for i in items_of(data) if (s := _start(i))}
 
     async def _call(
         self,
@@ -361,12 +371,14 @@ class DocplannerClient:
         wait = self._paused_until - time.monotonic()
         if wait > 0:
             raise PartnerUnavailable("write limit reached", retry_after=wait)
-        limiters = [self._writes] if write is Write.VISIT else [self._calendar_writes, self._writes]
-        for limiter in limiters:
-            if not limiter.has_capacity():
-                raise PartnerUnavailable("write limit reached", retry_after=60 / limiter.max_rate)
-        for limiter in limiters:
-            await limiter.acquire()
+        limits = [self._writes] if write is Write.VISIT else [self._calendar_writes, self._writes]
+        for limit in limits:
+            if not await self._minute.test(limit, WRITES):
+                stats = await self._minute.get_window_stats(limit, WRITES)
+                wait = max(stats.reset_time - time.time(), 0.1)
+                raise PartnerUnavailable("write limit reached", retry_after=wait)
+        for limit in limits:
+            await self._minute.hit(limit, WRITES)
 
     def _note_budget(self, headers: Mapping[str, str]) -> None:
         remaining = headers.get("x-ratelimit-remaining")

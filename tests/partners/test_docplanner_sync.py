@@ -5,6 +5,7 @@ slot-booking request answered from our calendar."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -48,7 +49,7 @@ async def _count(db, model, *where):
 
 async def test_publishes_working_time_and_a_booking_made_here_appears_there(db, clock):
     async with docplanner_rig(db, clock) as rig:
-        assert await rig.sync.publish_all(ZL) == 12 * 7 + 1  # the mapped doctor, 12 weeks
+        assert await rig.sync.publish_all(ZL) == 12 * 7  # the mapped doctor, 12 weeks
         await rig.settle()
         tomorrow = warsaw_at(clock, 1, 8).date()
         periods = rig.fake.slots[(rig.address, tomorrow)]
@@ -98,7 +99,8 @@ async def test_a_partner_booking_appears_here_once_and_leaves_the_bot(db, clock)
         report = await rig.inbox.apply_pending()
         assert report.applied == 1
         # The same event pulled later is the same notice: nothing new.
-        assert await rig.inbox.receive(ZL, await rig.client.pull()) == 0
+        await rig.client.pull(partial(rig.inbox.receive, ZL))
+        assert await _count(db, PartnerNotification) == 1
         assert (await rig.inbox.apply_pending()).applied == 0
 
         async with db.read() as session:
@@ -214,16 +216,20 @@ async def test_blocking_slot_booking_is_answered_from_our_calendar(db, clock):
         assert decision.reason == "slot_taken"
 
         free = warsaw_at(clock, 2, 10)
-        accepted = parse_notice(
-            rig.fake.slot_booking_request(rig.address, free, CONSULT_SERVICE, PORTAL_PATIENT)
-        )
-        assert (await rig.inbox.decide(ZL, accepted)).accepted
-        # The `slot-booked` that follows is about the same booking: nothing more.
-        booked = rig.fake._payload(
-            "slot-booked", rig.fake.bookings[accepted.remote_booking_id.split("/")[-1]]
-        )
+        request = rig.fake.slot_booking_request(rig.address, free, CONSULT_SERVICE, PORTAL_PATIENT)
+        assert (await rig.inbox.decide(ZL, parse_notice(request))).accepted
+        async with db.read() as session:
+            [mine] = await session.execute(select(Booking).where(Booking.start_at == free))
+        # The `slot-booked` that follows is the same booking: it takes its id there.
+        booked = rig.fake.complete_booking(request["data"]["visit_booking_request"]["signature"])
         await rig.inbox.receive(ZL, [parse_notice(booked)])
         await rig.inbox.apply_pending()
         assert await _count(db, Booking, col(Booking.start_at) == free) == 1
+        there = booked["data"]["visit_booking"]["id"]
+        assert await remote_id_of(rig, mine[0].id) == f"{rig.address}/{there}"
         # A refused blocking request was answered already: nothing to cancel there.
         assert await _count(db, PartnerOperation, col(PartnerOperation.kind) == "cancel") == 0
+        # Cancelled here, it is cancelled there under that id.
+        await rig.booking.cancel(Actor.staff("desk"), mine[0].id, "clinic closed")
+        await rig.settle()
+        assert rig.fake.bookings[there].status == "cancelled"
