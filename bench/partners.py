@@ -2,6 +2,11 @@
 
 - latency: a worker loop syncs continuously (a pass every 50 ms); visits are booked
   one by one and the time until the fake holds each is measured (p50, p99);
+- republication: under Docplanner's own limit (40 writes a minute, counted by the fake
+  and the adapter), every mapped calendar is published again in full while visits are
+  booked here one by one; the time until the fake holds each is measured, with a worker
+  pass every `--pass-seconds` (the worker's default is 30) and the test clock following
+  real time;
 - convergence: the partner is down while visits are booked, cancelled and restored
   until 10,000 operations are queued; then it comes back, and the time until every
   operation is settled is measured, with lost and duplicated visits counted.
@@ -10,16 +15,20 @@
   back-off adds at most `SyncPolicy.last_retry` to it).
 
     .venv/bin/python -m bench.partners [--backend sqlite|postgres] [--operations 10000]
+        [--only latency|republication|convergence] [--pass-seconds 30]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +140,48 @@ async def latency(db: Database, visits: int) -> dict[str, Any]:
     }
 
 
+async def republication(db: Database, visits: int, pass_seconds: float) -> dict[str, Any]:
+    clock = FrozenClock(START)
+    async with docplanner_rig(db, clock, days=84, writes_per_minute=40) as rig:
+        days = await rig.sync.publish_all(ZL)
+        doctor, service = _ids(rig)
+        starts = await _starts(db, clock, doctor, service, visits, days_ahead=1)
+        pid = await adult(db, clock)
+        stop = asyncio.Event()
+
+        async def worker() -> None:
+            last = time.perf_counter()
+            while not stop.is_set():
+                now = time.perf_counter()
+                clock.advance(timedelta(seconds=now - last))  # the test clock follows
+                last = now
+                await rig.sync.run_once()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pass_seconds)
+
+        loop = asyncio.create_task(worker())
+        seen: list[float] = []
+        for at in starts:
+            await asyncio.sleep(pass_seconds * 1.5)  # into the republication
+            booked = time.perf_counter()
+            await rig.booking.book(
+                Actor.patient(pid, Channel.TELEGRAM), VisitRequest(pid, service, doctor, at)
+            )
+            while not any(b.start == at for b in rig.fake.active()):  # noqa: ASYNC110 (polls the fake)
+                await asyncio.sleep(0.01)
+            seen.append(time.perf_counter() - booked)
+        stop.set()
+        await loop
+        published = sum(1 for method, path in rig.fake.requests if method == "PUT")
+    return {
+        "days_queued": days,
+        "calendar_writes_meanwhile": published,
+        "visits": len(seen),
+        "max_s": round(max(seen), 1),
+        "each_s": [round(s, 1) for s in seen],
+    }
+
+
 async def convergence(db: Database, operations: int) -> dict[str, Any]:
     clock = FrozenClock(START)
     async with docplanner_rig(db, clock, days=84) as rig:
@@ -214,18 +265,23 @@ async def _open(db: Database) -> int:
         )
 
 
-async def main(backend: str, operations: int, visits: int) -> None:
+async def main(
+    backend: str, operations: int, visits: int, only: str | None, pass_seconds: float
+) -> None:
+    phases: dict[str, Callable[[Database], Awaitable[dict[str, Any]]]] = {
+        "latency": partial(latency, visits=visits),
+        "republication": partial(republication, visits=4, pass_seconds=pass_seconds),
+        "convergence": partial(convergence, operations=operations),
+    }
     with tempfile.TemporaryDirectory() as folder:
-        db = await _database(backend, Path(folder), "latency")
-        try:
-            print("latency", await latency(db, visits), flush=True)
-        finally:
-            await db.dispose()
-        db = await _database(backend, Path(folder), "convergence")
-        try:
-            print("convergence", await convergence(db, operations), flush=True)
-        finally:
-            await db.dispose()
+        for name, phase in phases.items():
+            if only not in (None, name):
+                continue
+            db = await _database(backend, Path(folder), name)
+            try:
+                print(name, await phase(db), flush=True)
+            finally:
+                await db.dispose()
 
 
 if __name__ == "__main__":
@@ -233,5 +289,7 @@ if __name__ == "__main__":
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--operations", type=int, default=10_000)
     parser.add_argument("--visits", type=int, default=200)
+    parser.add_argument("--only", choices=("latency", "republication", "convergence"))
+    parser.add_argument("--pass-seconds", type=float, default=30.0)
     args = parser.parse_args()
-    asyncio.run(main(args.backend, args.operations, args.visits))
+    asyncio.run(main(args.backend, args.operations, args.visits, args.only, args.pass_seconds))

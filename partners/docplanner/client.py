@@ -126,7 +126,7 @@ class DocplannerClient:
         self._paused_until = 0.0  # the partner said the budget is spent until then
         self._address_services: dict[str, dict[str, str]] = {}  # own id → dictionary id
         self._slot_days: dict[str, tuple[float, set[date]]] = {}
-        self._slot_days_lock = asyncio.Lock()
+        self._reading = asyncio.Lock()  # the calendars' reads, one at a time
 
     # -- the engine's interface ----------------------------------------------------
 
@@ -301,16 +301,18 @@ class DocplannerClient:
     async def _services_at(self, address: Address, *, fresh: bool = False) -> dict[str, str]:
         """The address's services: their own id to the dictionary's (fetched once, and
         again when asked for one not known)."""
-        known = self._address_services.get(address.id)
-        if known is None or fresh:
-            data = await self._call("GET", f"{address.path}/services")
-            known = {id_of(s): id_of(s.get("service_id")) for s in items_of(data) if id_of(s)}
-            self._address_services[address.id] = known
-        return known
+        asked = self._address_services.get(address.id)
+        async with self._reading:  # a batch asks at once: one read
+            known = self._address_services.get(address.id)
+            if known is None or (fresh and known is asked):
+                data = await self._call("GET", f"{address.path}/services")
+                known = {id_of(s): id_of(s.get("service_id")) for s in items_of(data) if id_of(s)}
+                self._address_services[address.id] = known
+            return known
 
     async def _days_with_slots(self, address: Address, zone: ZoneInfo) -> set[date]:
         """The days holding free slots there (one read of the horizon, kept a while)."""
-        async with self._slot_days_lock:  # a batch of days asks at once: one read
+        async with self._reading:  # a batch of days asks at once: one read
             kept = self._slot_days.get(address.id)
             if kept is not None and time.monotonic() - kept[0] < SLOT_DAYS_TTL:
                 return kept[1]
