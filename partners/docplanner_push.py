@@ -25,7 +25,7 @@ from aiohttp import web
 from core.partners.inbox import PartnerInbox
 from core.vocab import Channel
 from edge.forwarded import Network, within
-from partners.docplanner.sansio import BLOCKING_NAMES, parse_notice
+from partners.docplanner.notices import BLOCKING_NAMES, parse_notice
 
 log = logging.getLogger(__name__)
 

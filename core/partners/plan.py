@@ -16,31 +16,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import insert_or_skip
-from core.journal import plain
 from core.models import (
     Booking,
     Branch,
     DoctorService,
     OutboxEvent,
-    PartnerBooking,
     PartnerCursor,
     PartnerOperation,
 )
 from core.partners.mappings import Mappings, all_mappings
 from core.partners.port import PartnerClient, Scope
+from core.partners.queue import booking_subject, queue_publish, queued, send_visit, slots_subject
 from core.vocab import (
     BookingStatus,
-    Channel,
     EventKind,
     MappingKind,
     PartnerOpKind,
@@ -55,7 +53,6 @@ _BOOKING_EVENTS = (
     EventKind.STATUS_CHANGED,
 )
 _PLANNED_EVENTS = (*_BOOKING_EVENTS, EventKind.PARTNER_MAPPED)
-_OPEN = (PartnerOpStatus.PENDING, PartnerOpStatus.CLAIMED, PartnerOpStatus.FAILED)
 DAY_FIRST = timedelta(seconds=1)  # a newly mapped calendar's visits wait for its days
 
 
@@ -65,14 +62,6 @@ class PlanReport:
 
     planned: int = 0
     unmapped: int = 0  # changes of doctors the partner does not know: not sent, counted
-
-
-def booking_subject(booking_id: int) -> str:
-    return f"booking:{booking_id}"
-
-
-def slots_subject(doctor_id: int, day: date) -> str:
-    return f"slots:{doctor_id}:{day.isoformat()}"
 
 
 class Planner:
@@ -127,7 +116,7 @@ class Planner:
                 continue
             rows = await self._operations(session, event, doctors, zones, report)
             for kind, subject, extra in rows:
-                if kind is PartnerOpKind.PUBLISH_SLOTS and await _queued(
+                if kind is PartnerOpKind.PUBLISH_SLOTS and await queued(
                     session, self.partner, subject
                 ):
                     continue
@@ -254,7 +243,7 @@ class Planner:
             if concerned:
                 # Its day goes first: a visit is booked there into published time.
                 due = now + DAY_FIRST if booking.doctor_id in calendars else now
-                report.planned += await _send_visit(session, self.partner, event, booking, due)
+                report.planned += await send_visit(session, self.partner, event, booking, due)
 
     async def _concerns(
         self, session: AsyncSession, booking_id: int, mapped_doctor: bool, report: PlanReport
@@ -274,94 +263,3 @@ class Planner:
             return False  # the clinic's own patients' visits: none of the payer's business
         report.unmapped += not mapped_doctor
         return mapped_doctor
-
-
-async def _queued(session: AsyncSession, partner: Channel, subject: str) -> bool:
-    """Whether an operation of this subject waits untouched (it will read today's state)."""
-    found = await session.execute(
-        select(col(PartnerOperation.id)).where(
-            col(PartnerOperation.partner) == partner,
-            col(PartnerOperation.subject) == subject,
-            col(PartnerOperation.status) == PartnerOpStatus.PENDING,
-        )
-    )
-    return found.first() is not None
-
-
-async def _send_visit(
-    session: AsyncSession, partner: Channel, event: OutboxEvent, booking: Booking, due: datetime
-) -> bool:
-    """A visit the partner has not got: booked there from `due`, unless it is on its way
-    already (a refused attempt, say for a service not mapped then, is retried)."""
-    assert booking.id is not None
-    linked = await session.execute(
-        select(col(PartnerBooking.id)).where(
-            col(PartnerBooking.partner) == partner, col(PartnerBooking.booking_id) == booking.id
-        )
-    )
-    if linked.first() is not None:
-        return False
-    subject = booking_subject(booking.id)
-    waiting = col(PartnerOperation.partner) == partner, col(PartnerOperation.subject) == subject
-    retried = await session.execute(
-        update(PartnerOperation)
-        .where(*waiting, col(PartnerOperation.status) == PartnerOpStatus.FAILED)
-        .values(status=PartnerOpStatus.PENDING, next_attempt_at=due, claimed_by=None)
-        .returning(col(PartnerOperation.id))
-    )
-    if retried.first() is not None:
-        return True
-    if (
-        await session.execute(
-            select(col(PartnerOperation.id)).where(
-                *waiting, col(PartnerOperation.status).in_(_OPEN)
-            )
-        )
-    ).first() is not None:
-        return False
-    inserted = await session.execute(
-        insert_or_skip(session, PartnerOperation, "partner", "key")
-        .values(
-            partner=partner,
-            key=f"{event.id}:{PartnerOpKind.BOOK}:{subject}"[:100],
-            kind=PartnerOpKind.BOOK,
-            subject=subject,
-            booking_id=booking.id,
-            payload={
-                "doctor_id": booking.doctor_id,
-                "start_at": plain(booking.start_at),
-                "end_at": plain(booking.end_at),
-            },
-            status=PartnerOpStatus.PENDING,
-            attempts=0,
-            next_attempt_at=due,
-            created_at=due,
-        )
-        .returning(col(PartnerOperation.id))
-    )
-    return inserted.first() is not None
-
-
-async def queue_publish(
-    session: AsyncSession, partner: Channel, doctor_id: int, day: date, key: str, now: datetime
-) -> bool:
-    """Queue a day of a doctor's slots for publishing unless already queued."""
-    subject = slots_subject(doctor_id, day)
-    if await _queued(session, partner, subject):
-        return False
-    inserted = await session.execute(
-        insert_or_skip(session, PartnerOperation, "partner", "key")
-        .values(
-            partner=partner,
-            key=f"{key}:{subject}"[:100],
-            kind=PartnerOpKind.PUBLISH_SLOTS,
-            subject=subject,
-            payload={},
-            status=PartnerOpStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        .returning(col(PartnerOperation.id))
-    )
-    return inserted.first() is not None

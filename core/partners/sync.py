@@ -33,7 +33,7 @@ from core.leases import Lease, claim, give_back
 from core.models import PartnerBooking, PartnerOperation
 from core.partners.mappings import all_mappings, remote_ids
 from core.partners.outbound import prepare
-from core.partners.plan import Planner, PlanReport, queue_publish
+from core.partners.plan import Planner, PlanReport
 from core.partners.port import (
     Outbound,
     PartnerClient,
@@ -41,11 +41,11 @@ from core.partners.port import (
     PartnerRefused,
     PartnerUnavailable,
 )
+from core.partners.queue import OPEN, queue_publish
 from core.vocab import Channel, MappingKind, PartnerOpKind, PartnerOpStatus
 
 log = logging.getLogger(__name__)
 
-OPEN = (PartnerOpStatus.PENDING, PartnerOpStatus.CLAIMED, PartnerOpStatus.FAILED)
 _LINKING = (PartnerOpKind.BOOK, PartnerOpKind.MOVE, PartnerOpKind.CANCEL)
 
 

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +36,8 @@ from core.partners.port import (
     Visit,
 )
 from core.vocab import Channel, PartnerOpKind
+from partners.docplanner.calendars import Calendars
+from partners.docplanner.notices import parse_notice
 from partners.docplanner.sansio import (
     HORIZON,
     MEDIA_TYPE,
@@ -49,7 +51,6 @@ from partners.docplanner.sansio import (
     notifications_of,
     parse_booking_ref,
     parse_error,
-    parse_notice,
     slots_body,
     stamp,
 )
@@ -60,7 +61,6 @@ log = logging.getLogger(__name__)
 
 WRITES = "docplanner-writes"  # the key the write limits are counted under
 PULL_PAGES = 20  # of 100 notifications a pass; the rest waits for the next
-SLOT_DAYS_TTL = 600.0  # seconds a read of which days hold slots there is trusted
 
 
 class Write(Enum):
@@ -75,15 +75,6 @@ def _known(ref: str) -> str:
     if "/request:" in ref:
         raise PartnerUnavailable("the booking's id from Docplanner has not arrived yet")
     return ref
-
-
-def _start(slot: dict[str, Any]) -> datetime | None:
-    value = slot.get("start")
-    try:
-        start = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return start if start is not None and start.tzinfo is not None else None
 
 
 @dataclass(frozen=True)
@@ -124,9 +115,7 @@ class DocplannerClient:
         share = account.writes_per_minute * account.calendar_share
         self._calendar_writes = RateLimitItemPerMinute(max(1, int(share)))
         self._paused_until = 0.0  # the partner said the budget is spent until then
-        self._address_services: dict[str, dict[str, str]] = {}  # own id → dictionary id
-        self._slot_days: dict[str, tuple[float, set[date]]] = {}
-        self._reading = asyncio.Lock()  # the calendars' reads, one at a time
+        self.calendars = Calendars(self._get)
 
     # -- the engine's interface ----------------------------------------------------
 
@@ -179,9 +168,9 @@ class DocplannerClient:
         if notice.service is not None or not offered or not notice.doctor:
             return notice
         address = Address.parse(notice.doctor)
-        services = await self._services_at(address)
+        services = await self.calendars.services(address)
         if offered not in services:
-            services = await self._services_at(address, fresh=True)
+            services = await self.calendars.services(address, fresh=True)
         service = services.get(offered)
         return replace(notice, service=service) if service else notice
 
@@ -198,25 +187,24 @@ class DocplannerClient:
         """Replace one local day: its work periods, the rest of the day cleared. A day with
         none is deleted there, unless it holds no slots there anyway (a write saved)."""
         if not periods or not services:
-            if day in await self._days_with_slots(address, zone):
+            if await self.calendars.holds_slots(address, day, zone):
                 await self._call(
                     "DELETE", f"{address.path}/slots/{day.isoformat()}", write=Write.CALENDAR
                 )
-                self._slot_days[address.id][1].discard(day)
+                self.calendars.published(address, day, holds_slots=False)
             return
-        offered = [(await self._address_service(address, sid), m) for sid, m in services]
+        offered = [(await self.calendars.own_service(address, sid), m) for sid, m in services]
         await self._call(
             "PUT",
             f"{address.path}/slots",
             json_body=slots_body(day, zone, periods, offered),
             write=Write.CALENDAR,
         )
-        if address.id in self._slot_days:
-            self._slot_days[address.id][1].add(day)
+        self.calendars.published(address, day, holds_slots=True)
 
     async def book(self, visit: Visit) -> str:
         address = Address.parse(visit.doctor)
-        address_service = await self._address_service(address, visit.service)
+        address_service = await self.calendars.own_service(address, visit.service)
         start = quote(stamp(visit.start_at), safe="")
         try:
             data = await self._call(
@@ -237,7 +225,7 @@ class DocplannerClient:
         old, booking_id = parse_booking_ref(_known(ref))
         new = Address.parse(visit.doctor)
         if old.facility == new.facility:
-            address_service = await self._address_service(new, visit.service)
+            address_service = await self.calendars.own_service(new, visit.service)
             try:
                 data = await self._call(
                     "POST",
@@ -285,54 +273,8 @@ class DocplannerClient:
             )
         return found
 
-    # -- what the calendars hold there ------------------------------------------------
-
-    async def _address_service(self, address: Address, service_id: str | None) -> str:
-        """The address's own id for a dictionary service."""
-        if service_id is None:
-            raise PartnerRefused("the service is not mapped for Docplanner")
-        for fresh in (False, True):
-            offered = await self._services_at(address, fresh=fresh)
-            for own, dictionary in offered.items():
-                if dictionary == service_id:
-                    return own
-        raise PartnerRefused(f"service {service_id} is not offered at address {address.id}")
-
-    async def _services_at(self, address: Address, *, fresh: bool = False) -> dict[str, str]:
-        """The address's services: their own id to the dictionary's (fetched once, and
-        again when asked for one not known)."""
-        asked = self._address_services.get(address.id)
-        async with self._reading:  # a batch asks at once: one read
-            known = self._address_services.get(address.id)
-            if known is None or (fresh and known is asked):
-                data = await self._call("GET", f"{address.path}/services")
-                known = {id_of(s): id_of(s.get("service_id")) for s in items_of(data) if id_of(s)}
-                self._address_services[address.id] = known
-            return known
-
-    async def _days_with_slots(self, address: Address, zone: ZoneInfo) -> set[date]:
-        """The days holding free slots there (one read of the horizon, kept a while)."""
-        async with self._reading:  # a batch of days asks at once: one read
-            kept = self._slot_days.get(address.id)
-            if kept is not None and time.monotonic() - kept[0] < SLOT_DAYS_TTL:
-                return kept[1]
-            days = await self._read_slot_days(address, zone)
-            self._slot_days[address.id] = (time.monotonic(), days)
-            return days
-
-    async def _read_slot_days(self, address: Address, zone: ZoneInfo) -> set[date]:
-        start = datetime.now(zone).replace(microsecond=0)
-        try:
-            data = await self._call(
-                "GET",
-                f"{address.path}/slots",
-                params={"start": stamp(start), "end": stamp(start + HORIZON + timedelta(days=1))},
-            )
-        except PartnerRefused as exc:
-            if exc.status != 404:  # 404: "No slots found on given address"
-                raise
-            data = {}
-        return {s.astimezone(zone).date() for i in items_of(data) if (s := _start(i))}
+    async def _get(self, path: str, params: Mapping[str, str] | None) -> Any:
+        return await self._call("GET", path, params=params)
 
     async def _call(
         self,

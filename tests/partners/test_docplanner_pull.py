@@ -18,7 +18,7 @@ from core.partners.port import Notice, PartnerUnavailable
 from core.schedule.search import SlotSearch
 from core.vocab import BookingStatus, Channel
 from frontdesk.partners import PullAndApply
-from partners.docplanner.sansio import parse_notice
+from partners.docplanner.notices import parse_notice
 from testkit.factories import warsaw_at
 from testkit.partner_setup import CONSULT_SERVICE, ZL, docplanner_rig, remote_id_of
 

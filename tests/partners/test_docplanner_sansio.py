@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.partners.port import NoticeKind, PartnerPatient, PartnerRefused, PartnerUnavailable
+from partners.docplanner.notices import parse_notice
 from partners.docplanner.sansio import (
     no_notifications,
     notifications_of,
     parse_error,
-    parse_notice,
     patient_body,
     slots_body,
 )

@@ -21,7 +21,7 @@ from core.models import (
 )
 from core.schedule.search import SlotSearch
 from core.vocab import BookingStatus, Channel, ContactKind, EventKind
-from partners.docplanner.sansio import parse_notice
+from partners.docplanner.notices import parse_notice
 from testkit.factories import adult, warsaw_at
 from testkit.partner_setup import CONSULT_SERVICE, ZL, book_here, docplanner_rig, remote_id_of
 
@@ -233,3 +233,15 @@ async def test_blocking_slot_booking_is_answered_from_our_calendar(db, clock):
         await rig.booking.cancel(Actor.staff("desk"), mine[0].id, "clinic closed")
         await rig.settle()
         assert rig.fake.bookings[there].status == "cancelled"
+
+
+async def test_the_catalog_for_mapping_lists_each_doctors_addresses_and_the_dictionary(db, clock):
+    async with docplanner_rig(db, clock) as rig:
+        rig.fake.dictionary[CONSULT_SERVICE] = "Konsultacja internistyczna"
+        second = rig.fake.add_address("301", "9002", "Anna Kowalska", {"as-2": CONSULT_SERVICE})
+        found = await rig.client.catalog()
+        doctors = sorted(e["id"] for e in found if e["kind"] == "doctor")
+        assert doctors == sorted([rig.address, second])
+        assert {"kind": "service", "id": CONSULT_SERVICE, "name": "Konsultacja internistyczna"} in (
+            found
+        )
