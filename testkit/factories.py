@@ -204,6 +204,13 @@ def warsaw_at(clock, days: int, hh: int, mm: int = 0) -> datetime:
     return datetime.combine(day, time(hh, mm), tzinfo=WARSAW)
 
 
+async def count_rows(db, model, *where) -> int:
+    """How many rows of `model` match every clause of `where`."""
+    async with db.read() as session:
+        query = select(func.count()).select_from(model).where(*where)
+        return int((await session.execute(query)).scalar_one())
+
+
 async def row_counts(db) -> dict[str, int]:
     """How many bookings, changes, cells, outbox events and holds the database holds."""
     async with db.read() as session:

@@ -29,7 +29,7 @@ from core.booking.service import BookingService
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
 from core.journal import emit
-from core.models import PartnerNotification, PartnerOperation
+from core.models import PartnerNotification
 from core.partners.apply import Later, NoticeApplier, Refused
 from core.partners.port import (
     Notice,
@@ -38,7 +38,8 @@ from core.partners.port import (
     PartnerRefused,
     PartnerUnavailable,
 )
-from core.vocab import Channel, EventKind, PartnerOpKind, PartnerOpStatus
+from core.partners.queue import add_operation
+from core.vocab import Channel, EventKind, PartnerOpKind
 
 log = logging.getLogger(__name__)
 
@@ -221,21 +222,17 @@ class PartnerInbox:
             )
             if not cancel_there or notice.kind is not NoticeKind.BOOKED:
                 return
-            await session.execute(
-                insert_or_skip(session, PartnerOperation, "partner", "key").values(
-                    partner=partner,
-                    key=f"refuse:{notice.remote_booking_id}"[:100],
-                    kind=PartnerOpKind.CANCEL,
-                    subject=f"remote:{notice.remote_booking_id}"[:64],
-                    payload={
-                        "remote_booking_id": notice.remote_booking_id,
-                        "reason": REFUSAL_REASONS.get(code, REFUSAL_REASONS["default"]),
-                    },
-                    status=PartnerOpStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+            await add_operation(
+                session,
+                partner,
+                f"refuse:{notice.remote_booking_id}",
+                PartnerOpKind.CANCEL,
+                f"remote:{notice.remote_booking_id}",
+                {
+                    "remote_booking_id": notice.remote_booking_id,
+                    "reason": REFUSAL_REASONS.get(code, REFUSAL_REASONS["default"]),
+                },
+                now,
             )
             emit(
                 session,

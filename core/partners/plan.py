@@ -32,17 +32,22 @@ from core.models import (
     DoctorService,
     OutboxEvent,
     PartnerCursor,
-    PartnerOperation,
 )
 from core.partners.mappings import Mappings, all_mappings
 from core.partners.port import PartnerClient, Scope
-from core.partners.queue import booking_subject, queue_publish, queued, send_visit, slots_subject
+from core.partners.queue import (
+    add_operation,
+    booking_subject,
+    queue_publish,
+    queued,
+    send_visit,
+    slots_subject,
+)
 from core.vocab import (
     BookingStatus,
     EventKind,
     MappingKind,
     PartnerOpKind,
-    PartnerOpStatus,
 )
 
 _BOOKING_EVENTS = (
@@ -120,23 +125,16 @@ class Planner:
                     session, self.partner, subject
                 ):
                     continue
-                inserted = await session.execute(
-                    insert_or_skip(session, PartnerOperation, "partner", "key")
-                    .values(
-                        partner=self.partner,
-                        key=f"{event.id}:{kind}:{subject}"[:100],
-                        kind=kind,
-                        subject=subject,
-                        booking_id=event.booking_id,
-                        payload=extra,
-                        status=PartnerOpStatus.PENDING,
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                    .returning(col(PartnerOperation.id))
+                report.planned += await add_operation(
+                    session,
+                    self.partner,
+                    f"{event.id}:{kind}:{subject}",
+                    kind,
+                    subject,
+                    extra,
+                    now,
+                    booking_id=event.booking_id,
                 )
-                report.planned += inserted.first() is not None
         cursor.last_event_id = events[-1].id or cursor.last_event_id
         return len(events) == self.batch
 

@@ -6,6 +6,7 @@ through here."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,27 +69,15 @@ async def send_visit(
         )
     ).first() is not None:
         return False
-    inserted = await session.execute(
-        insert_or_skip(session, PartnerOperation, "partner", "key")
-        .values(
-            partner=partner,
-            key=f"{event.id}:{PartnerOpKind.BOOK}:{subject}"[:100],
-            kind=PartnerOpKind.BOOK,
-            subject=subject,
-            booking_id=booking.id,
-            payload={
-                "doctor_id": booking.doctor_id,
-                "start_at": plain(booking.start_at),
-                "end_at": plain(booking.end_at),
-            },
-            status=PartnerOpStatus.PENDING,
-            attempts=0,
-            next_attempt_at=due,
-            created_at=due,
-        )
-        .returning(col(PartnerOperation.id))
+    payload = {
+        "doctor_id": booking.doctor_id,
+        "start_at": plain(booking.start_at),
+        "end_at": plain(booking.end_at),
+    }
+    key = f"{event.id}:{PartnerOpKind.BOOK}:{subject}"
+    return await add_operation(
+        session, partner, key, PartnerOpKind.BOOK, subject, payload, due, booking_id=booking.id
     )
-    return inserted.first() is not None
 
 
 async def queue_publish(
@@ -98,18 +87,37 @@ async def queue_publish(
     subject = slots_subject(doctor_id, day)
     if await queued(session, partner, subject):
         return False
+    return await add_operation(
+        session, partner, f"{key}:{subject}", PartnerOpKind.PUBLISH_SLOTS, subject, {}, now
+    )
+
+
+async def add_operation(
+    session: AsyncSession,
+    partner: Channel,
+    key: str,
+    kind: PartnerOpKind,
+    subject: str,
+    payload: dict[str, Any],
+    due: datetime,
+    *,
+    booking_id: int | None = None,
+) -> bool:
+    """An operation owed to the partner from `due`, unless one with its key exists (the
+    key is unique: the same cause queues it once). Whether it was added."""
     inserted = await session.execute(
         insert_or_skip(session, PartnerOperation, "partner", "key")
         .values(
             partner=partner,
-            key=f"{key}:{subject}"[:100],
-            kind=PartnerOpKind.PUBLISH_SLOTS,
-            subject=subject,
-            payload={},
+            key=key[:100],
+            kind=kind,
+            subject=subject[:64],
+            booking_id=booking_id,
+            payload=payload,
             status=PartnerOpStatus.PENDING,
             attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+            next_attempt_at=due,
+            created_at=due,
         )
         .returning(col(PartnerOperation.id))
     )

@@ -111,9 +111,9 @@ class DocplannerClient:
         # Writes counted in a moving minute, as Docplanner counts them: calendars never take
         # more than their share of any minute, so the rest is always there for visits.
         self._minute = MovingWindowRateLimiter(MemoryStorage())
-        self._writes = RateLimitItemPerMinute(max(1, int(account.writes_per_minute)))
+        self._writes = RateLimitItemPerMinute(max(1, int(account.writes_per_minute)), 1, "all")
         share = account.writes_per_minute * account.calendar_share
-        self._calendar_writes = RateLimitItemPerMinute(max(1, int(share)))
+        self._calendar_writes = RateLimitItemPerMinute(max(1, int(share)), 1, "calendars")
         self._paused_until = 0.0  # the partner said the budget is spent until then
         self.calendars = Calendars(self._get)
 
@@ -316,13 +316,11 @@ class DocplannerClient:
         if wait > 0:
             raise PartnerUnavailable("write limit reached", retry_after=wait)
         limits = [self._writes] if write is Write.VISIT else [self._calendar_writes, self._writes]
-        for limit in limits:
-            if not await self._minute.test(limit, WRITES):
+        for limit in limits:  # a hit counts it at once: concurrent writes cannot all pass
+            if not await self._minute.hit(limit, WRITES):
                 stats = await self._minute.get_window_stats(limit, WRITES)
                 wait = max(stats.reset_time - time.time(), 0.1)
                 raise PartnerUnavailable("write limit reached", retry_after=wait)
-        for limit in limits:
-            await self._minute.hit(limit, WRITES)
 
     def _note_budget(self, headers: Mapping[str, str]) -> None:
         remaining = headers.get("x-ratelimit-remaining")

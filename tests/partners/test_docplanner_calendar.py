@@ -5,7 +5,7 @@ Docplanner's 40 writes a minute goes first."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlmodel import col
@@ -14,6 +14,21 @@ from core.models import PartnerOperation, Slot
 from core.vocab import MappingKind, PartnerOpKind, PartnerOpStatus
 from testkit.factories import adult, warsaw_at
 from testkit.partner_setup import ZL, book_here, docplanner_rig, remote_id_of
+
+
+async def _no_slots(rig, start: datetime, end: datetime) -> None:
+    """The internist's slots starting in [start, end) are gone here."""
+
+    async def work(session):
+        await session.execute(
+            delete(Slot).where(
+                col(Slot.doctor_id) == rig.clinic.internist.id,
+                col(Slot.start_at) >= start,
+                col(Slot.start_at) < end,
+            )
+        )
+
+    await rig.db.write(work)
 
 
 def _writes(rig, method: str, tail: str = "") -> int:
@@ -78,16 +93,7 @@ async def test_a_day_that_shrinks_is_cleared_of_its_lost_hours(db, clock):
             (warsaw_at(clock, 1, 8), warsaw_at(clock, 1, 12))
         ]
 
-        async def shorten(session):  # the doctor leaves at 10:00 tomorrow
-            await session.execute(
-                delete(Slot).where(
-                    col(Slot.doctor_id) == rig.clinic.internist.id,
-                    col(Slot.start_at) >= warsaw_at(clock, 1, 10),
-                    col(Slot.start_at) < warsaw_at(clock, 1, 23),
-                )
-            )
-
-        await db.write(shorten)
+        await _no_slots(rig, warsaw_at(clock, 1, 10), warsaw_at(clock, 1, 23))  # leaves at 10
         clock.advance(timedelta(minutes=10))  # the next reconciliation
         await rig.sync.publish_all(ZL)
         await rig.settle()
@@ -107,16 +113,7 @@ async def test_days_never_published_cost_no_writes_and_a_day_emptied_is_deleted(
 
         tomorrow = warsaw_at(clock, 1, 8).date()
 
-        async def day_off(session):
-            await session.execute(
-                delete(Slot).where(
-                    col(Slot.doctor_id) == rig.clinic.internist.id,
-                    col(Slot.start_at) >= warsaw_at(clock, 1, 0),
-                    col(Slot.start_at) < warsaw_at(clock, 1, 23),
-                )
-            )
-
-        await db.write(day_off)
+        await _no_slots(rig, warsaw_at(clock, 1, 0), warsaw_at(clock, 1, 23))  # a day off
         clock.advance(timedelta(minutes=10))  # the next reconciliation
         await rig.sync.publish_all(ZL)
         await rig.settle()

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from core.models import Booking, PartnerNotification
@@ -19,18 +19,10 @@ from core.schedule.search import SlotSearch
 from core.vocab import BookingStatus, Channel
 from frontdesk.partners import PullAndApply
 from partners.docplanner.notices import parse_notice
-from testkit.factories import warsaw_at
+from testkit.factories import count_rows, warsaw_at
 from testkit.partner_setup import CONSULT_SERVICE, ZL, docplanner_rig, remote_id_of
 
 PATIENT = {"name": "Jan", "surname": "Portalowy", "email": "jan@example.com"}
-
-
-async def _count(db, model, *where):
-    async with db.read() as session:
-        query = select(func.count()).select_from(model)
-        for clause in where:
-            query = query.where(clause)
-        return (await session.execute(query)).scalar_one()
 
 
 def _weekday_times(clock, count: int):
@@ -81,12 +73,12 @@ async def test_pulled_pages_are_kept_one_by_one_so_an_outage_loses_none(db, cloc
 
         with pytest.raises(PartnerUnavailable, match="503"):  # asking for the second page
             await rig.client.pull(keep_then_fail)
-        assert await _count(db, PartnerNotification) == 100  # the first page, kept
+        assert await count_rows(db, PartnerNotification) == 100  # the first page, kept
         rig.fake.down = False
         report = await PullAndApply(rig.inbox, {ZL: rig.client})()
-        assert await _count(db, PartnerNotification) == 105
+        assert await count_rows(db, PartnerNotification) == 105
         assert report.applied == 105
-        assert await _count(db, Booking, col(Booking.status) == BookingStatus.BOOKED) == 105
+        assert await count_rows(db, Booking, col(Booking.status) == BookingStatus.BOOKED) == 105
 
 
 async def test_a_blocking_move_is_answered_and_then_takes_the_new_id(db, clock):

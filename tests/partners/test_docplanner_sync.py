@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from core.actors import Actor
@@ -22,7 +22,7 @@ from core.models import (
 from core.schedule.search import SlotSearch
 from core.vocab import BookingStatus, Channel, ContactKind, EventKind
 from partners.docplanner.notices import parse_notice
-from testkit.factories import adult, warsaw_at
+from testkit.factories import adult, count_rows, warsaw_at
 from testkit.partner_setup import CONSULT_SERVICE, ZL, book_here, docplanner_rig, remote_id_of
 
 PORTAL_PATIENT = {
@@ -37,14 +37,6 @@ PORTAL_PATIENT = {
 
 def _portal_books(rig, at: datetime):
     return rig.fake.patient_books(rig.address, at, CONSULT_SERVICE, PORTAL_PATIENT)
-
-
-async def _count(db, model, *where):
-    async with db.read() as session:
-        query = select(func.count()).select_from(model)
-        for clause in where:
-            query = query.where(clause)
-        return (await session.execute(query)).scalar_one()
 
 
 async def test_publishes_working_time_and_a_booking_made_here_appears_there(db, clock):
@@ -100,7 +92,7 @@ async def test_a_partner_booking_appears_here_once_and_leaves_the_bot(db, clock)
         assert report.applied == 1
         # The same event pulled later is the same notice: nothing new.
         await rig.client.pull(partial(rig.inbox.receive, ZL))
-        assert await _count(db, PartnerNotification) == 1
+        assert await count_rows(db, PartnerNotification) == 1
         assert (await rig.inbox.apply_pending()).applied == 0
 
         async with db.read() as session:
@@ -124,7 +116,7 @@ async def test_a_partner_booking_appears_here_once_and_leaves_the_bot(db, clock)
         # Nothing of it goes back to the partner: it has it already.
         await rig.settle()
         assert len(rig.fake.bookings) == 1
-        assert await _count(db, PartnerOperation, col(PartnerOperation.kind) == "book") == 0
+        assert await count_rows(db, PartnerOperation, col(PartnerOperation.kind) == "book") == 0
 
         # Their next booking by the same e-mail finds the same card.
         raw = rig.fake.patient_books(
@@ -132,7 +124,7 @@ async def test_a_partner_booking_appears_here_once_and_leaves_the_bot(db, clock)
         )
         await rig.inbox.receive(ZL, [parse_notice(raw)])
         await rig.inbox.apply_pending()
-        assert await _count(db, Patient) == 1
+        assert await count_rows(db, Patient) == 1
 
 
 async def test_partner_cancellations_and_moves_are_applied_in_any_order(db, clock):
@@ -196,7 +188,8 @@ async def test_a_partner_booking_for_a_time_taken_here_is_cancelled_there(db, cl
         assert ours_there.start == at
         assert await remote_id_of(rig, mine.id) == f"{rig.address}/{ours_there.id}"
         assert (
-            await _count(db, OutboxEvent, col(OutboxEvent.kind) == EventKind.PARTNER_CONFLICT) == 1
+            await count_rows(db, OutboxEvent, col(OutboxEvent.kind) == EventKind.PARTNER_CONFLICT)
+            == 1
         )
         async with db.read() as session:
             [stored] = (await session.execute(select(PartnerNotification))).scalars()
@@ -224,11 +217,11 @@ async def test_blocking_slot_booking_is_answered_from_our_calendar(db, clock):
         booked = rig.fake.complete_booking(request["data"]["visit_booking_request"]["signature"])
         await rig.inbox.receive(ZL, [parse_notice(booked)])
         await rig.inbox.apply_pending()
-        assert await _count(db, Booking, col(Booking.start_at) == free) == 1
+        assert await count_rows(db, Booking, col(Booking.start_at) == free) == 1
         there = booked["data"]["visit_booking"]["id"]
         assert await remote_id_of(rig, mine[0].id) == f"{rig.address}/{there}"
         # A refused blocking request was answered already: nothing to cancel there.
-        assert await _count(db, PartnerOperation, col(PartnerOperation.kind) == "cancel") == 0
+        assert await count_rows(db, PartnerOperation, col(PartnerOperation.kind) == "cancel") == 0
         # Cancelled here, it is cancelled there under that id.
         await rig.booking.cancel(Actor.staff("desk"), mine[0].id, "clinic closed")
         await rig.settle()

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 from sqlmodel import col
 
 from core.actors import Actor
@@ -19,7 +18,7 @@ from core.models import Absence, OutboxEvent, ScheduleConflict, ScheduleTemplate
 from core.schedule.planning import local_instant, plan_slots
 from core.schedule.templates import ScheduleService
 from core.vocab import Availability, EventKind
-from testkit.factories import adult, small_clinic
+from testkit.factories import adult, count_rows, small_clinic
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 SPRING = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
@@ -108,20 +107,13 @@ def test_overlapping_templates_of_one_doctor_are_refused():
         )
 
 
-async def _count(db, model, *where):
-    async with db.read() as session:
-        return (
-            await session.execute(select(func.count()).select_from(model).where(*where))
-        ).scalar_one()
-
-
 async def test_regeneration_is_idempotent(db, clock):
     await small_clinic(db, clock)
-    before = await _count(db, Slot)
+    before = await count_rows(db, Slot)
     today = clock.now().date()
     report = await ScheduleService(db, clock).regenerate(today, today + timedelta(days=14))
     assert (report.created, report.removed, report.updated) == (0, 0, 0)
-    assert await _count(db, Slot) == before > 0
+    assert await count_rows(db, Slot) == before > 0
 
 
 async def test_regeneration_keeps_a_booked_slot_and_reports_the_conflict(db, clock):
@@ -149,7 +141,7 @@ async def test_regeneration_keeps_a_booked_slot_and_reports_the_conflict(db, clo
     assert report.conflicts == [booking.id]
     assert report.removed == 16 - 1
     assert (
-        await _count(
+        await count_rows(
             db,
             Slot,
             col(Slot.doctor_id) == c.internist.id,
@@ -157,9 +149,13 @@ async def test_regeneration_keeps_a_booked_slot_and_reports_the_conflict(db, clo
         )
         == 1
     )
-    assert await _count(db, ScheduleConflict, col(ScheduleConflict.booking_id) == booking.id) == 1
-    assert await _count(db, OutboxEvent, col(OutboxEvent.kind) == EventKind.SCHEDULE_CONFLICT) == 1
+    assert (
+        await count_rows(db, ScheduleConflict, col(ScheduleConflict.booking_id) == booking.id) == 1
+    )
+    assert (
+        await count_rows(db, OutboxEvent, col(OutboxEvent.kind) == EventKind.SCHEDULE_CONFLICT) == 1
+    )
     # Reported once, not again on the next run.
     again = await ScheduleService(db, clock).regenerate(tomorrow, tomorrow)
     assert again.removed == 0
-    assert await _count(db, ScheduleConflict) == 1
+    assert await count_rows(db, ScheduleConflict) == 1
