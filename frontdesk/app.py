@@ -25,6 +25,7 @@ from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.delivery import open_senders
 from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
+from frontdesk.logs import hide_refused_requests
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.public.routes import setup_public
 from frontdesk.public.smart import SMART_FEED, SmartFeed
@@ -55,6 +56,7 @@ def create_app(
     `with_worker` runs the background jobs inside this process too (the
     `serve` command does so when RUN_WORKER_IN_PROCESS is true).
     """
+    hide_refused_requests()  # aiohttp's parser errors quote the request they refuse
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
