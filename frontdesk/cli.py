@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
-        sub.set_defaults(func=func)
+        sub.set_defaults(func=func, demo=True if func is cmd_demo else None)
     for name, func, help_text in (
         ("worker", cmd_worker, "run the background jobs loop"),
         ("migrate", cmd_migrate, "bring the database schema to the newest version"),
@@ -85,12 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     overrides = {
-        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+        key: value
+        for key in ("host", "port", "demo")
+        if (value := getattr(args, key, None)) is not None
     }
     try:
         settings = load_settings(**overrides)
     except ConfigError as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    refused = settings.start_refused() if args.func in STARTS else None
+    if refused is not None:
+        print(f"frontdesk: refusing to start: {refused}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log_level)
     command: Command = args.func
@@ -139,6 +145,9 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_seed_demo(settings: Settings) -> int:
+    if settings.is_production and not settings.demo:
+        log.error("PUBLIC_BASE_URL is https (production): no made-up clinic without DEMO=true")
+        return EXIT_FAILED
     created = asyncio.run(_seed(settings))
     log.info("demo clinic created" if created else "a clinic exists already: nothing seeded")
     return EXIT_OK
@@ -207,6 +216,11 @@ def cmd_demo(settings: Settings) -> int:
 
     _run(lambda stop: _serve(app, settings, stop, on_ready=announce))
     return EXIT_OK
+
+
+# The commands that serve or send: they refuse a production configuration that lacks a
+# secret (`Settings.start_refused`).
+STARTS: tuple[Command, ...] = (cmd_serve, cmd_worker, cmd_demo)
 
 
 # -- the async parts -------------------------------------------------------------
