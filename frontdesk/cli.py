@@ -26,6 +26,8 @@ from core.errors import DomainError
 from core.vocab import StaffRole
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
+from frontdesk.checks.report import blocking, render
+from frontdesk.checks.run import run_checks
 from frontdesk.delivery import open_senders
 from frontdesk.demo.seed import seed_demo
 from frontdesk.partners import open_partners
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("worker", cmd_worker, "run the background jobs loop"),
         ("migrate", cmd_migrate, "bring the database schema to the newest version"),
         ("seed-demo", cmd_seed_demo, "create the demo clinic unless a clinic exists"),
+        ("check", cmd_check, "say what this deployment lacks or gets wrong (exit 1 if blocked)"),
     ):
         commands.add_parser(name, help=help_text).set_defaults(func=func)
     staff = commands.add_parser(
@@ -103,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is cmd_create_staff:
         command = _staff_command(args)
     try:
-        prepare_storage(settings)
+        if command is not cmd_check:  # a check creates nothing
+            prepare_storage(settings)
         return command(settings)
     except SQLAlchemyError as exc:
         # The message may quote SQL or server text; its class says enough.
@@ -151,6 +155,12 @@ def cmd_seed_demo(settings: Settings) -> int:
     created = asyncio.run(_seed(settings))
     log.info("demo clinic created" if created else "a clinic exists already: nothing seeded")
     return EXIT_OK
+
+
+def cmd_check(settings: Settings) -> int:
+    findings = asyncio.run(run_checks(settings))
+    print(render(findings), end="", flush=True)
+    return EXIT_FAILED if blocking(findings) else EXIT_OK
 
 
 def cmd_create_staff(settings: Settings) -> int:

@@ -232,6 +232,43 @@ def test_seed_demo_on_an_unmigrated_database_fails_cleanly(
     assert "migrated" in caplog.text
 
 
+# -- check ---------------------------------------------------------------------------------
+
+
+def test_check_prints_plain_words_and_exits_1_when_something_blocks(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/frontdesk.db")
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+
+    assert main(["check"]) == 0
+    laptop = capsys.readouterr().out
+
+    clean_env.setenv("PUBLIC_BASE_URL", "https://clinic.example")
+    clean_env.setenv("DEMO", "true")
+    assert main(["check"]) == 1
+    production = capsys.readouterr().out
+
+    assert "ok       database: reachable, schema at " in laptop
+    assert "warning  clinic: no branch yet" in laptop
+    assert laptop.endswith("Nothing blocks this deployment; 5 warning(s).\n")
+    assert production.startswith("BLOCKS   SECRET_KEY: not set, and PUBLIC_BASE_URL is https")
+    assert "BLOCKS   DEMO: on in production" in production
+    assert "2 problem(s) block this deployment" in production
+
+
+def test_check_creates_no_database(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/var/frontdesk.db")
+
+    assert main(["check"]) == 1
+
+    assert "no file at " in capsys.readouterr().out
+    assert not (tmp_path / "var").exists()
+
+
 # -- real processes ------------------------------------------------------------------------
 
 
