@@ -88,9 +88,9 @@ def _telegram(settings: Settings) -> list[Finding]:
         return [warns("Telegram", "off: TELEGRAM_BOT_TOKEN is not set")]
     if settings.public_base_url and not settings.telegram_webhook_secret:
         return [
-            warns(
+            blocks(
                 "TELEGRAM_WEBHOOK_SECRET",
-                "not set: anyone who finds /telegram/webhook can post updates to it",
+                "not set: the webhook refuses every update (401) without it",
             )
         ]
     return []

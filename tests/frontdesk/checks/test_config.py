@@ -46,8 +46,9 @@ def test_a_complete_production_configuration_blocks_nothing() -> None:
         ({"demo": True}, "DEMO"),
         ({"twilio_auth_token": None}, "Twilio"),
         ({"twilio_account_sid": None, "twilio_auth_token": None}, "Twilio"),
+        ({"telegram_webhook_secret": None}, "TELEGRAM_WEBHOOK_SECRET"),
     ],
-    ids=["no-secret", "demo", "half-twilio", "senders-without-twilio"],
+    ids=["no-secret", "demo", "half-twilio", "senders-without-twilio", "no-webhook-secret"],
 )
 def test_what_blocks_a_production_deployment(changes: dict[str, Any], subject: str) -> None:
     assert levels(**changes)[subject] is Level.BLOCKS
@@ -58,12 +59,11 @@ def test_what_blocks_a_production_deployment(changes: dict[str, Any], subject: s
     [
         ({"trusted_proxies": ""}, "TRUSTED_PROXIES"),
         ({"database_url": "sqlite:///var/x.db"}, "DATABASE_URL"),
-        ({"telegram_webhook_secret": None}, "TELEGRAM_WEBHOOK_SECRET"),
         ({"public_base_url": "http://clinic.example"}, "PUBLIC_BASE_URL"),
         ({"public_base_url": None, "secret_key": None}, "SECRET_KEY"),
         ({"telegram_bot_token": None}, "Telegram"),
     ],
-    ids=["no-proxies", "sqlite", "open-webhook", "plain-http", "laptop-no-secret", "no-telegram"],
+    ids=["no-proxies", "sqlite", "plain-http", "laptop-no-secret", "no-telegram"],
 )
 def test_what_only_warns(changes: dict[str, Any], subject: str) -> None:
     found = levels(**changes)
