@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # The SMART Scheduling Links feed for aggregators.
     smart_feed_days: int = Field(default=28, ge=1, le=90)
     telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
+    # GET /metrics: off until a token or the networks allowed to scrape are set.
+    metrics_token: str | None = Field(default=None, min_length=16, repr=False)
+    metrics_sources: str = ""  # comma-separated networks Prometheus scrapes from
     # Without SECRET_KEY: one random key for this process, made (and warned of) once.
     _process_key: bytes | None = PrivateAttr(default=None)
 
@@ -140,7 +143,7 @@ class Settings(BaseSettings):
             raise ValueError("not a time zone (e.g. Europe/Warsaw)") from None
         return value
 
-    @field_validator("docplanner_push_sources", "trusted_proxies", mode="before")
+    @field_validator("docplanner_push_sources", "trusted_proxies", "metrics_sources", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         """A comma-separated list of networks ("203.0.113.0/24, 198.51.100.7")."""
