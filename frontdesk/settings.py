@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     notification_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Send limits shared by every process (redis://, rediss://); per process without it.
+    redis_url: str | None = Field(default=None, repr=False)
     # The phone menu (Twilio Voice).
     ivr_languages: dict[str, str] = Field(default_factory=dict)  # dialled number -> language
     ivr_callback_offer_seconds: int = Field(default=60, ge=0, le=3600)
@@ -166,6 +168,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("ivr_languages")
     @classmethod

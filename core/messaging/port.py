@@ -46,3 +46,11 @@ class Sender(Protocol):
     async def send(self, address: str, message: Outgoing) -> str:
         """Hand `message` to the platform; its message id. Raises `Undeliverable`/`TryLater`."""
         ...
+
+
+class Pace(Protocol):
+    """A platform's send limits: `turn` waits until one more call to `key` (a chat) keeps
+    within them, overall and per key. One process paces itself; several share a pace
+    through Redis (`edge/redis_pace.py`)."""
+
+    async def turn(self, key: str) -> None: ...

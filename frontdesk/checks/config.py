@@ -15,6 +15,7 @@ def settings_findings(settings: Settings) -> list[Finding]:
         *_database(settings),
         *_telegram(settings),
         *_twilio(settings),
+        *_operations(settings),
     ]
 
 
@@ -116,3 +117,21 @@ def _twilio(settings: Settings) -> list[Finding]:
     if not senders:
         return [warns("Twilio", "no TWILIO_WHATSAPP_FROM nor TWILIO_SMS_FROM: nothing is sent")]
     return []
+
+
+def _operations(settings: Settings) -> list[Finding]:
+    """What several processes in production want: shared limits, a watched /metrics."""
+    if not settings.is_production:
+        return []
+    found = []
+    if settings.telegram_bot_token and not settings.redis_url:
+        found.append(
+            warns(
+                "REDIS_URL",
+                "not set: each worker keeps Telegram's limits alone, so several together "
+                "can exceed them (or set TELEGRAM_MESSAGES_PER_SECOND to each one's share)",
+            )
+        )
+    if not (settings.metrics_token or settings.metrics_sources):
+        found.append(warns("METRICS_TOKEN", "nor METRICS_SOURCES set: /metrics is off"))
+    return found

@@ -22,6 +22,8 @@ PRODUCTION: dict[str, Any] = {
     "twilio_account_sid": "AC" + "1" * 32,
     "twilio_auth_token": "twilio-hunter2",
     "twilio_sms_from": "+48221234500",
+    "redis_url": "redis://:redis-hunter2@cache:6379/0",
+    "metrics_token": "metrics-hunter2-token",
 }
 
 
@@ -62,8 +64,18 @@ def test_what_blocks_a_production_deployment(changes: dict[str, Any], subject: s
         ({"public_base_url": "http://clinic.example"}, "PUBLIC_BASE_URL"),
         ({"public_base_url": None, "secret_key": None}, "SECRET_KEY"),
         ({"telegram_bot_token": None}, "Telegram"),
+        ({"redis_url": None}, "REDIS_URL"),
+        ({"metrics_token": None}, "METRICS_TOKEN"),
     ],
-    ids=["no-proxies", "sqlite", "plain-http", "laptop-no-secret", "no-telegram"],
+    ids=[
+        "no-proxies",
+        "sqlite",
+        "plain-http",
+        "laptop-no-secret",
+        "no-telegram",
+        "no-redis",
+        "no-metrics",
+    ],
 )
 def test_what_only_warns(changes: dict[str, Any], subject: str) -> None:
     found = levels(**changes)
