@@ -37,6 +37,7 @@ async def test_the_shared_pace_is_kept_under_the_bot_id_only(redis: Redis) -> No
 
     await pace.turn("42")
 
-    keys = sorted(bytes(k).decode() for k in await redis.keys("frontdesk:telegram:987654321*"))
+    found = await redis.keys("frontdesk:telegram:987654321*")
+    keys = sorted(k.decode() if isinstance(k, bytes) else k for k in found)
     assert keys == ["frontdesk:telegram:987654321:all", "frontdesk:telegram:987654321:to:42"]
     assert not await redis.keys("*secret*")
