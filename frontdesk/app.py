@@ -27,7 +27,7 @@ from frontdesk import keys
 from frontdesk.delivery import open_senders
 from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
 from frontdesk.instruments import Instruments, TimedSlotSearch
-from frontdesk.logs import hide_refused_requests
+from frontdesk.logs import hide_refused_requests, request_id_middleware
 from frontdesk.metrics import INSTRUMENTS, setup_metrics, webhook_timing
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.public.routes import setup_public
@@ -64,6 +64,7 @@ def create_app(
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            request_id_middleware,
             forwarded_middleware(networks(settings.trusted_proxies)),
             webhook_timing(instruments),
             errors_middleware,

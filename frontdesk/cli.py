@@ -30,6 +30,7 @@ from frontdesk.checks.report import blocking, render
 from frontdesk.checks.run import run_checks
 from frontdesk.delivery import open_senders
 from frontdesk.demo.seed import seed_demo
+from frontdesk.logs import configure_logging
 from frontdesk.partners import open_partners
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if refused is not None:
         print(f"frontdesk: refusing to start: {refused}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     command: Command = args.func
     if command is cmd_create_staff:
         command = _staff_command(args)
@@ -121,14 +122,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         log.error("%s: %s", type(exc).__name__, exc.strerror or exc)
         return EXIT_FAILED
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 def prepare_storage(settings: Settings) -> None:

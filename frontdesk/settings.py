@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = "text"
     hold_minutes: int = Field(default=5, ge=1, le=120)
     waitlist_offer_minutes: int = Field(default=30, ge=1, le=24 * 60)
     waitlist_fan_out: int = Field(default=3, ge=1, le=50)

@@ -23,6 +23,7 @@ from core.partners.port import PartnerClient
 from core.schedule.templates import GenerationReport, ScheduleService
 from core.vocab import Channel
 from frontdesk.delivery import planner, worker_id
+from frontdesk.logs import bound, new_id
 from frontdesk.partners import partner_jobs
 from frontdesk.services import Services
 from frontdesk.settings import Settings
@@ -93,11 +94,12 @@ class Worker:
     async def run_once(self) -> dict[str, object]:
         """One pass; what each job that succeeded returned."""
         results: dict[str, object] = {}
-        for name, job in self.jobs:
-            try:
-                results[name] = await job()
-            except Exception:
-                log.exception("background job %s failed; retrying on the next pass", name)
+        with bound(new_id("pass-")):  # the lines of one pass, grouped
+            for name, job in self.jobs:
+                try:
+                    results[name] = await job()
+                except Exception:
+                    log.exception("background job %s failed; retrying on the next pass", name)
         return results
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
