@@ -27,6 +27,7 @@ class Figures:
     notifications: dict[str, int] = field(default_factory=dict)  # by status
     notifications_due: int = 0  # pending and due now: the worker has yet to send them
     notification_lag: float = 0.0  # seconds since the oldest of those fell due
+    doubts: dict[str, int] = field(default_factory=dict)  # in-doubt rows settled, by outcome
     partner_operations: dict[tuple[str, str], int] = field(
         default_factory=dict
     )  # (partner, status)
@@ -50,6 +51,11 @@ async def read_figures(db: Database, now: datetime) -> Figures:
                 )
             )
         ).one()
+        doubts = await session.execute(
+            select(col(Notification.doubt), func.count())
+            .where(col(Notification.doubt).is_not(None))
+            .group_by(col(Notification.doubt))
+        )
         operations = await session.execute(
             select(col(PartnerOperation.partner), col(PartnerOperation.status), func.count())
             .where(col(PartnerOperation.status).in_(PARTNER_OPEN))
@@ -67,6 +73,7 @@ async def read_figures(db: Database, now: datetime) -> Figures:
         notifications={str(status): n for status, n in notifications},
         notifications_due=due[0],
         notification_lag=_age(now, due[1]),
+        doubts={str(outcome): n for outcome, n in doubts},
         partner_operations={(str(p), str(s)): n for p, s, n in operations},
         callbacks_waiting=callbacks[0],
         callback_longest_wait=_age(now, callbacks[1]),

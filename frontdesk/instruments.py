@@ -59,6 +59,15 @@ class FiguresCollector(Collector):
             "How long the oldest due notification has waited",
             f.notification_lag,
         )
+        doubts = CounterMetricFamily(
+            "frontdesk_notifications_in_doubt_settled",
+            "Notifications a crash caught mid-send, settled: confirmed by the provider, "
+            "resent, or left unresolved",
+            labels=["outcome"],
+        )
+        for outcome, n in sorted(f.doubts.items()):
+            doubts.add_metric([outcome], n)
+        yield doubts
         operations = GaugeMetricFamily(
             "frontdesk_partner_operations",
             "Operations owed to a partner: pending, claimed, or refused for good (failed)",

@@ -13,6 +13,7 @@ Twilio's contract (PLATFORMS.md):
   resource (sid "SM" + 32 hex, status "queued");
 - failures can be queued (`fail_next`): throttled (429 with Retry-After), server
   error (500), outside the 24-hour window (63016, 400), or any of them forever;
+- `GET .../Messages.json` lists what was sent, the newest first, by `To` and `From`;
 - `GET .../IncomingPhoneNumbers.json` lists the account's numbers (`numbers`, set by
   the test with `number`) with their `voice_url` and `status_callback`, in pages of
   `PageSize` linked by `next_page_uri`;
@@ -111,7 +112,21 @@ class FakeTwilio:
         app.router.add_get(
             "/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json", self._list_numbers
         )
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list_messages)
         return app
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """The messages sent, the newest first, filtered by `To` and `From` as Twilio does."""
+        if request.match_info["account"] != self.account_sid or not self._authorized(request):
+            return _error(401, 20003, "Authenticate")
+        to, sender = request.query.get("To"), request.query.get("From")
+        size = int(request.query.get("PageSize", "50"))
+        rows = [
+            self._resource(m.sid, m.to, m.from_, m.body)
+            for m in reversed(self.messages)
+            if (to is None or m.to == to) and (sender is None or m.from_ == sender)
+        ]
+        return web.json_response({"messages": rows[:size], "next_page_uri": None})
 
     async def _list_numbers(self, request: web.Request) -> web.Response:
         if request.match_info["account"] != self.account_sid or not self._authorized(request):

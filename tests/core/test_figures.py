@@ -16,6 +16,7 @@ from core.vocab import (
     CallbackReason,
     CallbackStatus,
     Channel,
+    DoubtOutcome,
     NotificationStatus,
     PartnerOpKind,
     PartnerOpStatus,
@@ -33,8 +34,11 @@ async def test_an_empty_database_has_nothing_waiting(db: Database, clock: Frozen
 async def test_queues_and_their_ages(db: Database, clock: FrozenClock) -> None:
     now = clock.now()
 
-    def notification(n: int, status: NotificationStatus, due_minutes_ago: int) -> Notification:
+    def notification(
+        n: int, status: NotificationStatus, due_minutes_ago: int, doubt: DoubtOutcome | None = None
+    ) -> Notification:
         return Notification(
+            doubt=doubt,
             key=f"n{n}",
             topic="reminder",
             status=status,
@@ -59,7 +63,7 @@ async def test_queues_and_their_ages(db: Database, clock: FrozenClock) -> None:
                 notification(1, NotificationStatus.PENDING, 7),  # due 7 minutes ago
                 notification(2, NotificationStatus.PENDING, 2),
                 notification(3, NotificationStatus.PENDING, -30),  # not due yet
-                notification(4, NotificationStatus.SENT, 60),
+                notification(4, NotificationStatus.SENT, 60, DoubtOutcome.CONFIRMED),
                 notification(5, NotificationStatus.IN_DOUBT, 60),
                 operation(1, Channel.ONDOC, PartnerOpStatus.PENDING),
                 operation(2, Channel.ONDOC, PartnerOpStatus.FAILED),
@@ -89,6 +93,7 @@ async def test_queues_and_their_ages(db: Database, clock: FrozenClock) -> None:
     assert figures.notifications_due == 2
     assert figures.notification_lag == 7 * 60
     assert figures.notifications == {"pending": 3, "sent": 1, "in_doubt": 1}
+    assert figures.doubts == {"confirmed": 1}
     assert figures.partner_operations == {
         ("ondoc", "pending"): 1,
         ("ondoc", "failed"): 1,

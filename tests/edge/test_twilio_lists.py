@@ -1,15 +1,19 @@
-"""Twilio's account lists (edge/twilio_lists.py): the page parsed without I/O, and the
-account's numbers read from the fake Twilio, page after page, with its refusals."""
+"""Twilio's account lists (edge/twilio_lists.py): the page parsed without I/O, the
+account's numbers read from the fake Twilio, page after page, with its refusals, and the
+ledger that finds a message sent to a number since a moment."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
-from edge.twilio_lists import IncomingNumber, incoming_numbers, parse_numbers
+from core.messaging.port import TryLater
+from edge.twilio_lists import IncomingNumber, TwilioLedger, incoming_numbers, parse_numbers
 from edge.twilio_rest import TwilioAccount, TwilioError, open_client
-from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, PATIENT, SENDER, SMS_SENDER, FakeTwilio
+from tests.conftest import NOW
 
 
 def twilio_client(fake: FakeTwilio, token: str = AUTH_TOKEN):  # async with ... as client
@@ -58,3 +62,26 @@ async def test_wrong_credentials_are_twilios_20003(fake: FakeTwilio) -> None:
         with pytest.raises(TwilioError) as caught:
             await incoming_numbers(client)
     assert (caught.value.code, caught.value.status) == (20003, 401)
+
+
+async def test_the_ledger_finds_a_message_sent_to_the_number_since_the_claim(
+    fake: FakeTwilio,
+) -> None:
+    whatsapp = TwilioAccount(ACCOUNT_SID, AUTH_TOKEN, sender=SENDER, api_base=fake.base_url)
+    async with open_client(whatsapp) as client:
+        sent = await client.send(PATIENT, "Przypomnienie")
+        ledger = TwilioLedger(client)
+        found = await ledger.sent_since(PATIENT, NOW - timedelta(minutes=5))
+        later = await ledger.sent_since(PATIENT, NOW + timedelta(minutes=5))
+        elsewhere = await ledger.sent_since("+48501999999", NOW - timedelta(minutes=5))
+
+    assert found == sent.sid
+    assert later is None
+    assert elsewhere is None
+
+
+async def test_a_ledger_that_cannot_ask_says_try_later(fake: FakeTwilio) -> None:
+    sms = TwilioAccount(ACCOUNT_SID, "0" * 32, sender=SMS_SENDER, api_base=fake.base_url)
+    async with open_client(sms) as client:
+        with pytest.raises(TryLater):
+            await TwilioLedger(client).sent_since(PATIENT, NOW)
