@@ -28,8 +28,11 @@ from testkit.telegram_face import SECRET as WEBHOOK_SECRET
 
 FILE_VARIABLE = "FRONTDESK_LOG_SCAN"
 
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
-_MOBILE = re.compile(r"(?<![\d+])(?:\+|%2B)?48[ -]?[5-8]\d{2}[ -]?\d{3}[ -]?\d{3}(?!\d)")
+# Numbers standing alone: eleven digits inside a hex id or a Twilio sid are not a PESEL.
+_ELEVEN_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{11}(?![0-9A-Za-z])")
+_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z+])(?:\+|%2B)?48[ -]?[5-8]\d{2}[ -]?\d{3}[ -]?\d{3}(?![0-9A-Za-z])"
+)
 _BEARER = re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]{6,}")
 _COOKIE = re.compile(re.escape(SESSION_COOKIE) + r"=\S")
 PATIENT_NAMES = ("Kowalski", "Kowalska", "Wiśniewska", "Abonamentowa", "Mały")

@@ -144,6 +144,8 @@ def test_the_scanner_finds_what_it_looks_for() -> None:
     line = "x 44051401359 +48 601 234 567 Kowalski Bearer abcdefgh frontdesk_staff=abc"
     assert len(leaks(line)) == 5
     assert leaks("call to +48221000000 from 127.0.0.1, booking 12345678901") == []
+    assert leaks("request a44051401359f, sid SM44051401359") == []  # ids, not PESELs
+    assert leaks("pesel=44051401359&phone=%2B48601234567") == ["PESEL 440...", "phone %2B48..."]
 
 
 @pytest.mark.slow

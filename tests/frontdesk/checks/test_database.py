@@ -36,7 +36,8 @@ async def test_pending_migrations_block_and_are_named(tmp_path: Path) -> None:
     finally:
         await db.dispose()
     assert finding.level is Level.BLOCKS
-    assert "2 migration(s) pending (0007, 0008): run frontdesk migrate" in finding.text
+    assert "migration(s) pending (0007, 0008" in finding.text  # and any newer
+    assert finding.text.endswith("): run frontdesk migrate")
 
 
 async def test_a_database_never_migrated_blocks(tmp_path: Path) -> None:
