@@ -218,7 +218,10 @@ async def _process(args: list[str], env: dict[str, str], port: int) -> AsyncIter
                 raise RuntimeError(f"{args[0]} did not start")
         yield base
     finally:
-        process.terminate()
+        if process.returncode is not None:
+            print(f"{args[0]} exited early with {process.returncode}", file=sys.stderr)
+        else:
+            process.terminate()
         await process.wait()
 
 
