@@ -17,6 +17,11 @@ driven by the same chats at the same pace: the ratio shows what the dialog,
 the database and the replies add.
 
     .venv/bin/python -m bench.webhook [--chats 100] [--think 2.0]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--serves 2]
+
+With `--postgres` the demo clinic goes to a database of its own on that server
+(dropped afterwards); `--serves N` starts N `serve` processes over the one database,
+the chats spread over them as a reverse proxy would.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +45,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bench.timing import Latency
 from bot.telegram.routes import SECRET_HEADER
 from core.clock import SystemClock
-from core.db.database import Database
+from core.db.database import Database, create_engine
 from edge.i18n import Texts
 from frontdesk.demo.seed import seed_demo
 from migrations.apply import upgrade_async
@@ -211,20 +218,31 @@ async def _process(args: list[str], env: dict[str, str], port: int) -> AsyncIter
                 raise RuntimeError(f"{args[0]} did not start")
         yield base
     finally:
-        process.terminate()
+        if process.returncode is not None:
+            print(f"{args[0]} exited early with {process.returncode}", file=sys.stderr)
+        else:
+            process.terminate()
         await process.wait()
 
 
-async def _chats(url: str, fake: FakeTelegram, chats: int, think: float) -> tuple[Samples, int]:
+async def _chats(
+    urls: list[str], fake: FakeTelegram, chats: int, think: float
+) -> tuple[Samples, int]:
+    """The chats, spread over the servers at `urls` (chat n on `urls[n % len(urls)]`, as a
+    proxy would spread them)."""
     out = Samples()
     connector = aiohttp.TCPConnector(limit=chats)
     async with aiohttp.ClientSession(connector=connector) as http:
-        # One booking first, not counted: a server that has run for a while has
-        # compiled its statements and read its pages; the measure is of that server.
+        # One booking first on each server, not counted: a server that has run for a while
+        # has compiled its statements and read its pages; the measure is of that server.
         mail = Mailbox(fake)
-        await Chat(http, url, mail, 999_999, 0).book(Samples())
+        for n, url in enumerate(urls):
+            await Chat(http, url, mail, 999_000 + n, 0).book(Samples())
         booked = await asyncio.gather(
-            *(Chat(http, url, mail, 1_000_000 + n, think).book(out) for n in range(chats))
+            *(
+                Chat(http, urls[n % len(urls)], mail, 1_000_000 + n, think).book(out)
+                for n in range(chats)
+            )
         )
     return out, sum(booked)
 
@@ -247,37 +265,74 @@ async def _bare_chats(url: str, chats: int, requests: int, think: float) -> list
     return latencies
 
 
-async def run(chats: int, think: float) -> dict[str, Any]:
+@asynccontextmanager
+async def _demo_database(postgres: str | None) -> AsyncIterator[str]:
+    """The demo clinic in a fresh database: a SQLite file, or a database of its own on the
+    PostgreSQL server of the admin URL `postgres`, dropped afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if postgres is None:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        else:
+            name = f"bench_webhook_{os.getpid()}"
+            await _pg(postgres, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+            url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+        try:
+            await upgrade_async(url)
+            db = Database.from_url(url)
+            await seed_demo(db, SystemClock())
+            await db.dispose()
+            yield url
+        finally:
+            if postgres is not None:
+                await _pg(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _pg(admin: str, *statements: str) -> None:
+    engine = create_engine(admin)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for statement in statements:
+            await conn.execute(text(statement))
+    await engine.dispose()
+
+
+async def run(
+    chats: int, think: float, postgres: str | None = None, serves: int = 1
+) -> dict[str, Any]:
     fake = FakeTelegram()
     frontdesk = str(Path(sys.executable).with_name("frontdesk"))
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await upgrade_async(url)
-        db = Database.from_url(url)
-        await seed_demo(db, SystemClock())
-        await db.dispose()
-        async with TestServer(fake.app()) as api:
+    async with (
+        _demo_database(postgres) as url,
+        TestServer(fake.app()) as api,
+        AsyncExitStack() as servers,
+    ):
+        env = {
+            "DATABASE_URL": url,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_SERVER": str(api.make_url("")).rstrip("/"),
+            "PUBLIC_BASE_URL": "https://clinic.example",
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
+            "RUN_WORKER_IN_PROCESS": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+        bases = []
+        for _ in range(serves):
             port = _free_port()
-            env = {
-                "DATABASE_URL": url,
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "TELEGRAM_API_SERVER": str(api.make_url("")).rstrip("/"),
-                "PUBLIC_BASE_URL": "https://clinic.example",
-                "SECRET_KEY": "bench-secret-key-0123456789abcdef0123",
-                "RUN_WORKER_IN_PROCESS": "false",
-                "LOG_LEVEL": "WARNING",
-            }
-            async with _process([frontdesk, "serve", "--port", str(port)], env, port) as base:
-                began = time.perf_counter()
-                samples, booked = await _chats(base + "/telegram/webhook", fake, chats, think)
-                wall = time.perf_counter() - began
+            command = [frontdesk, "serve", "--port", str(port)]
+            bases.append(await servers.enter_async_context(_process(command, env, port)))
+        began = time.perf_counter()
+        webhooks = [base + "/telegram/webhook" for base in bases]
+        samples, booked = await _chats(webhooks, fake, chats, think)
+        wall = time.perf_counter() - began
     port = _free_port()
     bare_server = [sys.executable, "-m", "bench.webhook", "--bare-server", str(port)]
     async with _process(bare_server, {}, port) as base:
         bare = await _bare_chats(base + "/telegram/webhook", chats, len(samples.webhook), think)
     webhook, reply, baseline = (Latency.of(x) for x in (samples.webhook, samples.reply, bare))
     return {
+        "database": "postgresql" if postgres else "sqlite",
+        "serve_processes": serves,
         "chats": chats,
         "think_seconds": think,
         "requests": webhook.n,
@@ -317,12 +372,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--think", type=float, default=2.0)
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="run on a database of its own on this PostgreSQL server (else SQLite)",
+    )
+    parser.add_argument("--serves", type=int, default=1, help="serve processes, one database")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         serve_bare(args.bare_server)
         return
-    print(json.dumps(asyncio.run(run(args.chats, args.think)), indent=2))
+    result = asyncio.run(run(args.chats, args.think, args.postgres, args.serves))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

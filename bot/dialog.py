@@ -21,6 +21,7 @@ from core.messaging.chats import Snapshot
 from core.patients.identity import fold_name
 from core.schedule.feed import parse_slot_link
 from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
+from edge.observe import mark_step
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Dialog:
     async def _answer(self, incoming: Incoming, snapshot: Snapshot) -> list[Reply]:
         services = self.services
         state = snapshot.state
+        mark_step(state.get("flow"), state.get("step"))  # the latency's label, not content
         language = state.get("lang") or pick_language(incoming.language_hint)
         if language and "lang" not in state:
             state["lang"] = language

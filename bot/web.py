@@ -1,5 +1,5 @@
-"""Mounts the messenger face on the web app: Telegram, WhatsApp, the demo chat and the
-signed calendar links."""
+"""Mounts the messenger face on the web app: Telegram, WhatsApp, the signed calendar
+links, and the demo chat when the root asks for it (never in production by default)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,18 @@ from core.errors import NotFound
 
 
 def setup_bot(
-    app: web.Application, telegram_config: TelegramConfig, public_base_url: str | None
+    app: web.Application,
+    telegram_config: TelegramConfig,
+    public_base_url: str | None,
+    *,
+    demo: bool = False,
 ) -> None:
-    """Routes and lifecycles of every messenger adapter (each adds its own)."""
+    """Routes and lifecycles of every messenger adapter (each adds its own); the demo
+    chat, where anyone plays any patient, only with `demo`."""
     telegram.setup(app, telegram_config)
     whatsapp.setup(app, public_base_url)
-    webchat.setup(app)
+    if demo:
+        webchat.setup(app)
     app.router.add_get(CalendarLinks.PATH, calendar_file, name="calendar_file")
 
 

@@ -184,6 +184,14 @@ class NotificationStatus(StrEnum):
     IN_DOUBT = "in_doubt"  # a worker died while sending: maybe delivered, never resent
 
 
+class DoubtOutcome(StrEnum):
+    """How a notification caught mid-send by a crash (`in_doubt`) was settled."""
+
+    CONFIRMED = "confirmed"  # the provider lists it as sent: recorded as sent
+    RESENT = "resent"  # the provider lists nothing, or cannot tell and the visit is far: again
+    UNRESOLVED = "unresolved"  # nobody can tell and a second message would come too late
+
+
 class CallOutcome(StrEnum):
     """How a phone call ended, for the desk's reports (the last thing achieved counts)."""
 

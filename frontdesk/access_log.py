@@ -1,10 +1,13 @@
 """The access log without query strings: a staff search carries patients' names, phone
-numbers and PESELs there, and those never reach a log."""
+numbers and PESELs there, and those never reach a log. Each line names the request's id
+(the response's X-Request-Id), as the lines logged while handling it do."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+
+REQUEST_ID_HEADER = "X-Request-Id"
 
 
 class PathOnlyAccessLogger(AbstractAccessLogger):
@@ -17,4 +20,5 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
             response.status,
             response.body_length,
             time,
+            extra={"request_id": response.headers.get(REQUEST_ID_HEADER, "-")},
         )

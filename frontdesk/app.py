@@ -8,6 +8,7 @@ and disposed when it stops, in reverse order.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -25,6 +26,9 @@ from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.delivery import open_senders
 from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
+from frontdesk.instruments import Instruments, TimedSlotSearch
+from frontdesk.logs import hide_refused_requests, request_id_middleware
+from frontdesk.metrics import INSTRUMENTS, setup_metrics, webhook_timing
 from frontdesk.partners import PARTNERS, docplanner_gate, partners_ctx
 from frontdesk.public.routes import setup_public
 from frontdesk.public.smart import SMART_FEED, SmartFeed
@@ -55,10 +59,14 @@ def create_app(
     `with_worker` runs the background jobs inside this process too (the
     `serve` command does so when RUN_WORKER_IN_PROCESS is true).
     """
+    hide_refused_requests()  # aiohttp's parser errors quote the request they refuse
+    instruments = Instruments()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
+            request_id_middleware,
             forwarded_middleware(networks(settings.trusted_proxies)),
+            webhook_timing(instruments),
             errors_middleware,
             body_limit_middleware,
         ],
@@ -68,9 +76,10 @@ def create_app(
     app[keys.TEMPLATES] = environment("frontdesk.public")  # the public pages
     app[keys.TWILIO_RETRY] = RetryPolicy()
     setup_public(app)
+    setup_metrics(app, settings, instruments)
     setup_staff(app)
-    setup_bot(app, telegram_config(settings), settings.public_base_url)
-    setup_ivr(app, voice_config(settings))
+    setup_bot(app, telegram_config(settings), settings.public_base_url, demo=settings.demo)
+    setup_ivr(app, voice_config(settings), with_demo=settings.demo)
     partner_web.setup_partner_routes(app, docplanner_gate(settings))
     app.cleanup_ctx.append(partners_ctx)
     app.cleanup_ctx.append(twilio_ctx)
@@ -87,6 +96,8 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     services = build_services(
         db, app[keys.CLOCK], settings, partners.eligibility(db), partners.sync
     )
+    timed = TimedSlotSearch(services.search, app[INSTRUMENTS].search_seconds)
+    services = dataclasses.replace(services, search=timed)
     app[keys.SERVICES] = services
     app[bot_keys.DIALOG] = Dialog(services.bot())
     app[partner_web.INBOX] = services.partner_inbox

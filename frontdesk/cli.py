@@ -26,8 +26,11 @@ from core.errors import DomainError
 from core.vocab import StaffRole
 from frontdesk.access_log import PathOnlyAccessLogger
 from frontdesk.app import create_app
+from frontdesk.checks.report import blocking, render
+from frontdesk.checks.run import run_checks
 from frontdesk.delivery import open_senders
 from frontdesk.demo.seed import seed_demo
+from frontdesk.logs import configure_logging
 from frontdesk.partners import open_partners
 from frontdesk.services import build_services
 from frontdesk.settings import ConfigError, Settings, load_settings
@@ -58,11 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--host", help="address to listen on (default: HOST or 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to listen on (default: PORT or 8080)")
-        sub.set_defaults(func=func)
+        sub.set_defaults(func=func, demo=True if func is cmd_demo else None)
     for name, func, help_text in (
         ("worker", cmd_worker, "run the background jobs loop"),
         ("migrate", cmd_migrate, "bring the database schema to the newest version"),
         ("seed-demo", cmd_seed_demo, "create the demo clinic unless a clinic exists"),
+        ("check", cmd_check, "say what this deployment lacks or gets wrong (exit 1 if blocked)"),
     ):
         commands.add_parser(name, help=help_text).set_defaults(func=func)
     staff = commands.add_parser(
@@ -85,19 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     overrides = {
-        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+        key: value
+        for key in ("host", "port", "demo")
+        if (value := getattr(args, key, None)) is not None
     }
     try:
         settings = load_settings(**overrides)
     except ConfigError as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    refused = settings.start_refused() if args.func in STARTS else None
+    if refused is not None:
+        print(f"frontdesk: refusing to start: {refused}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level, settings.log_format)
     command: Command = args.func
     if command is cmd_create_staff:
         command = _staff_command(args)
     try:
-        prepare_storage(settings)
+        if command is not cmd_check:  # a check creates nothing
+            prepare_storage(settings)
         return command(settings)
     except SQLAlchemyError as exc:
         # The message may quote SQL or server text; its class says enough.
@@ -111,14 +122,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         log.error("%s: %s", type(exc).__name__, exc.strerror or exc)
         return EXIT_FAILED
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 def prepare_storage(settings: Settings) -> None:
@@ -139,9 +142,18 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_seed_demo(settings: Settings) -> int:
+    if settings.is_production and not settings.demo:
+        log.error("PUBLIC_BASE_URL is https (production): no made-up clinic without DEMO=true")
+        return EXIT_FAILED
     created = asyncio.run(_seed(settings))
     log.info("demo clinic created" if created else "a clinic exists already: nothing seeded")
     return EXIT_OK
+
+
+def cmd_check(settings: Settings) -> int:
+    findings = asyncio.run(run_checks(settings))
+    print(render(findings), end="", flush=True)
+    return EXIT_FAILED if blocking(findings) else EXIT_OK
 
 
 def cmd_create_staff(settings: Settings) -> int:
@@ -207,6 +219,11 @@ def cmd_demo(settings: Settings) -> int:
 
     _run(lambda stop: _serve(app, settings, stop, on_ready=announce))
     return EXIT_OK
+
+
+# The commands that serve or send: they refuse a production configuration that lacks a
+# secret (`Settings.start_refused`).
+STARTS: tuple[Command, ...] = (cmd_serve, cmd_worker, cmd_demo)
 
 
 # -- the async parts -------------------------------------------------------------

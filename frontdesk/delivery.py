@@ -1,6 +1,10 @@
 """The notification channels this deployment has credentials for, opened for the worker:
 Telegram with a bot token, WhatsApp with the Twilio WhatsApp sender, SMS with an SMS
-number. A channel without credentials is absent, and the dispatcher passes it by."""
+number. A channel without credentials is absent, and the dispatcher passes it by.
+
+With REDIS_URL, Telegram's limits (TELEGRAM_MESSAGES_PER_SECOND overall, one a second
+per chat) are shared by every worker through Redis; without it each process keeps them
+alone, as one process should."""
 
 from __future__ import annotations
 
@@ -9,12 +13,15 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+from redis.asyncio import Redis
+
 from bot.telegram.lifecycle import make_bot
-from bot.telegram.notify import TelegramSender
+from bot.telegram.notify import PER_CHAT_SECONDS, SAFETY, TelegramSender
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
-from core.messaging.port import Sender
+from core.messaging.port import Pace, Sender
 from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
 from core.vocab import Channel
+from edge.redis_pace import RedisPace
 from edge.twilio_rest import open_client
 from frontdesk.faces import telegram_config, twilio_account
 from frontdesk.services import Services
@@ -40,8 +47,13 @@ async def open_senders(
         if settings.telegram_bot_token:
             bot = make_bot(telegram_config(settings))
             stack.push_async_callback(bot.session.close)
+            pace: Pace | None = None
+            if settings.redis_url:
+                redis = Redis.from_url(settings.redis_url)
+                stack.push_async_callback(redis.aclose)
+                pace = telegram_pace(redis, settings)
             senders[Channel.TELEGRAM] = TelegramSender(
-                bot, per_second=settings.telegram_messages_per_second
+                bot, per_second=settings.telegram_messages_per_second, pace=pace
             )
         account = twilio_account(settings, settings.twilio_whatsapp_from)
         if account is not None:
@@ -53,3 +65,14 @@ async def open_senders(
         if account is not None:
             senders[Channel.SMS] = SmsSender(await stack.enter_async_context(open_client(account)))
         yield senders
+
+
+def telegram_pace(redis: Redis, settings: Settings) -> RedisPace:
+    """The bot's limits in Redis, under its numeric id (never the token's secret part)."""
+    bot_id = (settings.telegram_bot_token or "").split(":", 1)[0]
+    return RedisPace(
+        redis,
+        f"frontdesk:telegram:{bot_id}",
+        per_second=settings.telegram_messages_per_second / SAFETY,
+        per_key_seconds=PER_CHAT_SECONDS,
+    )

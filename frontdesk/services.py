@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -43,8 +41,6 @@ from core.vocab import Channel
 from frontdesk.settings import Settings
 from ivr.directory import CachedCatalog
 from ivr.turn import Confirmations, IvrPolicy, IvrServices
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,7 +122,7 @@ def build_services(
         offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         fan_out=settings.waitlist_fan_out,
     )
-    secret = secret_bytes(settings)
+    secret = settings.secret_bytes()
     links = CalendarLinks(settings.public_base_url, secret) if settings.public_base_url else None
     booking = BookingService(
         db,
@@ -165,12 +161,3 @@ def build_services(
         feed=FeedService(db, clock),
         calendar_links=links,
     )
-
-
-def secret_bytes(settings: Settings) -> bytes:
-    """SECRET_KEY, or for a single demo process a random key that lives in memory only
-    (linking codes then stop working at restart: set SECRET_KEY in production)."""
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    log.warning("SECRET_KEY is not set: using a random key for this process only")
-    return secrets.token_bytes(32)

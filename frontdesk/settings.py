@@ -7,12 +7,14 @@ value itself: a DATABASE_URL may carry a password.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -20,6 +22,8 @@ from sqlalchemy.exc import ArgumentError
 from core.errors import PhoneInvalid
 from core.patients.identity import normalize_phone
 from edge.forwarded import networks
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/frontdesk.db"
 
@@ -70,12 +74,14 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = "text"
     hold_minutes: int = Field(default=5, ge=1, le=120)
     waitlist_offer_minutes: int = Field(default=30, ge=1, le=24 * 60)
     waitlist_fan_out: int = Field(default=3, ge=1, le=50)
     slot_horizon_days: int = Field(default=56, ge=1, le=366)
     worker_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     run_worker_in_process: bool = True
+    demo: bool = False  # /demo/chat and /demo/phone mounted; `frontdesk demo` sets it
     # Messengers and secrets: all optional, so the demo runs with no credentials.
     public_base_url: str | None = None  # e.g. https://clinic.example; webhooks when set
     trusted_proxies: str = ""  # comma-separated networks whose X-Forwarded-For is believed
@@ -96,6 +102,8 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     telegram_messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     notification_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Send limits shared by every process (redis://, rediss://); per process without it.
+    redis_url: str | None = Field(default=None, repr=False)
     # The phone menu (Twilio Voice).
     ivr_languages: dict[str, str] = Field(default_factory=dict)  # dialled number -> language
     ivr_callback_offer_seconds: int = Field(default=60, ge=0, le=3600)
@@ -118,6 +126,11 @@ class Settings(BaseSettings):
     # The SMART Scheduling Links feed for aggregators.
     smart_feed_days: int = Field(default=28, ge=1, le=90)
     telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
+    # GET /metrics: off until a token or the networks allowed to scrape are set.
+    metrics_token: str | None = Field(default=None, min_length=16, repr=False)
+    metrics_sources: str = ""  # comma-separated networks Prometheus scrapes from
+    # Without SECRET_KEY: one random key for this process, made (and warned of) once.
+    _process_key: bytes | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
     @classmethod
@@ -133,7 +146,7 @@ class Settings(BaseSettings):
             raise ValueError("not a time zone (e.g. Europe/Warsaw)") from None
         return value
 
-    @field_validator("docplanner_push_sources", "trusted_proxies", mode="before")
+    @field_validator("docplanner_push_sources", "trusted_proxies", "metrics_sources", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         """A comma-separated list of networks ("203.0.113.0/24, 198.51.100.7")."""
@@ -157,6 +170,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
     @field_validator("ivr_languages")
     @classmethod
     def _numbers_and_languages(cls, value: dict[str, str]) -> dict[str, str]:
@@ -174,6 +194,31 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def is_production(self) -> bool:
+        """Served to the world: PUBLIC_BASE_URL is an https address."""
+        return bool(self.public_base_url and self.public_base_url.startswith("https://"))
+
+    def start_refused(self) -> str | None:
+        """Why `serve`, `worker` or `demo` must not start on this configuration, if so."""
+        if self.is_production and not self.secret_key:
+            return (
+                "SECRET_KEY: must be set when PUBLIC_BASE_URL is https (production); "
+                "without it linking codes break and staff are logged out at every restart"
+            )
+        return None
+
+    def secret_bytes(self) -> bytes:
+        """SECRET_KEY, or for a single demo process a random key that lives in memory only,
+        the same for every service of the process (linking codes then stop working at
+        restart: set SECRET_KEY in production)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        if self._process_key is None:
+            log.warning("SECRET_KEY is not set: using a random key for this process only")
+            self._process_key = secrets.token_bytes(32)
+        return self._process_key
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,5 +1,6 @@
 """The background jobs: keep slots generated ahead, expire holds and waiting-list offers,
-plan notifications and deliver them, sync the partner platforms.
+plan notifications, deliver them and settle those a crash caught mid-send, sync the
+partner platforms.
 
 One loop, one pass every WORKER_INTERVAL_SECONDS. A job that fails is logged
 and tried again on the next pass; the others still run. On SIGTERM or app
@@ -16,13 +17,17 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, timedelta
 
+from bot.whatsapp.notify import SmsSender, WhatsAppSender
 from core.clock import Clock
+from core.messaging.doubt import DoubtPolicy, DoubtResolver
 from core.messaging.notifications import DeliveryPolicy, Dispatcher
-from core.messaging.port import Sender
+from core.messaging.port import Sender, SentLedger
 from core.partners.port import PartnerClient
 from core.schedule.templates import GenerationReport, ScheduleService
 from core.vocab import Channel
+from edge.twilio_lists import TwilioLedger
 from frontdesk.delivery import planner, worker_id
+from frontdesk.logs import bound, new_id
 from frontdesk.partners import partner_jobs
 from frontdesk.services import Services
 from frontdesk.settings import Settings
@@ -68,8 +73,13 @@ def default_jobs(
     partners: Mapping[Channel, PartnerClient] | None = None,
 ) -> list[tuple[str, Job]]:
     """The jobs every deployment runs, in the order of one pass."""
-    policy = DeliveryPolicy(lease=timedelta(seconds=settings.notification_lease_seconds))
-    dispatcher = Dispatcher(services.db, services.clock, senders or {}, worker_id(), policy)
+    lease = timedelta(seconds=settings.notification_lease_seconds)
+    dispatcher = Dispatcher(
+        services.db, services.clock, senders or {}, worker_id(), DeliveryPolicy(lease=lease)
+    )
+    doubts = DoubtResolver(
+        services.db, services.clock, ledgers(senders or {}), DoubtPolicy(lease=lease, grace=lease)
+    )
     return [
         (
             "regenerate-slots",
@@ -79,8 +89,18 @@ def default_jobs(
         ("sweep-waitlist", services.waitlist.sweep),
         ("plan-notifications", planner(services, settings).plan),
         ("deliver-notifications", dispatcher.run_once),
+        ("settle-notifications-in-doubt", doubts.run_once),
         *partner_jobs(services, settings, partners or {}),
     ]
+
+
+def ledgers(senders: Mapping[Channel, Sender]) -> dict[Channel, SentLedger]:
+    """The channels whose provider lists what we sent (Twilio's WhatsApp and SMS)."""
+    return {
+        channel: TwilioLedger(sender.client)
+        for channel, sender in senders.items()
+        if isinstance(sender, WhatsAppSender | SmsSender)
+    }
 
 
 class Worker:
@@ -93,11 +113,12 @@ class Worker:
     async def run_once(self) -> dict[str, object]:
         """One pass; what each job that succeeded returned."""
         results: dict[str, object] = {}
-        for name, job in self.jobs:
-            try:
-                results[name] = await job()
-            except Exception:
-                log.exception("background job %s failed; retrying on the next pass", name)
+        with bound(new_id("pass-")):  # the lines of one pass, grouped
+            for name, job in self.jobs:
+                try:
+                    results[name] = await job()
+                except Exception:
+                    log.exception("background job %s failed; retrying on the next pass", name)
         return results
 
     async def run(self, stop: asyncio.Event | None = None) -> None:

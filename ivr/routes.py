@@ -34,12 +34,13 @@ class VoiceConfig:
     public_base_url: str | None = None
 
 
-def setup(app: web.Application, config: VoiceConfig) -> None:
-    """The webhooks and the demo phone; the catalogs of every language are read at start,
-    not during the first call."""
+def setup(app: web.Application, config: VoiceConfig, *, with_demo: bool = False) -> None:
+    """The webhooks, and the demo phone (any caller ID, unsigned) only `with_demo`; the
+    catalogs of every language are read at start, not during the first call."""
     for path, handler in ROUTES.items():
         app.router.add_post(path, _webhook(handler, config))
-    demo.setup(app)
+    if with_demo:
+        demo.setup(app)
     app.on_startup.append(_read_catalogs)
 
 

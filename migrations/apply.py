@@ -10,6 +10,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 
 MIGRATIONS = Path(__file__).parent
 
@@ -29,3 +32,18 @@ def upgrade(url: str) -> None:
 async def upgrade_async(url: str) -> None:
     """The same from inside a running event loop (alembic's env starts its own)."""
     await asyncio.to_thread(upgrade, url)
+
+
+class UnknownRevision(ValueError):
+    """The database is at a revision these scripts do not have (a newer version ran)."""
+
+
+def pending(current: str | None) -> list[str]:
+    """The revisions not yet applied over `current` (None: an empty database), oldest
+    first; empty when the schema is the newest. Reads the scripts, not the database."""
+    script = ScriptDirectory.from_config(alembic_config(""))
+    try:
+        revisions = list(script.iterate_revisions("heads", current))
+    except (RevisionError, CommandError):
+        raise UnknownRevision(current) from None
+    return [revision.revision for revision in reversed(revisions)]

@@ -1,6 +1,7 @@
 """Fixtures: a fresh database per test on SQLite and, when TEST_DATABASE_URL is set,
 on PostgreSQL; each run creates its own databases from the migrations and drops them; the
-fake Bot API and fake Twilio on loopback, for the tests of more than one folder; and, in
+fake Bot API and fake Twilio on loopback, for the tests of more than one folder; the local
+Redis (TEST_REDIS_URL, database 15 by default) for the limits shared by processes; and, in
 every test, Docplanner's published contract held to every fake Docplanner."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from pytest_aiohttp import AiohttpServer
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +31,8 @@ from testkit.fakes.docplanner.wire import watch
 from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import FakeTwilio
 from tests.partners.contract.openapi import ContractWatch
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 # A Tuesday morning in Warsaw's winter time.
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
@@ -120,3 +125,18 @@ def docplanner_contract() -> Iterator[ContractWatch]:
         yield found
     if found.violations:
         pytest.fail(found.report(), pytrace=False)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """The local Redis; each test names its own keys (never depend on leftovers)."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError):
+        await client.aclose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    yield client
+    await client.aclose()

@@ -4,7 +4,9 @@ Telegram allows a bot about 30 messages a second overall and one a second per ch
 beyond that it answers 429 with `retry_after`. The limiter keeps under both, so in
 steady state no 429 comes back; one that does is waited out when short, else the
 notification is retried later (`TryLater`). A chat that blocked the bot or does not
-exist is `Undeliverable`: the dispatcher moves on to the patient's next channel.
+exist is `Undeliverable`: the dispatcher moves on to the patient's next channel. One
+process paces itself (`LocalPace`); several share one pace through Redis
+(`edge/redis_pace.py`), handed in by the root.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from aiolimiter import AsyncLimiter
 from bot.notices import word
 from bot.telegram.outbox import Outbox
 from bot.telegram.render import render
-from core.messaging.port import Outgoing, TryLater, Undeliverable
+from core.messaging.port import Outgoing, Pace, TryLater, Undeliverable
 
 MESSAGES_PER_SECOND = 30
 SAFETY = 1.02  # spacing a little wider than the limit, so timer jitter never breaks it
@@ -51,13 +53,26 @@ class PerChatPace:
             self._next = {c: t for c, t in self._next.items() if t > now}
 
 
-class TelegramSender:
-    def __init__(self, bot: Bot, *, per_second: float = MESSAGES_PER_SECOND) -> None:
-        self.outbox = Outbox(bot)
+class LocalPace:
+    """This process's pace: `per_second` overall, one a second per chat."""
+
+    def __init__(self, per_second: float = MESSAGES_PER_SECOND) -> None:
         # One message per interval, evenly spaced: a bucket as large as the rate would let a
         # burst of 30 through on top of the steady 30 a second, and Telegram counts both.
         self.limiter = AsyncLimiter(1, SAFETY / per_second)
-        self.pace = PerChatPace()
+        self.per_chat = PerChatPace()
+
+    async def turn(self, key: str) -> None:
+        await self.per_chat.wait(int(key))
+        await self.limiter.acquire()
+
+
+class TelegramSender:
+    def __init__(
+        self, bot: Bot, *, per_second: float = MESSAGES_PER_SECOND, pace: Pace | None = None
+    ) -> None:
+        self.outbox = Outbox(bot)
+        self.pace: Pace = pace or LocalPace(per_second)
 
     async def send(self, address: str, message: Outgoing) -> str:
         if not address.lstrip("-").isdigit():
@@ -65,9 +80,8 @@ class TelegramSender:
         chat_id = int(address)
         sent: list[str] = []
         for method in render(chat_id, word(message)):
-            await self.pace.wait(chat_id)
-            async with self.limiter:
-                result = await self._call(method)
+            await self.pace.turn(str(chat_id))
+            result = await self._call(method)
             if isinstance(method, SendMessage):
                 sent.append(str(getattr(result, "message_id", "")))
         return ",".join(sent)

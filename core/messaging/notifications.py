@@ -17,10 +17,10 @@ in doubt), each step one conditional UPDATE that only its claimant can make:
 The window between a provider taking a message and our commit cannot be
 closed: neither Telegram nor Twilio lets a client make a send idempotent. A
 worker that dies inside it leaves `sending` rows (at most a batch per lane);
-when the lease runs out, a live worker marks them `in_doubt` and never sends
-them again. A duplicate reminder is the worse failure for a patient (two
-messages, which to trust) and for the clinic's SMS bill; staff see `in_doubt`
-rows in the delivery report. A worker that dies before `sending` leaves
+when the lease runs out, a live worker marks them `in_doubt`, and the dispatcher
+never sends them again itself: `core.messaging.doubt` settles them, asking the
+provider where it can tell (Twilio), resending a reminder Telegram cannot vouch for
+only when its visit is far enough ahead. A worker that dies before `sending` leaves
 `claimed` rows, which go back to `pending` after the lease: they were never
 handed to anyone. A worker stopped by SIGTERM finishes its pass first, so a
 restart leaves nothing in doubt.

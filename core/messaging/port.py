@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 # What a notification is about (its `topic`): what each channel words differently.
@@ -45,4 +46,23 @@ class TryLater(Exception):
 class Sender(Protocol):
     async def send(self, address: str, message: Outgoing) -> str:
         """Hand `message` to the platform; its message id. Raises `Undeliverable`/`TryLater`."""
+        ...
+
+
+class Pace(Protocol):
+    """A platform's send limits: `turn` waits until one more call to `key` (a chat) keeps
+    within them, overall and per key. One process paces itself; several share a pace
+    through Redis (`edge/redis_pace.py`)."""
+
+    async def turn(self, key: str) -> None: ...
+
+
+class SentLedger(Protocol):
+    """What a provider can tell of our messages to an address: for a notification caught
+    mid-send by a crash, whether it went out after all (Twilio's message list can;
+    Telegram keeps no list a bot may read)."""
+
+    async def sent_since(self, address: str, since: datetime) -> str | None:
+        """The provider's id of a message to `address` created at or after `since`, None
+        when it lists none. Raises `TryLater` when it cannot tell now."""
         ...

@@ -14,6 +14,7 @@ from core.vocab import (
     BookingStatus,
     Channel,
     CommunicationStatus,
+    DoubtOutcome,
     NotificationStatus,
     PatientEvent,
     RuleKind,
@@ -64,5 +65,6 @@ class Notification(SQLModel, table=True):
     channel: Channel | None = optional_enum(Channel)  # the one that took it
     provider_id: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, max_length=300)  # codes and reasons, no content
+    doubt: DoubtOutcome | None = optional_enum(DoubtOutcome)  # how an in_doubt row was settled
     sent_at: datetime | None = utc(nullable=True)
     created_at: datetime = utc()

@@ -43,7 +43,8 @@ async def index(request: web.Request) -> web.Response:
     page = await overview(
         app[keys.SERVICES].catalog, app[keys.SERVICES].search, PAGE_SLOTS_PER_SERVICE
     )
-    html = app[keys.TEMPLATES].get_template("index.html").render(overview=page)
+    template = app[keys.TEMPLATES].get_template("index.html")
+    html = template.render(overview=page, demo=app[keys.SETTINGS].demo)
     return web.Response(text=html, content_type="text/html")
 
 

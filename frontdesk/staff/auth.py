@@ -36,7 +36,6 @@ from core.errors import AuthenticationFailed, Forbidden, NotFound, Throttled
 from core.models import StaffMember
 from core.vocab import StaffRole
 from frontdesk import keys
-from frontdesk.services import secret_bytes
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ _WHO = web.RequestKey("staff_who", Who)
 def setup_staff_auth(app: web.Application) -> None:
     """The session signer, the cookie writer and the log in / log out routes."""
     app[SIGNER] = URLSafeTimedSerializer(
-        secret_bytes(app[keys.SETTINGS]), salt="frontdesk.staff-session"
+        app[keys.SETTINGS].secret_bytes(), salt="frontdesk.staff-session"
     )
     app.on_response_prepare.append(_write_session)
     app.router.add_post(LOGIN_PAGE, login, name="staff-login-post")

@@ -13,6 +13,10 @@ Twilio's contract (PLATFORMS.md):
   resource (sid "SM" + 32 hex, status "queued");
 - failures can be queued (`fail_next`): throttled (429 with Retry-After), server
   error (500), outside the 24-hour window (63016, 400), or any of them forever;
+- `GET .../Messages.json` lists what was sent, the newest first, by `To` and `From`;
+- `GET .../IncomingPhoneNumbers.json` lists the account's numbers (`numbers`, set by
+  the test with `number`) with their `voice_url` and `status_callback`, in pages of
+  `PageSize` linked by `next_page_uri`;
 - `sign` signs a webhook form exactly as Twilio does (RequestValidator over the
   public URL), and `inbound_whatsapp` builds a realistic inbound message's fields.
 """
@@ -93,6 +97,7 @@ class FakeTwilio:
     messages: list[Sent] = field(default_factory=list)
     requests: int = 0  # every POST to Messages.json, refused ones included
     delay: float = 0.0  # seconds before answering (a slow Twilio, for timeouts)
+    numbers: list[dict[str, Any]] = field(default_factory=list)  # IncomingPhoneNumbers
 
     def __post_init__(self) -> None:
         self._failures: deque[Failure] = deque()
@@ -104,7 +109,45 @@ class FakeTwilio:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
+        app.router.add_get(
+            "/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json", self._list_numbers
+        )
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list_messages)
         return app
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """The messages sent, the newest first, filtered by `To` and `From` as Twilio does."""
+        if request.match_info["account"] != self.account_sid or not self._authorized(request):
+            return _error(401, 20003, "Authenticate")
+        to, sender = request.query.get("To"), request.query.get("From")
+        size = int(request.query.get("PageSize", "50"))
+        rows = [
+            self._resource(m.sid, m.to, m.from_, m.body)
+            for m in reversed(self.messages)
+            if (to is None or m.to == to) and (sender is None or m.from_ == sender)
+        ]
+        return web.json_response({"messages": rows[:size], "next_page_uri": None})
+
+    async def _list_numbers(self, request: web.Request) -> web.Response:
+        if request.match_info["account"] != self.account_sid or not self._authorized(request):
+            return _error(401, 20003, "Authenticate")
+        try:
+            size = int(request.query.get("PageSize", "50"))
+            page = int(request.query.get("Page", "0"))
+        except ValueError:
+            return _error(400, 20001, "Invalid paging parameter")
+        rows = self.numbers[page * size : (page + 1) * size]
+        more = (page + 1) * size < len(self.numbers)
+        path = request.path
+        return web.json_response(
+            {
+                "incoming_phone_numbers": rows,
+                "page": page,
+                "page_size": size,
+                "next_page_uri": f"{path}?PageSize={size}&Page={page + 1}" if more else None,
+                "uri": f"{path}?PageSize={size}&Page={page}",
+            }
+        )
 
     async def _create(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -197,6 +240,25 @@ class FakeTwilio:
     def fail_always(self, failure: Failure | None) -> None:
         """Every send answers `failure` from now on (None: back to normal)."""
         self._always = failure
+
+    def number(self, phone: str, voice_url: str = "", status_callback: str = "") -> None:
+        """The account owns `phone`, its calls posted to `voice_url`."""
+        sid = f"PN{len(self.numbers) + 1:032x}"
+        self.numbers.append(
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "phone_number": phone,
+                "friendly_name": phone,
+                "voice_url": voice_url,
+                "voice_method": "POST",
+                "status_callback": status_callback,
+                "status_callback_method": "POST",
+                "sms_url": "",
+                "capabilities": {"voice": True, "sms": True, "mms": False},
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/{sid}.json",
+            }
+        )
 
     def sent_to(self, number: str) -> list[str]:
         """The bodies sent to a WhatsApp number ("+48..."), in order."""

@@ -1,6 +1,6 @@
 """The web app through real HTTP requests (pytest-aiohttp), on SQLite and PostgreSQL:
-health, the demo page, the slots API, the error mapping, the body limit, and the app with
-its worker in process."""
+health, the clinic's page, the slots API, the error mapping, the body limit, the demo
+pages mounted only in a demo, and the app with its worker in process."""
 
 from __future__ import annotations
 
@@ -275,6 +275,34 @@ async def test_unknown_errors_are_500_without_internals(
     assert "Traceback" not in body
     assert (await response.json())["error"]["code"] == "internal_error"
     assert "RuntimeError" in caplog.text  # logged for us, not shown to them
+
+
+# -- the demo pages ---------------------------------------------------------------------
+
+DEMO_PAGES = ["/demo/chat", "/demo/phone"]
+
+
+@pytest.mark.parametrize("demo", [False, True], ids=["deployment", "demo"])
+async def test_the_demo_pages_exist_only_in_a_demo(
+    aiohttp_client: AiohttpClient,
+    seeded: Database,
+    database_url: str,
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+    demo: bool,
+) -> None:
+    settings = Settings(database_url=database_url, demo=demo)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+
+    statuses = [(await client.get(page)).status for page in DEMO_PAGES]
+    sent = await client.post("/demo/chat/send", json={"session": "a" * 32, "text": "hi"})
+    index = await (await client.get("/")).text()
+
+    assert statuses == ([200, 200] if demo else [404, 404])
+    assert (sent.status == 404) is not demo
+    assert ('href="/demo/chat"' in index) is demo
+    warnings = [r for r in caplog.records if "SECRET_KEY is not set" in r.getMessage()]
+    assert len(warnings) == 1  # one key for the whole process, announced once
 
 
 async def test_unknown_route_is_a_json_404(make_client: MakeClient) -> None:

@@ -119,6 +119,51 @@ def test_a_bad_flag_is_an_argparse_error(clean_env: pytest.MonkeyPatch) -> None:
     assert caught.value.code == 2
 
 
+# -- production starts ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "demo"])
+def test_a_production_start_without_a_secret_key_is_refused(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: str,
+) -> None:
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/var/frontdesk.db")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://clinic.example")
+
+    assert main([command]) == 2
+
+    assert "SECRET_KEY: must be set when PUBLIC_BASE_URL is https" in capsys.readouterr().err
+    assert not (tmp_path / "var").exists()  # refused before touching anything
+
+
+def test_a_plain_http_address_is_no_production(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
+    assert load_settings().start_refused() is None
+    clean_env.setenv("PUBLIC_BASE_URL", "https://clinic.example")
+    clean_env.setenv("SECRET_KEY", "k" * 32)
+    assert load_settings().start_refused() is None
+
+
+def test_without_a_secret_key_one_random_key_serves_the_whole_process(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings()
+    first, second = settings.secret_bytes(), settings.secret_bytes()
+
+    assert first == second
+    assert len(first) == 32
+    assert load_settings().secret_bytes() != first  # another process, another key
+    assert caplog.text.count("SECRET_KEY is not set") == 2  # once per process
+
+
+def test_only_the_demo_command_turns_the_demo_on(clean_env: pytest.MonkeyPatch) -> None:
+    assert load_settings().demo is False
+    clean_env.setenv("DEMO", "true")
+    assert load_settings().demo is True
+
+
 # -- migrate and seed-demo ---------------------------------------------------------------
 
 
@@ -162,6 +207,21 @@ def test_seed_demo_seeds_once(clean_env: pytest.MonkeyPatch, database_url: str) 
     assert asyncio.run(_counts(database_url)) == seeded
 
 
+def test_seed_demo_refuses_a_production_database_unless_asked(
+    clean_env: pytest.MonkeyPatch, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clean_env.setenv("DATABASE_URL", database_url)
+    clean_env.setenv("PUBLIC_BASE_URL", "https://clinic.example")
+
+    assert main(["seed-demo"]) == 1
+    assert asyncio.run(_counts(database_url))["Clinic"] == 0
+    assert "DEMO=true" in caplog.text
+
+    clean_env.setenv("DEMO", "true")
+    assert main(["seed-demo"]) == 0
+    assert asyncio.run(_counts(database_url))["Clinic"] == 1
+
+
 def test_seed_demo_on_an_unmigrated_database_fails_cleanly(
     clean_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -170,6 +230,43 @@ def test_seed_demo_on_an_unmigrated_database_fails_cleanly(
     assert main(["seed-demo"]) == 1
 
     assert "migrated" in caplog.text
+
+
+# -- check ---------------------------------------------------------------------------------
+
+
+def test_check_prints_plain_words_and_exits_1_when_something_blocks(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/frontdesk.db")
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+
+    assert main(["check"]) == 0
+    laptop = capsys.readouterr().out
+
+    clean_env.setenv("PUBLIC_BASE_URL", "https://clinic.example")
+    clean_env.setenv("DEMO", "true")
+    assert main(["check"]) == 1
+    production = capsys.readouterr().out
+
+    assert "ok       database: reachable, schema at " in laptop
+    assert "warning  clinic: no branch yet" in laptop
+    assert laptop.endswith("Nothing blocks this deployment; 5 warning(s).\n")
+    assert production.startswith("BLOCKS   SECRET_KEY: not set, and PUBLIC_BASE_URL is https")
+    assert "BLOCKS   DEMO: on in production" in production
+    assert "2 problem(s) block this deployment" in production
+
+
+def test_check_creates_no_database(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    clean_env.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/var/frontdesk.db")
+
+    assert main(["check"]) == 1
+
+    assert "no file at " in capsys.readouterr().out
+    assert not (tmp_path / "var").exists()
 
 
 # -- real processes ------------------------------------------------------------------------
@@ -242,11 +339,14 @@ def test_demo_migrates_seeds_serves_and_stops_on_sigterm(tmp_path: Path) -> None
             _wait_until(healthy, proc, err)
             status, page = _get(f"{base}/")
             slots_status, _ = _get(f"{base}/api/v1/slots?service=INT-CONS&limit=2")
+            demo_statuses = [_get(f"{base}/demo/{page}")[0] for page in ("chat", "phone")]
         finally:
             code = _stop(proc)
 
     assert code == 0, err.read_text()
     assert status == 200
+    assert demo_statuses == [200, 200]
+    assert err.read_text().count("SECRET_KEY is not set") == 1
     assert "Warszawa Mokotów" in page.decode()
     assert slots_status == 200
     printed = out.read_text()

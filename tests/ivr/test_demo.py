@@ -29,7 +29,7 @@ async def client(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock
 ) -> Client:
     await small_clinic(db, clock, days=2)
-    settings = load_settings(database_url=database_url, run_worker_in_process=False)
+    settings = load_settings(database_url=database_url, run_worker_in_process=False, demo=True)
     return await aiohttp_client(create_app(settings, clock=clock))
 
 

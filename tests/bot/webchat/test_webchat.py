@@ -37,7 +37,8 @@ async def client(
 ) -> Client:
     await small_clinic(db, clock, days=2)
     app = create_app(
-        load_settings(database_url=database_url, run_worker_in_process=False), clock=clock
+        load_settings(database_url=database_url, run_worker_in_process=False, demo=True),
+        clock=clock,
     )
 
     async def record(app: web.Application) -> None:

@@ -1,0 +1,1 @@
+"""`frontdesk check`: what a deployment still lacks or gets wrong, in plain words."""

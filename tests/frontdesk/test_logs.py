@@ -1,0 +1,171 @@
+"""What reaches the logs: a request aiohttp refuses before any handler runs (a request
+line or a header over its 8190-byte limit, a header it cannot parse) is answered 400 and
+logged without a quote of it, so the PESEL, phone or token it carried stays out; every
+line carries its request's id, as text or JSON; and the journeys and hostile inputs of
+the suite, run with every logger at DEBUG, write no PESEL, phone, name, token or cookie."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from frontdesk.app import create_app
+from frontdesk.logs import bound, log_handler
+from frontdesk.settings import Settings
+from testkit.log_scan import FILE_VARIABLE, leaks
+
+Client = TestClient[web.Request, web.Application]
+
+PESEL = "44051401359"
+PHONE = "48601234567"
+TOKEN = "fd_7Rk2SecretBearerTokenQ9x"
+COOKIE = "fd_session=.eJyrVkpLzMkpSa1wSjSecretCookie"
+PADDING = "x" * 9000  # over aiohttp's 8190-byte line and field limits
+HOST = b"Host: clinic.example\r\n"
+
+HOSTILE_REQUESTS = {
+    "request-line": (
+        f"GET /api/v1/bookings?pesel={PESEL}&phone=%2B{PHONE}&q={PADDING} HTTP/1.1\r\n".encode()
+        + HOST
+        + b"\r\n"
+    ),
+    "bearer-header": (
+        b"GET /api/v1/me HTTP/1.1\r\n"
+        + HOST
+        + f"Authorization: Bearer {TOKEN}{PADDING}\r\n\r\n".encode()
+    ),
+    "cookie-header": (
+        b"GET /staff/ HTTP/1.1\r\n" + HOST + f"Cookie: {COOKIE}{PADDING}\r\n\r\n".encode()
+    ),
+    "header-name": (b"GET /staff/ HTTP/1.1\r\n" + HOST + f"X-{TOKEN}{PADDING}: 1\r\n\r\n".encode()),
+    "bad-header": (
+        b"GET /api/v1/me HTTP/1.1\r\n"
+        + HOST
+        + f"Authorization: Bearer {TOKEN}\r\nNo colon {PESEL}\r\n\r\n".encode()
+    ),
+}
+SECRETS = (PESEL, PHONE, TOKEN, "SecretCookie")
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, tmp_path) -> Client:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/unused.db")
+    return await aiohttp_client(create_app(settings))
+
+
+async def _send_raw(client: Client, raw: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("raw", HOSTILE_REQUESTS.values(), ids=HOSTILE_REQUESTS.keys())
+async def test_a_refused_request_is_logged_without_what_it_carried(
+    client: Client, raw: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, aiohttp's own included
+
+    answer = await _send_raw(client, raw)
+
+    assert answer.startswith(b"HTTP/1.1 400") or answer.startswith(b"HTTP/1.0 400")
+    refused = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert refused, "aiohttp logged nothing: the refusal went unseen"
+    assert "refused an unparsable request from 127.0.0.1" in refused[0].getMessage()
+    assert refused[0].levelno == logging.WARNING
+    for secret in SECRETS:
+        assert secret not in caplog.text  # caplog.text holds formatted tracebacks too
+
+
+# -- request ids and formats ---------------------------------------------------------------
+
+
+async def test_each_response_names_its_request_and_a_proxys_id_is_kept(client: Client) -> None:
+    made = await client.get("/healthz")
+    given = await client.get("/healthz", headers={"X-Request-Id": "proxy-0123456789"})
+    forged = await client.get("/healthz", headers={"X-Request-Id": "id <script>alert(1)"})
+
+    assert len(made.headers["X-Request-Id"]) == 16
+    assert given.headers["X-Request-Id"] == "proxy-0123456789"
+    assert forged.headers["X-Request-Id"] != "id <script>alert(1)"
+    assert len(forged.headers["X-Request-Id"]) == 16
+
+
+def test_json_lines_carry_the_request_id() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("frontdesk.test_json")
+    logger.addHandler(log_handler("json", stream))
+    try:
+        with bound("req-0123456789"):
+            logger.warning("booked %s", "a visit")
+        logger.warning("outside")
+    finally:
+        logger.handlers.clear()
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+
+    assert inside["request_id"] == "req-0123456789"
+    assert inside["message"] == "booked a visit"
+    assert inside["level"] == "WARNING"
+    assert inside["name"] == "frontdesk.test_json"
+    assert outside["request_id"] == "-"
+
+
+# -- the suite's journeys and hostile inputs, every line scanned --------------------------
+
+SCANNED = [
+    "tests/journeys",
+    "tests/bot/telegram/test_webhook.py",
+    "tests/bot/whatsapp/test_webhook.py",
+    "tests/bot/webchat/test_webchat.py",
+    "tests/ivr/test_routes.py",
+    "tests/ivr/test_booking.py",
+    "tests/frontdesk/staff/api/test_bookings.py",
+    "tests/frontdesk/staff/api/test_patients.py",
+    "tests/frontdesk/staff/test_auth.py",
+    "tests/frontdesk/test_logs.py::test_a_refused_request_is_logged_without_what_it_carried",
+]
+
+
+def test_the_scanner_finds_what_it_looks_for() -> None:
+    line = "x 44051401359 +48 601 234 567 Kowalski Bearer abcdefgh frontdesk_staff=abc"
+    assert len(leaks(line)) == 5
+    assert leaks("call to +48221000000 from 127.0.0.1, booking 12345678901") == []
+    assert leaks("request a44051401359f, sid SM44051401359") == []  # ids, not PESELs
+    assert leaks("pesel=44051401359&phone=%2B48601234567") == ["PESEL 440...", "phone %2B48..."]
+
+
+@pytest.mark.slow
+def test_no_log_line_of_the_journeys_and_hostile_inputs_leaks(tmp_path: Path) -> None:
+    log = tmp_path / "all.log"
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}  # SQLite: quicker
+    env[FILE_VARIABLE] = str(log)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "testkit.log_scan"]
+        + [path for path in SCANNED if Path(path.split("::")[0]).exists()]
+        + ["-k", "not slow and not postgres"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    lines = log.read_text(encoding="utf-8").splitlines()
+    found = [(n, kinds) for n, line in enumerate(lines, 1) if (kinds := leaks(line))]
+
+    assert len(lines) > 1000  # the journeys ran and logged
+    assert found == [], found[:20]
