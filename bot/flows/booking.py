@@ -195,6 +195,10 @@ async def _on_day(turn: Turn, action: str | None, _text: str | None) -> bool:
         turn.at("time")
         await prompt(turn)
         return True
+    if actions.FIRST_DAYS.pressed(action):
+        turn.data.pop("from", None)
+        await prompt(turn)
+        return True
     if actions.WAITLIST.pressed(action):
         return await _join_waitlist(turn)
     return False
@@ -203,6 +207,11 @@ async def _on_day(turn: Turn, action: str | None, _text: str | None) -> bool:
 async def _on_time(turn: Turn, action: str | None, _text: str | None) -> bool:
     if actions.OTHER_DAYS.pressed(action):
         turn.at("day")
+        await prompt(turn)
+        return True
+    page = actions.TIMES_PAGE.unpack(action)
+    if page is not None:
+        turn.data["page"] = page
         await prompt(turn)
         return True
     slot = actions.SLOT.unpack(action)
