@@ -169,6 +169,7 @@ MOVE = RowId("mv")
 CANCEL = RowId("cx")
 WHY: Tagged[str] = Tagged("why", str, _text)  # a reason for cancelling
 WILL_COME = RowId("rc")
+KEEP = Word("keep")  # keep the visit after all
 
 # -- waiting-list offers -----------------------------------------------------------------------
 TAKE_OFFER = RowId("wa")

@@ -279,7 +279,7 @@ async def _ask_confirm(turn: Turn) -> None:
             [turn.button(turn._("✅ Confirm"), actions.CONFIRM.pack())],
             [
                 turn.button(turn._("⬅️ Other times"), actions.OTHER_DAYS.pack()),
-                turn.button(turn._("✖️ Cancel"), actions.MENU.pack()),
+                turn.button(turn._("↩️ Not now"), actions.MENU.pack()),
             ],
         ],
     )
