@@ -129,6 +129,10 @@ class Dialog:
         if action:  # a current button no flow claims: "add to calendar" after a booking
             await self._global(turn, action)
             return
+        if not text:  # a photo, a sticker, someone's contact card: not a misunderstanding
+            turn.say(turn._("I can read only text messages and buttons."))
+            await _resume(turn)
+            return
         await _not_understood(turn)
 
     async def _global(self, turn: Turn, action: str) -> None:

@@ -17,11 +17,13 @@ from bot.dates import parse_date
 from bot.turn import Step, Turn
 from core.errors import DomainError
 from core.patients.cards import PatientDraft, plausible_birth_date
-from core.vocab import CHAT_CONTACTS, ContactKind
+from core.vocab import CHAT_CONTACTS, Channel, ContactKind
 
 FIRST_STEP = "name"
 LINK_CARD = actions.MENU_ITEM.pack(MenuItem.LINK)
 TALK_TO_A_PERSON = actions.MENU_ITEM.pack(MenuItem.HUMAN)
+
+CONTACT_BUTTON = {Channel.TELEGRAM}  # the channels with a "share my phone number" button
 
 Registered = Callable[[Turn], Awaitable[bool]]
 
@@ -35,10 +37,13 @@ async def _ask_dob(turn: Turn) -> None:
 
 
 async def _ask_phone(turn: Turn) -> None:
-    turn.say(
-        turn._("Your phone number, please: press the button below or type it."),
-        ask_contact=True,
-    )
+    if turn.incoming.channel in CONTACT_BUTTON:
+        turn.say(
+            turn._("Your phone number, please: press the button below or type it."),
+            ask_contact=True,
+        )
+    else:
+        turn.say(turn._("Your phone number, please (e.g. +48 501 234 567)."))
 
 
 async def _on_name(turn: Turn, text: str | None) -> bool:
@@ -58,6 +63,9 @@ async def _on_dob(turn: Turn, text: str | None, registered: Registered) -> bool:
     if not text:
         return False
     born = parse_date(text)
+    if born is not None and born > turn.services.clock.now().date():
+        turn.say(turn._("A date of birth cannot be in the future. Please check it."))
+        return True
     if born is None or not plausible_birth_date(born, turn.services.clock.now().date()):
         turn.say(turn._("I could not read that date. Please write it like 24.05.1987."))
         return True
@@ -71,6 +79,12 @@ async def _on_dob(turn: Turn, text: str | None, registered: Registered) -> bool:
 
 async def _on_phone(turn: Turn, text: str | None, registered: Registered) -> bool:
     text = turn.incoming.shared_phone or text
+    if not text and turn.incoming.extras.get("content_type") == "contact":
+        turn.say(
+            turn._("That is someone else's contact. Please share your own number, or type it."),
+            ask_contact=True,
+        )
+        return True
     if not text:
         return False
     return await _register(turn, text, registered)

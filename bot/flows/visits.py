@@ -172,7 +172,7 @@ async def calendar_file(turn: Turn, booking_id: int) -> None:
     if services.calendar_links is not None:
         url = services.calendar_links.url(booking_id, visit.end_at + LINK_LIFETIME_AFTER_VISIT)
         attachment = replace(attachment, url=url)
-    turn.say(turn._("Your visit as a calendar file."), attachment=attachment)
+    turn.say(turn._("Your visit as a calendar file."), menu.menu_rows(turn), attachment=attachment)
 
 
 STEPS: dict[str, Step] = {
