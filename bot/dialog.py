@@ -119,6 +119,9 @@ class Dialog:
             turn.say(turn._("That button belongs to an earlier message. Here is where we are now:"))
             await _resume(turn)
             return
+        if text and turn.state.get("flow") is None and link.looks_like_code(text):
+            await link.redeem(turn, text)
+            return
         escalated = turn.state.get("escalation") and turn.state.get("flow") is None
         if escalated and text and not action and await human.forward(turn, text):
             return
