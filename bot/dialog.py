@@ -9,7 +9,9 @@ and hands the chat to a person after two misunderstandings.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 
 from bot import actions
 from bot.actions import MenuItem
@@ -20,6 +22,7 @@ from core.errors import ConcurrentUpdate, DomainError
 from core.messaging.chats import Snapshot
 from core.patients.identity import fold_name
 from core.schedule.feed import parse_slot_link
+from core.vocab import Channel
 from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 
 log = logging.getLogger(__name__)
@@ -39,21 +42,37 @@ MISSES_BEFORE_A_PERSON = 2
 class Dialog:
     def __init__(self, services: BotServices) -> None:
         self.services = services
+        # one lock per chat being answered, gone once no turn holds it
+        self._locks: weakref.WeakValueDictionary[tuple[Channel, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """The replies to one patient action; a redelivered action gets none."""
-        store = self.services.conversations
-        snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
-        if snapshot is None:
-            return []
-        try:
-            return await self._answer(incoming, snapshot)
-        except Exception:
-            # Let the platform's retry be handled as new, rather than lost.
-            await store.forget_delivery(incoming.channel, incoming.delivery_id)
-            raise
+        """The replies to one patient action; a redelivered action gets none.
 
-    async def _answer(self, incoming: Incoming, snapshot: Snapshot) -> list[Reply]:
+        The turns of one chat are taken one at a time in this process (a double tap
+        arrives as two deliveries at once); across processes the saved state's version
+        decides, and a turn whose state is dropped sends nothing."""
+        store = self.services.conversations
+        key = (incoming.channel, incoming.chat_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        overlapping = lock.locked()  # another turn of this chat is being answered
+        async with lock:
+            snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
+            if snapshot is None:
+                return []
+            try:
+                return await self._answer(incoming, snapshot, overlapping)
+            except Exception:
+                # Let the platform's retry be handled as new, rather than lost.
+                await store.forget_delivery(incoming.channel, incoming.delivery_id)
+                raise
+
+    async def _answer(
+        self, incoming: Incoming, snapshot: Snapshot, overlapping: bool
+    ) -> list[Reply]:
         services = self.services
         state = snapshot.state
         language = state.get("lang") or pick_language(incoming.language_hint)
@@ -67,6 +86,8 @@ class Dialog:
             patient_id=snapshot.patient_id,
         )
         text = (incoming.text or "").strip()[:MAX_TEXT_CHARS] or None
+        if _sent_twice(turn, text, overlapping):
+            return []
         if text:
             turn.note("patient", text)
         try:
@@ -79,7 +100,8 @@ class Dialog:
         try:
             await services.conversations.save(snapshot)
         except ConcurrentUpdate:
-            log.warning("conversation changed by a parallel delivery; this turn's state is dropped")
+            log.warning("conversation changed by a parallel delivery; this turn is dropped")
+            return []
         return turn.replies
 
     async def _route(self, turn: Turn, text: str | None, no_language: bool) -> None:
@@ -165,6 +187,17 @@ class Dialog:
             await offers.answer(turn, offer, accept=False)
         else:
             await _not_understood(turn)
+
+
+def _sent_twice(turn: Turn, text: str | None, overlapping: bool) -> bool:
+    """The same text or button as the last turn, sent while that turn was still being
+    answered: a double tap or a double send, answered once. (Sent again after the answer,
+    it is meant.) Otherwise the action is remembered for the next turn."""
+    action = [text, turn.incoming.payload]
+    if overlapping and turn.state.get("last") == action:
+        return True
+    turn.state["last"] = action
+    return False
 
 
 def _numbered(state: dict[str, object], text: str | None) -> str | None:
