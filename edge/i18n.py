@@ -14,11 +14,13 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
+
+from core.messaging.templates import date_and_time
 
 LANGUAGES = ("pl", "uk", "ru", "en")
 DEFAULT_LANGUAGE = "pl"
@@ -80,6 +82,6 @@ class Texts:
         return format_time(at, "HH:mm", tzinfo=ZoneInfo(tz), locale=self.language)
 
     def when(self, at: datetime, tz: str) -> str:
-        return format_datetime(
-            at, "EEEE, d MMMM y, HH:mm", tzinfo=ZoneInfo(tz), locale=self.language
-        )
+        """ "Tuesday, 1 December 2026, 08:00": the reminders' date and time, one formatter."""
+        parts = date_and_time(at, tz, self.language)
+        return f"{parts['date']}, {parts['time']}"

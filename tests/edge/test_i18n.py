@@ -55,3 +55,17 @@ def test_every_marked_text_is_translated(language: str) -> None:
         text for text in marked_texts() if not (m := catalog.get(text)) or not m.string
     )
     assert not untranslated
+
+
+@pytest.mark.parametrize("language", ["pl", "uk", "ru", "en"])
+def test_the_chat_writes_a_date_as_the_reminders_do(language: str) -> None:
+    from datetime import UTC, datetime
+
+    from core.messaging.templates import date_and_time
+    from edge.i18n import Texts
+
+    at = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    reminder = date_and_time(at, "Europe/Warsaw", language)
+    assert Texts(language).when(at, "Europe/Warsaw") == f"{reminder['date']}, {reminder['time']}"
+    if language == "en":
+        assert reminder["date"] == "Monday, 7 December 2026"
