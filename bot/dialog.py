@@ -16,7 +16,7 @@ import weakref
 from bot import actions
 from bot.actions import MenuItem
 from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
-from bot.flows import booking, human, link, menu, offers, visits
+from bot.flows import booking, human, link, menu, offers, register, visits
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
 from core.messaging.chats import Snapshot
@@ -93,6 +93,7 @@ class Dialog:
         try:
             await self._route(turn, text, language is None)
         except DomainError as exc:
+            await _leave_flow(turn)
             _explain(turn, exc)
         for reply in turn.replies:
             turn.note("bot", reply.text)
@@ -228,8 +229,12 @@ def _remember_buttons(turn: Turn) -> None:
 
 
 async def _leave_flow(turn: Turn) -> None:
+    """Out of the journey: its held time freed, and a new patient's unconfirmed answers
+    (name, date of birth, phone) dropped, from the transcript too."""
     if turn.state.get("flow") == "book" and "hold" in turn.data:
         await turn.services.booking.release(turn.data["hold"])
+    if any(key in turn.data for key in register.PERSONAL):
+        turn.state["transcript"] = []
     turn.go(None)
 
 

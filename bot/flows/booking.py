@@ -233,7 +233,7 @@ async def _on_time(turn: Turn, action: str | None, _text: str | None) -> bool:
         start=start.isoformat(),
         slot_branch=ticket.placement.branch_id,
     )
-    if turn.patient_id is None:
+    if turn.patient_id is None and "phone" not in turn.data:
         turn.at(register.FIRST_STEP)
     else:
         turn.at("confirm")
@@ -293,6 +293,8 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
         return True
     if not actions.CONFIRM.pressed(action):
         return False
+    if turn.patient_id is None and not await register.make_card(turn):
+        return True
     services = turn.services
     start = datetime.fromisoformat(turn.data["start"])
     doctor_id = turn.data["doctor_slot"]
@@ -333,11 +335,14 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
 
 
 async def _join_waitlist(turn: Turn) -> bool:
-    if turn.patient_id is None:
+    if turn.patient_id is None and "phone" not in turn.data:
         turn.data["then"] = "waitlist"
         turn.at(register.FIRST_STEP)
         await prompt(turn)
         return True
+    if turn.patient_id is None and not await register.make_card(turn):
+        return True
+    assert turn.patient_id is not None
     await turn.services.waitlist.join(
         WaitRequest(
             patient_id=turn.patient_id,
