@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from dataclasses import replace
 
 from bot import actions
 from bot.actions import MenuItem
-from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
+from bot.chat import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, Incoming, Reply
 from bot.flows import booking, human, link, menu, offers, register, visits
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
@@ -24,6 +25,7 @@ from core.patients.identity import fold_name
 from core.schedule.feed import parse_slot_link
 from core.vocab import Channel
 from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
+from edge.text import clean, clean_optional
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ MENU_WORDS = {"menu", "/menu", "меню", "start", "главное меню", "
 CANCEL_WORDS = {"cancel", "/cancel", "anuluj", "stop", "скасувати", "отмена", "отменить"}
 HELP_WORDS = {"/help", "help", "pomoc", "допомога", "помощь"}
 MISSES_BEFORE_A_PERSON = 2
+MAX_PHONE_CHARS = 64
 
 
 class Dialog:
@@ -53,6 +56,7 @@ class Dialog:
         The turns of one chat are taken one at a time in this process (a double tap
         arrives as two deliveries at once); across processes the saved state's version
         decides, and a turn whose state is dropped sends nothing."""
+        incoming = _guarded(incoming)
         store = self.services.conversations
         key = (incoming.channel, incoming.chat_id)
         lock = self._locks.get(key)
@@ -188,6 +192,18 @@ class Dialog:
             await offers.answer(turn, offer, accept=False)
         else:
             await _not_understood(turn)
+
+
+def _guarded(incoming: Incoming) -> Incoming:
+    """What the patient sent, through the edge's one text guard before anything is stored,
+    logged or forwarded to the desk (whichever channel it came by)."""
+    return replace(
+        incoming,
+        text=clean_optional(incoming.text, MAX_TEXT_CHARS),
+        payload=clean_optional(incoming.payload, MAX_PAYLOAD_BYTES),
+        shared_phone=clean_optional(incoming.shared_phone, MAX_PHONE_CHARS),
+        extras={key: clean(value, MAX_PHONE_CHARS) for key, value in incoming.extras.items()},
+    )
 
 
 def _sent_twice(turn: Turn, text: str | None, overlapping: bool) -> bool:
