@@ -25,6 +25,8 @@ from core.messaging.templates import date_and_time
 LANGUAGES = ("pl", "uk", "ru", "en")
 DEFAULT_LANGUAGE = "pl"
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
+# English as written in Europe ("250.00 PLN"), the way the clinic's patients read prices
+MONEY_LOCALES = {"en": "en_150"}
 LANGUAGE_NAMES = {"pl": "Polski", "uk": "Українська", "ru": "Русский", "en": "English"}
 
 
@@ -70,7 +72,10 @@ class Texts:
         return format_date(at, "EEE d MMM", locale=self.language)
 
     def money(self, amount: Decimal, currency: str) -> str:
-        formatted: str = format_currency(amount, currency, locale=self.language)
+        """ "250,00 zł", "250,00 PLN", "250.00 PLN": babel's format for the language, in
+        a region that writes the amount first (English's default, US, writes "PLN250.00")."""
+        locale = MONEY_LOCALES.get(self.language, self.language)
+        formatted: str = format_currency(amount, currency, locale=locale)
         return formatted
 
     def weekday(self, day: int) -> str:

@@ -113,3 +113,20 @@ def test_polish_addresses_patients_formally() -> None:
     )
     assert len(patient_texts()) > 150
     assert not informal
+
+
+@pytest.mark.parametrize(
+    ("language", "price"),
+    [
+        ("pl", "250,00\xa0zł"),
+        ("uk", "250,00\xa0PLN"),
+        ("ru", "250,00\xa0PLN"),
+        ("en", "250.00\xa0PLN"),
+    ],
+)
+def test_prices_read_as_each_language_writes_them(language: str, price: str) -> None:
+    from decimal import Decimal
+
+    from edge.i18n import Texts
+
+    assert Texts(language).money(Decimal("250.00"), "PLN") == price
