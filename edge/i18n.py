@@ -38,6 +38,15 @@ def pick_language(hint: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
+def accepted_language(header: str) -> str | None:
+    """The first supported language of an Accept-Language header, or None."""
+    for part in header.split(","):
+        language = pick_language(part.split(";")[0].strip())
+        if language is not None:
+            return language
+    return None
+
+
 @cache
 def translations(language: str) -> NullTranslations:
     path = LOCALES / language / "LC_MESSAGES" / "messages.po"

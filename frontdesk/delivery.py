@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import TelegramSender
+from bot.webchat.notify import WebChatSender
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
 from core.messaging.port import Sender
 from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
@@ -35,7 +36,7 @@ def planner(services: Services, settings: Settings) -> ReminderPlanner:
 async def open_senders(
     settings: Settings, services: Services
 ) -> AsyncIterator[dict[Channel, Sender]]:
-    senders: dict[Channel, Sender] = {}
+    senders: dict[Channel, Sender] = {Channel.WEB: WebChatSender()}
     async with AsyncExitStack() as stack:
         if settings.telegram_bot_token:
             bot = make_bot(telegram_config(settings))
