@@ -114,7 +114,7 @@ async def _aiosqlite_threads_finished() -> None:
 async def test_index_lists_branches_and_earliest_local_times(
     client: Client, seeded: Database, clock: FrozenClock
 ) -> None:
-    response = await client.get("/")
+    response = await client.get("/?lang=en")
 
     assert response.status == 200
     assert response.content_type == "text/html"
@@ -128,7 +128,7 @@ async def test_index_lists_branches_and_earliest_local_times(
         assert expected in page
     assert "Mon</td><td>07:30–20:00" in page
     assert "Konsultacja internistyczna" in page
-    assert "180.00 PLN" in page
+    assert "180.00\xa0PLN" in page
     # The earliest web-visible consultation, shown at Warsaw's local wall-clock time.
     services = await build_services(seeded, clock, Settings()).catalog.services()
     consult = next(s for s in services if s.code == "INT-CONS")
@@ -140,7 +140,28 @@ async def test_index_lists_branches_and_earliest_local_times(
     local = first.local_start()
     assert local.utcoffset() == timedelta(hours=1)  # December: CET
     assert f'datetime="{local.isoformat()}"' in page
-    assert f"{local:%d.%m.%Y} {local:%H:%M}" in page
+    assert f"{local:%A}, {local.day} {local:%B}, {local:%H:%M}" in page
+    assert f"/demo/chat?lang=en&amp;start=slot-{first.doctor_id}-" in page  # opens the chat
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "lang", "heading", "weekday"),
+    [
+        ("", "", "pl", "Wolne terminy wizyt", "pon.</td>"),
+        ("?lang=uk", "", "uk", "Вільний час для візитів", "пн</td>"),
+        ("", "ru,en;q=0.5", "ru", "Свободное время для визитов", "пн</td>"),
+    ],
+)
+async def test_index_speaks_the_readers_language_and_leads_on(
+    client: Client, seeded: Database, query: str, header: str, lang: str, heading: str, weekday: str
+) -> None:
+    page = await (await client.get("/" + query, headers={"Accept-Language": header})).text()
+    assert f'<html lang="{lang}">' in page
+    assert heading in page
+    assert weekday in page
+    assert f'href="/demo/chat?lang={lang}"' in page
+    assert 'href="/demo/phone"' in page
+    assert 'href="/staff/"' in page
 
 
 async def test_index_escapes_what_it_shows(client: Client, seeded: Database) -> None:
