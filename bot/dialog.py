@@ -18,6 +18,7 @@ from bot import actions
 from bot.actions import MenuItem
 from bot.chat import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, Incoming, Reply
 from bot.flows import booking, human, link, menu, offers, register, visits
+from bot.intents import Intent, intent_of
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
 from core.messaging.chats import Snapshot
@@ -163,7 +164,41 @@ class Dialog:
             turn.say(turn._("I can read only text messages and buttons."))
             await _resume(turn)
             return
+        if await self._free_text(turn, text):
+            turn.state["misses"] = 0
+            return
         await _not_understood(turn)
+
+    async def _free_text(self, turn: Turn, text: str) -> bool:
+        """Words no step expected, read for what the patient wants before a hand-over: a
+        service or doctor named at the menu starts a booking there; book, my visits,
+        cancel, hours or a person, in any of the four languages, goes there."""
+        intent = intent_of(text)
+        in_menu = turn.state.get("flow") is None
+        if in_menu and intent in (None, Intent.BOOK) and await booking.start_with_text(turn, text):
+            return True
+        if intent is None:
+            return False
+        if intent is Intent.HELLO:
+            if in_menu:
+                menu.show(turn, greeting=True)
+            else:
+                turn.say(turn._("Hello! Here is where we are:"))
+                await _resume(turn)
+            return True
+        await _leave_flow(turn)
+        if intent is Intent.PERSON:
+            await human.escalate(turn, "asked")
+        elif intent is Intent.CANCEL:
+            turn.say(turn._("To cancel, press ✖️ under the visit:"))
+            await visits.start(turn)
+        elif intent is Intent.VISITS:
+            await visits.start(turn)
+        elif intent is Intent.HOURS:
+            await menu.info(turn, self.services.catalog)
+        else:
+            await booking.start(turn)
+        return True
 
     async def _global(self, turn: Turn, action: str) -> None:
         """Buttons that work whenever pressed: the menu, calendar files, waiting-list offers."""

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rapidfuzz import fuzz, process
-
 from bot import actions
 from bot.flows import menu, register, times
 from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.waitlist import WaitRequest
+from core.clinic.matching import match
 from core.errors import InvalidInput, SlotTaken
-from core.patients.identity import fold_name
-
-MATCH_CUTOFF = 70
 
 
 async def start(turn: Turn) -> None:
@@ -103,37 +99,56 @@ async def _on_doctor_name(turn: Turn, action: str | None, text: str | None) -> b
     return False
 
 
+async def start_with_text(turn: Turn, text: str) -> bool:
+    """Free text at the menu that names a service, a specialty or a doctor ("I want to see
+    a dermatologist", "кардіолог"): the booking starts there. False when it names none."""
+    turn.go("book", "service")
+    if await _search_by_name(turn, text, services_too=True):
+        return True
+    turn.go(None)
+    return False
+
+
 async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
-    """Doctors (and services) whose names resemble what was typed, typos and diacritics forgiven."""
+    """Doctors (and services, by name or specialty) that what was typed names, in any of
+    the four languages and either alphabet, typos forgiven; what was found is said back."""
     catalog = turn.services.catalog
-    choices: dict[str, tuple[str, str]] = {}
-    for doctor in await catalog.doctors():
-        choices[actions.DOCTOR.pack(doctor.id)] = (
-            doctor.display_name,
-            fold_name(f"{doctor.first_name} {doctor.last_name}"),
-        )
-    if services_too:
-        for service in await catalog.services():
-            choices[actions.SERVICE.pack(service.id)] = (service.name, fold_name(service.name))
-    found = process.extract(
-        fold_name(text),
-        {k: v[1] for k, v in choices.items()},
-        scorer=fuzz.WRatio,
-        score_cutoff=MATCH_CUTOFF,
-        limit=5,
-    )
+    services = await catalog.services()
+    doctors = await catalog.doctors()
+    specialties = await catalog.specialties() if services_too else []
+    found = match(text, services if services_too else [], doctors, specialties)
     if not found:
         return False
-    best = [key for _name, score, key in found if score >= found[0][1] - 5]
-    if len(best) == 1:
-        doctor_id = actions.DOCTOR.unpack(best[0])
+    service_names = {s.id: s.name for s in services}
+    doctor_names = {d.id: d.display_name for d in doctors}
+    choices: dict[str, str] = {}  # payload: label
+    said: list[str] = []
+    for hit in found:
+        if hit.kind == "doctor":
+            choices[actions.DOCTOR.pack(hit.id)] = doctor_names[hit.id]
+            said.append(doctor_names[hit.id])
+        elif hit.kind == "service":
+            choices[actions.SERVICE.pack(hit.id)] = service_names[hit.id]
+            said.append(service_names[hit.id])
+        else:
+            said.extend(s.name for s in specialties if s.id == hit.id)
+            for service in services:
+                if service.specialty_id == hit.id:
+                    choices[actions.SERVICE.pack(service.id)] = service.name
+    if len(choices) == 1:
+        [payload] = choices
+        turn.say(turn._("🔎 Found: {names}", names=", ".join(said)))
+        doctor_id = actions.DOCTOR.unpack(payload)
         if doctor_id is not None:
             return await _choose_doctor(turn, doctor_id)
-        service_id = actions.SERVICE.unpack(best[0])
+        service_id = actions.SERVICE.unpack(payload)
         assert service_id is not None  # every choice names a doctor or a service
         return await _choose_service(turn, service_id)
     turn.at("doctor_name")
-    turn.say(turn._("Did you mean:"), [[turn.button(choices[k][0], k)] for k in best])
+    turn.say(
+        turn._("🔎 Found: {names}. Which one do you mean?", names=", ".join(said)),
+        [[turn.button(label, payload)] for payload, label in choices.items()],
+    )
     return True
 
 
