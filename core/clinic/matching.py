@@ -4,8 +4,9 @@ cardiology; "Шевченко" finds Dr Szewczenko; typos are forgiven (rapidfuz
 
 Texts are folded to lower-case Latin (`anyascii`) before comparing, so Cyrillic and
 Polish diacritics meet on common ground. A specialty's words in four languages are
-known by its code (`SPECIALTY_WORDS`); a service is also found by its own name and by
-its specialty's words.
+known by its code (`SPECIALTY_WORDS`, one distinctive word each: a name is matched by
+its best-matched word); a service is also found by its own name and by its specialty's
+words.
 """
 
 from __future__ import annotations
@@ -20,22 +21,21 @@ from rapidfuzz import fuzz
 from core.models import Doctor, Service, Specialty
 
 CUTOFF = 75  # below this a guess is not offered
-SHORT = 4  # words this short ("lor", "ent", "gp") count only when typed exactly
+SHORT = 4  # words shorter than this ("lor", "ent", "gp") count only when typed exactly
 NEAR = 5  # matches within this many points of the best are all offered
+PREFIX = 95.0  # a typed word that starts a name's word, or is started by one
 
 # What patients call each specialty, in Polish, English, Ukrainian and Russian.
 SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
     "internal": (
         "internista",
         "interna",
-        "lekarz rodzinny",
+        "rodzinny",
         "internist",
-        "general practitioner",
-        "family doctor",
-        "gp",
+        "practitioner",
         "терапевт",
-        "сімейний лікар",
-        "семейный врач",
+        "сімейний",
+        "семейный",
     ),
     "paediatrics": (
         "pediatra",
@@ -44,8 +44,8 @@ SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
         "pediatrician",
         "педіатр",
         "педиатр",
-        "дитячий лікар",
-        "детский врач",
+        "дитячий",
+        "детский",
     ),
     "cardiology": (
         "kardiolog",
@@ -93,7 +93,8 @@ SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
         "laryngolog",
         "laryngologia",
         "ent",
-        "ear nose throat",
+        "throat",
+        "otolaryngologist",
         "лор",
         "отоларинголог",
         "оториноларинголог",
@@ -104,6 +105,23 @@ SPECIALTY_WORDS: dict[str, tuple[str, ...]] = {
 # Polish spelling and the Latin letters of Cyrillic differ for the same sounds:
 # "Szewczenko" and "Шевченко" ("shevchenko") meet as "shevchenko".
 SOUNDS = (("szcz", "shch"), ("sz", "sh"), ("cz", "ch"), ("rz", "zh"), ("w", "v"))
+
+
+def _score(words: list[str], alias: str) -> float:
+    """How well the typed words name `alias`: its best-matched word. A short alias ("lor")
+    must be typed as a word; the short words inside a longer name ("i", "z") never count."""
+    if len(alias) < SHORT:
+        return 100.0 if alias in words else 0.0
+    parts = [part for part in alias.split() if len(part) >= SHORT]
+    return max((_similar(w, p) for w in words if len(w) >= SHORT for p in parts), default=0.0)
+
+
+def _similar(typed: str, word: str) -> float:
+    """How alike one typed word and one word of a name are: the start of a word counts as
+    the word ("kardiolog" ~ "kardiologiczna")."""
+    if word.startswith(typed) or typed.startswith(word):
+        return PREFIX
+    return float(fuzz.ratio(typed, word))
 
 
 def fold(text: str) -> str:
@@ -136,8 +154,8 @@ def match(
     names: dict[tuple[str, int], list[str]] = {}
     for specialty in specialties:
         if specialty.id is not None:
-            words = SPECIALTY_WORDS.get(specialty.code, ())
-            names[("specialty", specialty.id)] = [specialty.name, *words]
+            known = SPECIALTY_WORDS.get(specialty.code, ())
+            names[("specialty", specialty.id)] = [specialty.name, *known]
     for service in services:
         if service.id is not None:
             names[("service", service.id)] = [service.name]
@@ -147,16 +165,10 @@ def match(
                 f"{doctor.first_name} {doctor.last_name}",
                 doctor.last_name,
             ]
-    scores: dict[tuple[str, int], float] = {}
-    tokens = set(query.split())
-    for key, aliases in names.items():
-        for alias in aliases:
-            folded = fold(alias)
-            if len(folded) <= SHORT or len(query) < SHORT:
-                score = 100.0 if folded in tokens or folded == query else 0.0
-            else:
-                score = fuzz.WRatio(query, folded)
-            scores[key] = max(scores.get(key, 0.0), score)
+    words = query.split()
+    scores = {
+        key: max(_score(words, fold(alias)) for alias in aliases) for key, aliases in names.items()
+    }
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     if not ranked or ranked[0][1] < CUTOFF:
         return []
