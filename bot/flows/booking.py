@@ -18,6 +18,7 @@ from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
+from core.clinic.names import Named, local_name
 from core.errors import InvalidInput, SlotTaken
 
 
@@ -63,7 +64,7 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
 
 async def _ask_service(turn: Turn) -> None:
     services = await turn.services.catalog.services()
-    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id))] for s in services]
+    rows = [[turn.button(_named(turn, s), actions.SERVICE.pack(s.id))] for s in services]
     rows.append([turn.button(turn._("🔎 Find a doctor by name"), actions.FIND_DOCTOR.pack())])
     turn.say(
         turn._("What kind of visit? Choose a service, or type a doctor's or service's name."), rows
@@ -99,6 +100,10 @@ async def _on_doctor_name(turn: Turn, action: str | None, text: str | None) -> b
     return False
 
 
+def _named(turn: Turn, row: Named) -> str:
+    return local_name(row, turn.texts.language)
+
+
 async def start_with_text(turn: Turn, text: str) -> bool:
     """Free text at the menu that names a service, a specialty or a doctor ("I want to see
     a dermatologist", "кардіолог"): the booking starts there. False when it names none."""
@@ -119,7 +124,7 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
     found = match(text, services if services_too else [], doctors, specialties)
     if not found:
         return False
-    service_names = {s.id: s.name for s in services}
+    service_names = {s.id: _named(turn, s) for s in services}
     doctor_names = {d.id: d.display_name for d in doctors}
     choices: dict[str, str] = {}  # payload: label
     said: list[str] = []
@@ -131,10 +136,10 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
             choices[actions.SERVICE.pack(hit.id)] = service_names[hit.id]
             said.append(service_names[hit.id])
         else:
-            said.extend(s.name for s in specialties if s.id == hit.id)
+            said.extend(_named(turn, s) for s in specialties if s.id == hit.id)
             for service in services:
                 if service.specialty_id == hit.id:
-                    choices[actions.SERVICE.pack(service.id)] = service.name
+                    choices[actions.SERVICE.pack(service.id)] = _named(turn, service)
     if len(choices) == 1:
         [payload] = choices
         turn.say(turn._("🔎 Found: {names}", names=", ".join(said)))
@@ -167,7 +172,7 @@ async def _choose_doctor(turn: Turn, doctor_id: int) -> bool:
 
 async def _ask_doctor_service(turn: Turn) -> None:
     services = await turn.services.catalog.services_of(turn.data["doctor"])
-    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id))] for s in services]
+    rows = [[turn.button(_named(turn, s), actions.SERVICE.pack(s.id))] for s in services]
     turn.say(turn._("Which service?"), rows)
 
 
@@ -287,7 +292,7 @@ async def _ask_confirm(turn: Turn) -> None:
         else turn._("Book this visit?")
     )
     turn.say(
-        f"{question}\n\n🩺 {service.name}\n👩‍⚕️ {doctor}\n🕒 "
+        f"{question}\n\n🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
         f"{turn.texts.when(start, branch.timezone)}\n📍 {branch.name}, {branch.address}\n"
         f"💳 {turn.texts.money(service.price, service.currency)}",
         [

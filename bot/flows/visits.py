@@ -9,6 +9,7 @@ from bot import actions
 from bot.calendar import visit_file
 from bot.flows import booking, menu
 from bot.turn import Step, Turn, answer, ask
+from core.clinic.names import local_name
 from core.errors import InvalidTransition
 from core.models import Booking
 
@@ -49,9 +50,9 @@ async def _ask_list(turn: Turn) -> None:
         branch = await catalog.branch(visit.branch_id)
         service = await catalog.service(visit.service_id)
         when = turn.texts.when(visit.start_at, branch.timezone)
-        lines.append(
-            f"• {when}\n  {service.name}, {names.get(visit.doctor_id, '')}\n  📍 {branch.address}"
-        )
+        name = local_name(service, turn.texts.language)
+        doctor = names.get(visit.doctor_id, "")
+        lines.append(f"• {when}\n  {name}, {doctor}\n  📍 {branch.address}")
         rows.append(
             [
                 turn.button(
@@ -110,7 +111,8 @@ async def _describe(turn: Turn, visit: Booking) -> str:
     service = await catalog.service(visit.service_id)
     doctor = (await catalog.doctor_names()).get(visit.doctor_id, "")
     when = turn.texts.when(visit.start_at, branch.timezone)
-    return f"🩺 {service.name}, {doctor}\n🕒 {when}\n📍 {branch.name}, {branch.address}"
+    name = local_name(service, turn.texts.language)
+    return f"🩺 {name}, {doctor}\n🕒 {when}\n📍 {branch.name}, {branch.address}"
 
 
 async def from_notice(turn: Turn, action: str) -> None:

@@ -155,10 +155,14 @@ def match(
     for specialty in specialties:
         if specialty.id is not None:
             known = SPECIALTY_WORDS.get(specialty.code, ())
-            names[("specialty", specialty.id)] = [specialty.name, *known]
+            names[("specialty", specialty.id)] = [
+                specialty.name,
+                *specialty.names.values(),
+                *known,
+            ]
     for service in services:
         if service.id is not None:
-            names[("service", service.id)] = [service.name]
+            names[("service", service.id)] = [service.name, *service.names.values()]
     for doctor in doctors:
         if doctor.id is not None:
             names[("doctor", doctor.id)] = [

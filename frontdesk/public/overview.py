@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 
 from core.clinic.catalog import Catalog
+from core.clinic.names import local_name
 from core.models import Branch, Service
 from core.schedule.feed import slot_link
 from core.schedule.search import FreeSlot, SlotQuery, SlotSearch
@@ -179,7 +180,7 @@ async def overview(
         services.append(
             ServiceView(
                 code=service.code,
-                name=service.name,
+                name=local_name(service, texts.language),
                 minutes=service.duration_minutes,
                 price=service.price,
                 currency=service.currency,

@@ -127,7 +127,7 @@ async def test_index_lists_branches_and_earliest_local_times(
     ):
         assert expected in page
     assert "Mon</td><td>07:30–20:00" in page
-    assert "Konsultacja internistyczna" in page
+    assert "Internal medicine consultation" in page  # the catalog in the reader's language
     assert "180.00\xa0PLN" in page
     # The earliest web-visible consultation, shown at Warsaw's local wall-clock time.
     services = await build_services(seeded, clock, Settings()).catalog.services()
