@@ -25,7 +25,8 @@ async def escalate(turn: Turn, reason: str) -> None:
             turn._(
                 "I have passed our conversation to the registration desk. A person will "
                 "answer here; just write your message."
-            )
+            ),
+            [[turn.button(turn._("🏠 Menu"), actions.MENU.pack())]],
         )
     else:
         turn.say(
