@@ -154,6 +154,8 @@ DAY: Tagged[date] = Tagged("day", date.isoformat, _day)
 LATER: Tagged[date] = Tagged("later", date.isoformat, _day)  # days from this one on
 SLOT: Tagged[tuple[int, datetime]] = Tagged("t", _write_slot, _read_slot)  # doctor, start
 OTHER_DAYS = Word("days")
+TIMES_PAGE: Tagged[int] = Tagged("tp", str, _number)  # later (or earlier) times of the day
+FIRST_DAYS = Word("days0")  # back to the earliest days
 WAITLIST = Word("wl")
 
 # -- booking: confirm ----------------------------------------------------------------------
@@ -167,6 +169,7 @@ MOVE = RowId("mv")
 CANCEL = RowId("cx")
 WHY: Tagged[str] = Tagged("why", str, _text)  # a reason for cancelling
 WILL_COME = RowId("rc")
+KEEP = Word("keep")  # keep the visit after all
 
 # -- waiting-list offers -----------------------------------------------------------------------
 TAKE_OFFER = RowId("wa")

@@ -9,19 +9,25 @@ and hands the chat to a person after two misunderstandings.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
+from dataclasses import replace
 
 from bot import actions
 from bot.actions import MenuItem
-from bot.chat import MAX_TEXT_CHARS, Incoming, Reply
-from bot.flows import booking, human, link, menu, offers, visits
+from bot.chat import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, Incoming, Reply
+from bot.flows import booking, human, link, menu, offers, register, visits
+from bot.intents import Intent, intent_of
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
 from core.messaging.chats import Snapshot
 from core.patients.identity import fold_name
 from core.schedule.feed import parse_slot_link
+from core.vocab import Channel
 from edge.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 from edge.observe import mark_step
+from edge.text import clean, clean_optional
 
 log = logging.getLogger(__name__)
 
@@ -35,26 +41,44 @@ MENU_WORDS = {"menu", "/menu", "меню", "start", "главное меню", "
 CANCEL_WORDS = {"cancel", "/cancel", "anuluj", "stop", "скасувати", "отмена", "отменить"}
 HELP_WORDS = {"/help", "help", "pomoc", "допомога", "помощь"}
 MISSES_BEFORE_A_PERSON = 2
+MAX_PHONE_CHARS = 64
 
 
 class Dialog:
     def __init__(self, services: BotServices) -> None:
         self.services = services
+        # one lock per chat being answered, gone once no turn holds it
+        self._locks: weakref.WeakValueDictionary[tuple[Channel, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """The replies to one patient action; a redelivered action gets none."""
-        store = self.services.conversations
-        snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
-        if snapshot is None:
-            return []
-        try:
-            return await self._answer(incoming, snapshot)
-        except Exception:
-            # Let the platform's retry be handled as new, rather than lost.
-            await store.forget_delivery(incoming.channel, incoming.delivery_id)
-            raise
+        """The replies to one patient action; a redelivered action gets none.
 
-    async def _answer(self, incoming: Incoming, snapshot: Snapshot) -> list[Reply]:
+        The turns of one chat are taken one at a time in this process (a double tap
+        arrives as two deliveries at once); across processes the saved state's version
+        decides, and a turn whose state is dropped sends nothing."""
+        incoming = _guarded(incoming)
+        store = self.services.conversations
+        key = (incoming.channel, incoming.chat_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        overlapping = lock.locked()  # another turn of this chat is being answered
+        async with lock:
+            snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
+            if snapshot is None:
+                return []
+            try:
+                return await self._answer(incoming, snapshot, overlapping)
+            except Exception:
+                # Let the platform's retry be handled as new, rather than lost.
+                await store.forget_delivery(incoming.channel, incoming.delivery_id)
+                raise
+
+    async def _answer(
+        self, incoming: Incoming, snapshot: Snapshot, overlapping: bool
+    ) -> list[Reply]:
         services = self.services
         state = snapshot.state
         mark_step(state.get("flow"), state.get("step"))  # the latency's label, not content
@@ -69,11 +93,14 @@ class Dialog:
             patient_id=snapshot.patient_id,
         )
         text = (incoming.text or "").strip()[:MAX_TEXT_CHARS] or None
+        if _sent_twice(turn, text, overlapping):
+            return []
         if text:
             turn.note("patient", text)
         try:
             await self._route(turn, text, language is None)
         except DomainError as exc:
+            await _leave_flow(turn)
             _explain(turn, exc)
         for reply in turn.replies:
             turn.note("bot", reply.text)
@@ -81,7 +108,8 @@ class Dialog:
         try:
             await services.conversations.save(snapshot)
         except ConcurrentUpdate:
-            log.warning("conversation changed by a parallel delivery; this turn's state is dropped")
+            log.warning("conversation changed by a parallel delivery; this turn is dropped")
+            return []
         return turn.replies
 
     async def _route(self, turn: Turn, text: str | None, no_language: bool) -> None:
@@ -121,6 +149,9 @@ class Dialog:
             turn.say(turn._("That button belongs to an earlier message. Here is where we are now:"))
             await _resume(turn)
             return
+        if text and turn.state.get("flow") is None and link.looks_like_code(text):
+            await link.redeem(turn, text)
+            return
         escalated = turn.state.get("escalation") and turn.state.get("flow") is None
         if escalated and text and not action and await human.forward(turn, text):
             return
@@ -131,7 +162,45 @@ class Dialog:
         if action:  # a current button no flow claims: "add to calendar" after a booking
             await self._global(turn, action)
             return
+        if not text:  # a photo, a sticker, someone's contact card: not a misunderstanding
+            turn.say(turn._("I can read only text messages and buttons."))
+            await _resume(turn)
+            return
+        if await self._free_text(turn, text):
+            turn.state["misses"] = 0
+            return
         await _not_understood(turn)
+
+    async def _free_text(self, turn: Turn, text: str) -> bool:
+        """Words no step expected, read for what the patient wants before a hand-over: a
+        service or doctor named at the menu starts a booking there; book, my visits,
+        cancel, hours or a person, in any of the four languages, goes there."""
+        intent = intent_of(text)
+        in_menu = turn.state.get("flow") is None
+        if in_menu and intent in (None, Intent.BOOK) and await booking.start_with_text(turn, text):
+            return True
+        if intent is None:
+            return False
+        if intent is Intent.HELLO:
+            if in_menu:
+                menu.show(turn, greeting=True)
+            else:
+                turn.say(turn._("Hello! Here is where we are:"))
+                await _resume(turn)
+            return True
+        await _leave_flow(turn)
+        if intent is Intent.PERSON:
+            await human.escalate(turn, "asked")
+        elif intent is Intent.CANCEL:
+            turn.say(turn._("To cancel, press ✖️ under the visit:"))
+            await visits.start(turn)
+        elif intent is Intent.VISITS:
+            await visits.start(turn)
+        elif intent is Intent.HOURS:
+            await menu.info(turn, self.services.catalog)
+        else:
+            await booking.start(turn)
+        return True
 
     async def _global(self, turn: Turn, action: str) -> None:
         """Buttons that work whenever pressed: the menu, calendar files, waiting-list offers."""
@@ -162,6 +231,29 @@ class Dialog:
             await _not_understood(turn)
 
 
+def _guarded(incoming: Incoming) -> Incoming:
+    """What the patient sent, through the edge's one text guard before anything is stored,
+    logged or forwarded to the desk (whichever channel it came by)."""
+    return replace(
+        incoming,
+        text=clean_optional(incoming.text, MAX_TEXT_CHARS),
+        payload=clean_optional(incoming.payload, MAX_PAYLOAD_BYTES),
+        shared_phone=clean_optional(incoming.shared_phone, MAX_PHONE_CHARS),
+        extras={key: clean(value, MAX_PHONE_CHARS) for key, value in incoming.extras.items()},
+    )
+
+
+def _sent_twice(turn: Turn, text: str | None, overlapping: bool) -> bool:
+    """The same text or button as the last turn, sent while that turn was still being
+    answered: a double tap or a double send, answered once. (Sent again after the answer,
+    it is meant.) Otherwise the action is remembered for the next turn."""
+    action = [text, turn.incoming.payload]
+    if overlapping and turn.state.get("last") == action:
+        return True
+    turn.state["last"] = action
+    return False
+
+
 def _numbered(state: dict[str, object], text: str | None) -> str | None:
     """A typed "2" presses the second button of the last message (how WhatsApp answers)."""
     buttons = state.get("buttons")
@@ -190,8 +282,12 @@ def _remember_buttons(turn: Turn) -> None:
 
 
 async def _leave_flow(turn: Turn) -> None:
+    """Out of the journey: its held time freed, and a new patient's unconfirmed answers
+    (name, date of birth, phone) dropped, from the transcript too."""
     if turn.state.get("flow") == "book" and "hold" in turn.data:
         await turn.services.booking.release(turn.data["hold"])
+    if any(key in turn.data for key in register.PERSONAL):
+        turn.state["transcript"] = []
     turn.go(None)
 
 

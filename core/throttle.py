@@ -1,11 +1,14 @@
-"""Fixed-window throttles, bumped with one atomic upsert so parallel guesses all count."""
+"""Fixed-window throttles, bumped with one atomic upsert so parallel guesses all count.
+
+Only failures may use up an allowance: an attempt is counted before it is checked (so
+parallel guesses cannot slip past the limit), and a successful one is `refund`ed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, literal
+from sqlalchemy import case, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -40,3 +43,13 @@ async def bump(session: AsyncSession, scope: str, limit: Limit, now: datetime) -
     )
     count: int = (await session.execute(stmt)).scalar_one()
     return count <= limit.attempts
+
+
+async def refund(session: AsyncSession, scope: str) -> None:
+    """Give back the attempt `bump` counted in `scope`: it succeeded."""
+    await session.execute(
+        update(Throttle)
+        .where(col(Throttle.scope) == scope, col(Throttle.count) > 0)
+        .values(count=col(Throttle.count) - 1)
+        .execution_options(synchronize_session=False)
+    )

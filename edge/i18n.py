@@ -14,15 +14,19 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 
+from core.messaging.templates import date_and_time
+
 LANGUAGES = ("pl", "uk", "ru", "en")
 DEFAULT_LANGUAGE = "pl"
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
+# English as written in Europe ("250.00 PLN"), the way the clinic's patients read prices
+MONEY_LOCALES = {"en": "en_150"}
 LANGUAGE_NAMES = {"pl": "Polski", "uk": "Українська", "ru": "Русский", "en": "English"}
 
 
@@ -32,6 +36,15 @@ def pick_language(hint: str | None) -> str | None:
         return None
     base = hint.replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else None
+
+
+def accepted_language(header: str) -> str | None:
+    """The first supported language of an Accept-Language header, or None."""
+    for part in header.split(","):
+        language = pick_language(part.split(";")[0].strip())
+        if language is not None:
+            return language
+    return None
 
 
 @cache
@@ -68,7 +81,10 @@ class Texts:
         return format_date(at, "EEE d MMM", locale=self.language)
 
     def money(self, amount: Decimal, currency: str) -> str:
-        formatted: str = format_currency(amount, currency, locale=self.language)
+        """ "250,00 zł", "250,00 PLN", "250.00 PLN": babel's format for the language, in
+        a region that writes the amount first (English's default, US, writes "PLN250.00")."""
+        locale = MONEY_LOCALES.get(self.language, self.language)
+        formatted: str = format_currency(amount, currency, locale=locale)
         return formatted
 
     def weekday(self, day: int) -> str:
@@ -80,6 +96,6 @@ class Texts:
         return format_time(at, "HH:mm", tzinfo=ZoneInfo(tz), locale=self.language)
 
     def when(self, at: datetime, tz: str) -> str:
-        return format_datetime(
-            at, "EEEE, d MMMM y, HH:mm", tzinfo=ZoneInfo(tz), locale=self.language
-        )
+        """ "Tuesday, 1 December 2026, 08:00": the reminders' date and time, one formatter."""
+        parts = date_and_time(at, tz, self.language)
+        return f"{parts['date']}, {parts['time']}"

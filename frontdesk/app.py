@@ -21,7 +21,6 @@ from core.clock import Clock, SystemClock
 from core.db.database import Database
 from edge.errors import body_limit_middleware, errors_middleware
 from edge.forwarded import forwarded_middleware, networks
-from edge.templates import environment
 from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.delivery import open_senders
@@ -73,7 +72,6 @@ def create_app(
     )
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or SystemClock()
-    app[keys.TEMPLATES] = environment("frontdesk.public")  # the public pages
     app[keys.TWILIO_RETRY] = RetryPolicy()
     setup_public(app)
     setup_metrics(app, settings, instruments)

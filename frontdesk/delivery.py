@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import PER_CHAT_SECONDS, SAFETY, TelegramSender
+from bot.webchat.notify import WebChatSender
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
 from core.messaging.port import Pace, Sender
 from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
@@ -42,7 +43,7 @@ def planner(services: Services, settings: Settings) -> ReminderPlanner:
 async def open_senders(
     settings: Settings, services: Services
 ) -> AsyncIterator[dict[Channel, Sender]]:
-    senders: dict[Channel, Sender] = {}
+    senders: dict[Channel, Sender] = {Channel.WEB: WebChatSender()}
     async with AsyncExitStack() as stack:
         if settings.telegram_bot_token:
             bot = make_bot(telegram_config(settings))

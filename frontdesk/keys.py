@@ -13,7 +13,7 @@ from frontdesk.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
+PAGES = web.AppKey("public_pages", dict[str, jinja2.Environment])  # one per language
 SERVICES = web.AppKey("services", Services)
 TWILIO_RETRY = web.AppKey("twilio_retry", RetryPolicy)  # tests swap in one that never sleeps
 TWILIO_SMS = web.AppKey("twilio_sms", TwilioClient)  # with TWILIO_SMS_FROM

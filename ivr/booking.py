@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.booking.confirm import confirm_hold
+from core.clinic.names import local_name
 from core.errors import DomainError, HoldExpired, RestrictionViolated, SlotTaken
 from core.models import Service
 from core.patients.identity import normalize_phone
@@ -36,15 +37,17 @@ async def _ask_pick(turn: Turn) -> None:
     catalog = turn.services.catalog
     specialties = (await catalog.specialties())[:MAX_LISTED]
     doctors = await catalog.doctors()
+    lang = t.language
     options = [
-        Option(str(n), s.name, f"spec:{s.id}", (s.name,)) for n, s in enumerate(specialties, 1)
+        Option(str(n), local_name(s, lang), f"spec:{s.id}", (s.name, local_name(s, lang)))
+        for n, s in enumerate(specialties, 1)
     ]
     options.append(menu_option(turn))
     names = [spoken.doctor_name(d) for d in doctors]
     turn.prompt = Prompt(
         t._("Which specialty, or which doctor? Say the doctor's name, or choose:"),
         options,
-        hints=[s.name for s in specialties] + names,
+        hints=[local_name(s, lang) for s in specialties] + names,
         spoken_only=[
             Option("", name, f"doc:{d.id}", (name, d.last_name))
             for d, name in zip(doctors, names, strict=True)
@@ -87,9 +90,14 @@ async def _ask_service(turn: Turn) -> None:
     t = turn.texts
     catalog = turn.services.catalog
     services = [await catalog.service(i) for i in turn.data["services"]]
-    options = [Option(str(n), s.name, f"svc:{s.id}", (s.name,)) for n, s in enumerate(services, 1)]
+    lang = t.language
+    options = [
+        Option(str(n), local_name(s, lang), f"svc:{s.id}", (s.name, local_name(s, lang)))
+        for n, s in enumerate(services, 1)
+    ]
     options.append(menu_option(turn))
-    turn.prompt = Prompt(t._("Which visit?"), options, hints=[s.name for s in services])
+    hints = [local_name(s, lang) for s in services]
+    turn.prompt = Prompt(t._("Which visit?"), options, hints=hints)
 
 
 async def _answer_service(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
@@ -215,7 +223,7 @@ async def _ask_confirm(turn: Turn) -> None:
         service = await turn.services.catalog.service(turn.data["service"])
         question = t._(
             "You are booking {service}, {slot}, {branch}.",
-            service=service.name,
+            service=local_name(service, t.language),
             slot=heard,
             branch=slot["branch_name"],
         )

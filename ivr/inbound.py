@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from edge.text import clean
+
 _SID = re.compile(r"[A-Za-z0-9]{2,64}")  # "CA" + 32 hex in practice
 _DIGITS = re.compile(r"[0-9*#]{0,32}")
 MAX_SPEECH = 500
@@ -59,12 +61,12 @@ def parse_voice(form: Mapping[str, str], query: Mapping[str, str]) -> VoiceInput
         raise InvalidVoiceInput("n")
     return VoiceInput(
         call_sid=sid,
-        caller=form.get("From", "")[:32],
-        called=form.get("To", "")[:32],
+        caller=clean(form.get("From", ""), 32),
+        called=clean(form.get("To", ""), 32),
         digits=digits,
-        speech=form.get("SpeechResult", "")[:MAX_SPEECH],
+        speech=clean(form.get("SpeechResult", ""), MAX_SPEECH),
         step=step,
-        extras={k: form[k][:MAX_FIELD] for k in EXTRAS if k in form},
+        extras={k: clean(form[k], MAX_FIELD) for k in EXTRAS if k in form},
     )
 
 

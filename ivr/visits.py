@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.clinic.names import local_name
 from core.errors import InvalidTransition, NotFound
 from core.vocab import CallOutcome
 from ivr import spoken
@@ -42,7 +43,7 @@ async def _ask_visits(turn: Turn) -> None:
             "Visit {n} of {total}: {service}, {slot}, {branch}.",
             n=index + 1,
             total=len(upcoming),
-            service=service.name,
+            service=local_name(service, t.language),
             slot=heard,
             branch=branch.name,
         ),

@@ -44,6 +44,7 @@ from core.partners.port import (
     Scope,
 )
 from core.vocab import Channel, PartnerOpKind
+from edge.text import clean
 from partners.headers import retry_after_seconds
 from partners.http import call_json
 
@@ -82,12 +83,12 @@ def parse_event(raw: Any) -> Notice | None:
     if kind is None or not isinstance(data, dict):
         return None
     return Notice(
-        key=f"event:{raw.get('id')}"[:200],
-        name=str(raw.get("type"))[:64],
+        key=clean(f"event:{raw.get('id')}", 200),
+        name=clean(str(raw.get("type")), 64),
         kind=kind,
         extra={
-            "local_patient": str(data.get("mis_patient_id", "")),
-            "remote_patient": str(data.get("patient_id", "")),
+            "local_patient": clean(str(data.get("mis_patient_id", "")), 64),
+            "remote_patient": clean(str(data.get("patient_id", "")), 200),
         },
     )
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rapidfuzz import fuzz, process
-
 from bot import actions
 from bot.flows import menu, register, times
 from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.waitlist import WaitRequest
+from core.clinic.matching import match
+from core.clinic.names import Named, local_name
 from core.errors import InvalidInput, SlotTaken
-from core.patients.identity import fold_name
-
-MATCH_CUTOFF = 70
 
 
 async def start(turn: Turn) -> None:
@@ -67,7 +64,7 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
 
 async def _ask_service(turn: Turn) -> None:
     services = await turn.services.catalog.services()
-    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id))] for s in services]
+    rows = [[turn.button(_named(turn, s), actions.SERVICE.pack(s.id))] for s in services]
     rows.append([turn.button(turn._("🔎 Find a doctor by name"), actions.FIND_DOCTOR.pack())])
     turn.say(
         turn._("What kind of visit? Choose a service, or type a doctor's or service's name."), rows
@@ -103,37 +100,60 @@ async def _on_doctor_name(turn: Turn, action: str | None, text: str | None) -> b
     return False
 
 
+def _named(turn: Turn, row: Named) -> str:
+    return local_name(row, turn.texts.language)
+
+
+async def start_with_text(turn: Turn, text: str) -> bool:
+    """Free text at the menu that names a service, a specialty or a doctor ("I want to see
+    a dermatologist", "кардіолог"): the booking starts there. False when it names none."""
+    turn.go("book", "service")
+    if await _search_by_name(turn, text, services_too=True):
+        return True
+    turn.go(None)
+    return False
+
+
 async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
-    """Doctors (and services) whose names resemble what was typed, typos and diacritics forgiven."""
+    """Doctors (and services, by name or specialty) that what was typed names, in any of
+    the four languages and either alphabet, typos forgiven; what was found is said back."""
     catalog = turn.services.catalog
-    choices: dict[str, tuple[str, str]] = {}
-    for doctor in await catalog.doctors():
-        choices[actions.DOCTOR.pack(doctor.id)] = (
-            doctor.display_name,
-            fold_name(f"{doctor.first_name} {doctor.last_name}"),
-        )
-    if services_too:
-        for service in await catalog.services():
-            choices[actions.SERVICE.pack(service.id)] = (service.name, fold_name(service.name))
-    found = process.extract(
-        fold_name(text),
-        {k: v[1] for k, v in choices.items()},
-        scorer=fuzz.WRatio,
-        score_cutoff=MATCH_CUTOFF,
-        limit=5,
-    )
+    services = await catalog.services()
+    doctors = await catalog.doctors()
+    specialties = await catalog.specialties() if services_too else []
+    found = match(text, services if services_too else [], doctors, specialties)
     if not found:
         return False
-    best = [key for _name, score, key in found if score >= found[0][1] - 5]
-    if len(best) == 1:
-        doctor_id = actions.DOCTOR.unpack(best[0])
+    service_names = {s.id: _named(turn, s) for s in services}
+    doctor_names = {d.id: d.display_name for d in doctors}
+    choices: dict[str, str] = {}  # payload: label
+    said: list[str] = []
+    for hit in found:
+        if hit.kind == "doctor":
+            choices[actions.DOCTOR.pack(hit.id)] = doctor_names[hit.id]
+            said.append(doctor_names[hit.id])
+        elif hit.kind == "service":
+            choices[actions.SERVICE.pack(hit.id)] = service_names[hit.id]
+            said.append(service_names[hit.id])
+        else:
+            said.extend(_named(turn, s) for s in specialties if s.id == hit.id)
+            for service in services:
+                if service.specialty_id == hit.id:
+                    choices[actions.SERVICE.pack(service.id)] = _named(turn, service)
+    if len(choices) == 1:
+        [payload] = choices
+        turn.say(turn._("🔎 Found: {names}", names=", ".join(said)))
+        doctor_id = actions.DOCTOR.unpack(payload)
         if doctor_id is not None:
             return await _choose_doctor(turn, doctor_id)
-        service_id = actions.SERVICE.unpack(best[0])
+        service_id = actions.SERVICE.unpack(payload)
         assert service_id is not None  # every choice names a doctor or a service
         return await _choose_service(turn, service_id)
     turn.at("doctor_name")
-    turn.say(turn._("Did you mean:"), [[turn.button(choices[k][0], k)] for k in best])
+    turn.say(
+        turn._("🔎 Found: {names}. Which one do you mean?", names=", ".join(said)),
+        [[turn.button(label, payload)] for payload, label in choices.items()],
+    )
     return True
 
 
@@ -152,7 +172,7 @@ async def _choose_doctor(turn: Turn, doctor_id: int) -> bool:
 
 async def _ask_doctor_service(turn: Turn) -> None:
     services = await turn.services.catalog.services_of(turn.data["doctor"])
-    rows = [[turn.button(s.name, actions.SERVICE.pack(s.id))] for s in services]
+    rows = [[turn.button(_named(turn, s), actions.SERVICE.pack(s.id))] for s in services]
     turn.say(turn._("Which service?"), rows)
 
 
@@ -195,6 +215,10 @@ async def _on_day(turn: Turn, action: str | None, _text: str | None) -> bool:
         turn.at("time")
         await prompt(turn)
         return True
+    if actions.FIRST_DAYS.pressed(action):
+        turn.data.pop("from", None)
+        await prompt(turn)
+        return True
     if actions.WAITLIST.pressed(action):
         return await _join_waitlist(turn)
     return False
@@ -203,6 +227,11 @@ async def _on_day(turn: Turn, action: str | None, _text: str | None) -> bool:
 async def _on_time(turn: Turn, action: str | None, _text: str | None) -> bool:
     if actions.OTHER_DAYS.pressed(action):
         turn.at("day")
+        await prompt(turn)
+        return True
+    page = actions.TIMES_PAGE.unpack(action)
+    if page is not None:
+        turn.data["page"] = page
         await prompt(turn)
         return True
     slot = actions.SLOT.unpack(action)
@@ -224,7 +253,7 @@ async def _on_time(turn: Turn, action: str | None, _text: str | None) -> bool:
         start=start.isoformat(),
         slot_branch=ticket.placement.branch_id,
     )
-    if turn.patient_id is None:
+    if turn.patient_id is None and "phone" not in turn.data:
         turn.at(register.FIRST_STEP)
     else:
         turn.at("confirm")
@@ -263,14 +292,14 @@ async def _ask_confirm(turn: Turn) -> None:
         else turn._("Book this visit?")
     )
     turn.say(
-        f"{question}\n\n🩺 {service.name}\n👩‍⚕️ {doctor}\n🕒 "
+        f"{question}\n\n🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
         f"{turn.texts.when(start, branch.timezone)}\n📍 {branch.name}, {branch.address}\n"
         f"💳 {turn.texts.money(service.price, service.currency)}",
         [
             [turn.button(turn._("✅ Confirm"), actions.CONFIRM.pack())],
             [
                 turn.button(turn._("⬅️ Other times"), actions.OTHER_DAYS.pack()),
-                turn.button(turn._("✖️ Cancel"), actions.MENU.pack()),
+                turn.button(turn._("↩️ Not now"), actions.MENU.pack()),
             ],
         ],
     )
@@ -284,6 +313,8 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
         return True
     if not actions.CONFIRM.pressed(action):
         return False
+    if turn.patient_id is None and not await register.make_card(turn):
+        return True
     services = turn.services
     start = datetime.fromisoformat(turn.data["start"])
     doctor_id = turn.data["doctor_slot"]
@@ -324,11 +355,14 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
 
 
 async def _join_waitlist(turn: Turn) -> bool:
-    if turn.patient_id is None:
+    if turn.patient_id is None and "phone" not in turn.data:
         turn.data["then"] = "waitlist"
         turn.at(register.FIRST_STEP)
         await prompt(turn)
         return True
+    if turn.patient_id is None and not await register.make_card(turn):
+        return True
+    assert turn.patient_id is not None
     await turn.services.waitlist.join(
         WaitRequest(
             patient_id=turn.patient_id,

@@ -3,6 +3,7 @@ until the desk closes it, what the patient writes goes to the desk."""
 
 from __future__ import annotations
 
+from bot import actions
 from bot.flows import menu
 from bot.turn import Turn
 
@@ -24,7 +25,8 @@ async def escalate(turn: Turn, reason: str) -> None:
             turn._(
                 "I have passed our conversation to the registration desk. A person will "
                 "answer here; just write your message."
-            )
+            ),
+            [[turn.button(turn._("🏠 Menu"), actions.MENU.pack())]],
         )
     else:
         turn.say(
@@ -46,4 +48,11 @@ async def forward(turn: Turn, text: str) -> bool:
         turn.state.pop("escalation", None)
         return False
     await turn.services.escalation.patient_says(case_id, text)
+    turn.say(
+        turn._(
+            "Passed to the registration desk. A person answers here during the clinic's "
+            "opening hours; meanwhile you can use the menu."
+        ),
+        [[turn.button(turn._("🏠 Menu"), actions.MENU.pack())]],
+    )
     return True

@@ -3,12 +3,21 @@ with name and date of birth; the answer never tells whether such a card exists."
 
 from __future__ import annotations
 
+import re
+
 from bot import actions
 from bot.chat import Button
 from bot.dates import parse_date
 from bot.flows import menu
 from bot.turn import Step, Turn, answer, ask
 from core.errors import LinkCodeInvalid, Throttled
+
+CODE = re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{3}", re.ASCII)
+
+
+def looks_like_code(text: str) -> bool:
+    """A desk's linking code as patients type it: "123456789", "123 456 789", "123-456-789"."""
+    return CODE.fullmatch(text.strip()) is not None
 
 
 async def start(turn: Turn) -> None:

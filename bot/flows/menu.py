@@ -40,7 +40,7 @@ def show(turn: Turn, *, greeting: bool = False) -> None:
 
 def ask_language(turn: Turn) -> None:
     turn.say(
-        "Wybierz język · Оберіть мову · Выберите язык · Choose a language",
+        "Proszę wybrać język · Оберіть мову · Выберите язык · Choose a language",
         [[Button(LANGUAGE_NAMES[code], actions.LANGUAGE.pack(code))] for code in LANGUAGES],
     )
 

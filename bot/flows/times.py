@@ -55,6 +55,7 @@ async def ask_day(turn: Turn) -> None:
             ]
             turn.say(turn._("Which branch?"), rows)
             return
+    turn.data.pop("page", None)
     firsts = await search.earliest_days(query, DAYS_SHOWN + 1)
     if not firsts:
         turn.say(
@@ -70,6 +71,8 @@ async def ask_day(turn: Turn) -> None:
     rows = [[turn.button(turn.texts.day(d), actions.DAY.pack(d))] for d in days[:DAYS_SHOWN]]
     if len(days) > DAYS_SHOWN:
         rows.append([turn.button(turn._("Later ➡️"), actions.LATER.pack(days[DAYS_SHOWN]))])
+    if "from" in turn.data:
+        rows.append([turn.button(turn._("⬅️ Earliest days"), actions.FIRST_DAYS.pack())])
     rows.append([turn.button(turn._("⏳ None suits me: waiting list"), actions.WAITLIST.pack())])
     turn.say(turn._("The earliest days with free times:"), rows)
 
@@ -79,11 +82,23 @@ def local_midnight(turn: Turn, day: date) -> datetime:
 
 
 async def ask_time(turn: Turn) -> None:
+    """One page of the day's free times, with the way to its later (and earlier) ones."""
     day = date.fromisoformat(turn.data["day"])
     start = local_midnight(turn, day)
-    slots = await turn.services.search.find(
-        replace(slot_query(turn), start=start, end=start + timedelta(days=1), limit=TIMES_SHOWN)
+    page = turn.data.get("page", 0)
+    found = await turn.services.search.find(
+        replace(
+            slot_query(turn),
+            start=start,
+            end=start + timedelta(days=1),
+            limit=(page + 1) * TIMES_SHOWN + 1,
+        )
     )
+    slots = found[page * TIMES_SHOWN : (page + 1) * TIMES_SHOWN]
+    if not slots and page:
+        turn.data["page"] = 0
+        await ask_time(turn)
+        return
     if not slots:
         turn.say(turn._("That day is fully booked now."))
         turn.at("day")
@@ -98,5 +113,12 @@ async def ask_time(turn: Turn) -> None:
             label += f" · {names.get(slot.doctor_id, '')}"
         rows.append(turn.button(label, actions.SLOT.pack((slot.doctor_id, slot.start_at))))
     grid = [rows[i : i + (1 if several else 3)] for i in range(0, len(rows), 1 if several else 3)]
+    pages = []
+    if page:
+        pages.append(turn.button(turn._("⬅️ Earlier times"), actions.TIMES_PAGE.pack(page - 1)))
+    if len(found) > (page + 1) * TIMES_SHOWN:
+        pages.append(turn.button(turn._("Later times ➡️"), actions.TIMES_PAGE.pack(page + 1)))
+    if pages:
+        grid.append(pages)
     grid.append([turn.button(turn._("⬅️ Other days"), actions.OTHER_DAYS.pack())])
     turn.say(turn._("Free times on {day}:", day=turn.texts.day(day)), grid)

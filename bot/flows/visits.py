@@ -9,7 +9,9 @@ from bot import actions
 from bot.calendar import visit_file
 from bot.flows import booking, menu
 from bot.turn import Step, Turn, answer, ask
+from core.clinic.names import local_name
 from core.errors import InvalidTransition
+from core.models import Booking
 
 REASONS = ("plans", "better", "ill", "other")
 LINK_LIFETIME_AFTER_VISIT = timedelta(days=1)
@@ -48,9 +50,9 @@ async def _ask_list(turn: Turn) -> None:
         branch = await catalog.branch(visit.branch_id)
         service = await catalog.service(visit.service_id)
         when = turn.texts.when(visit.start_at, branch.timezone)
-        lines.append(
-            f"• {when}\n  {service.name}, {names.get(visit.doctor_id, '')}\n  📍 {branch.address}"
-        )
+        name = local_name(service, turn.texts.language)
+        doctor = names.get(visit.doctor_id, "")
+        lines.append(f"• {when}\n  {name}, {doctor}\n  📍 {branch.address}")
         rows.append(
             [
                 turn.button(
@@ -83,14 +85,34 @@ async def _on_list(turn: Turn, action: str | None, _text: str | None) -> bool:
 
 async def _on_reason(turn: Turn, action: str | None, text: str | None) -> bool:
     """Why the visit is cancelled; another visit's "move" or "cancel" still works here."""
+    if actions.KEEP.pressed(action):
+        turn.go(None)
+        turn.say(turn._("Good, your visit stays booked."), menu.menu_rows(turn))
+        return True
     why = actions.WHY.unpack(action)
     if why is None or turn.patient_id is None:
         return await _on_list(turn, action, text)
     reason = why if why in REASONS else "other"
-    await turn.services.booking.cancel(turn.actor, turn.data["cancel"], f"patient: {reason}")
+    visit = await turn.services.booking.cancel(
+        turn.actor, turn.data["cancel"], f"patient: {reason}"
+    )
     turn.go(None)
-    turn.say(turn._("Your visit is cancelled."), menu.menu_rows(turn))
+    turn.say(
+        turn._("Your visit is cancelled:") + "\n" + await _describe(turn, visit),
+        menu.menu_rows(turn),
+    )
     return True
+
+
+async def _describe(turn: Turn, visit: Booking) -> str:
+    """A visit in two lines: its service and doctor, its time and place."""
+    catalog = turn.services.catalog
+    branch = await catalog.branch(visit.branch_id)
+    service = await catalog.service(visit.service_id)
+    doctor = (await catalog.doctor_names()).get(visit.doctor_id, "")
+    when = turn.texts.when(visit.start_at, branch.timezone)
+    name = local_name(service, turn.texts.language)
+    return f"🩺 {name}, {doctor}\n🕒 {when}\n📍 {branch.name}, {branch.address}"
 
 
 async def from_notice(turn: Turn, action: str) -> None:
@@ -125,9 +147,18 @@ async def _ask_reason(turn: Turn) -> None:
         "ill": turn._("I am ill"),
         "other": turn._("Another reason"),
     }
+    visit = await turn.services.booking.get(turn.data["cancel"])
+    if visit.patient_id != turn.patient_id:
+        turn.go(None)
+        turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
+        return
+    rows = [[turn.button(labels[key], actions.WHY.pack(key))] for key in REASONS]
+    rows.append([turn.button(turn._("↩️ Keep my visit"), actions.KEEP.pack())])
     turn.say(
-        turn._("Why are you cancelling?"),
-        [[turn.button(labels[key], actions.WHY.pack(key))] for key in REASONS],
+        turn._("Cancel this visit? If so, choose why; if not, keep it.")
+        + "\n"
+        + await _describe(turn, visit),
+        rows,
     )
 
 
@@ -143,7 +174,7 @@ async def calendar_file(turn: Turn, booking_id: int) -> None:
     if services.calendar_links is not None:
         url = services.calendar_links.url(booking_id, visit.end_at + LINK_LIFETIME_AFTER_VISIT)
         attachment = replace(attachment, url=url)
-    turn.say(turn._("Your visit as a calendar file."), attachment=attachment)
+    turn.say(turn._("Your visit as a calendar file."), menu.menu_rows(turn), attachment=attachment)
 
 
 STEPS: dict[str, Step] = {

@@ -22,7 +22,7 @@ from core.db.database import Database, insert_or_skip
 from core.errors import ConcurrentUpdate, NotFound, PhoneInvalid, Throttled
 from core.models import Call, Patient
 from core.patients.cards import PatientService
-from core.throttle import Limit, bump
+from core.throttle import Limit, bump, refund
 from core.vocab import CallOutcome, ContactKind
 
 MAX_PATH = 200  # steps kept per call; a caller looping in the menu does not grow it further
@@ -178,15 +178,19 @@ class Callers:
 
     async def confirm(self, patient_id: int, caller: str, typed: str) -> bool:
         """Whether `typed` (DDMMYYYY) is the card's date of birth; `Throttled` after too
-        many tries from one number within the hour, right or wrong."""
+        many wrong tries from one number within the hour (a right one is not counted)."""
         now = self.clock.now()
         born = parse_birth_date(typed)
+        scope = f"dob:{caller[:32]}"
 
         async def work(session: AsyncSession) -> bool:
-            if not await bump(session, f"dob:{caller[:32]}", BIRTH_DATE_TRIES, now):
+            if not await bump(session, scope, BIRTH_DATE_TRIES, now):
                 raise Throttled("too many dates of birth typed from this number")
             patient = await session.get(Patient, patient_id)
-            return patient is not None and born is not None and patient.birth_date == born
+            right = patient is not None and born is not None and patient.birth_date == born
+            if right:
+                await refund(session, scope)
+            return right
 
         return await self.db.write(work)
 

@@ -6,7 +6,7 @@ desk later; everything is validated on the way in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, time
 from decimal import Decimal
 from typing import TypeVar
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clinic.grid import check_on_grid, check_template
+from core.clinic.names import checked_names
 from core.errors import InvalidInput
 from core.models import (
     Branch,
@@ -91,8 +92,10 @@ class StructureWriter:
         assert branch.id is not None
         return await self._add(Room(branch_id=branch.id, name=name))
 
-    async def specialty(self, code: str, name: str) -> Specialty:
-        return await self._add(Specialty(code=code, name=name))
+    async def specialty(
+        self, code: str, name: str, names: Mapping[str, str] | None = None
+    ) -> Specialty:
+        return await self._add(Specialty(code=code, name=name, names=checked_names(names)))
 
     async def service(
         self,
@@ -110,6 +113,7 @@ class StructureWriter:
         arrival_confirmation_required: bool = False,
         patient_info: str = "",
         mode: ServiceMode = ServiceMode.IN_PERSON,
+        names: Mapping[str, str] | None = None,
     ) -> Service:
         check_on_grid(minutes, "service duration")
         amount = Decimal(price)
@@ -123,6 +127,7 @@ class StructureWriter:
                 clinic_id=clinic.id,
                 code=code,
                 name=name,
+                names=checked_names(names),
                 duration_minutes=minutes,
                 price=amount,
                 currency=clinic.currency,

@@ -23,7 +23,7 @@ from core.db.database import Database
 from core.desk.scope import StaffScope
 from core.errors import AuthenticationFailed, InvalidInput, NotFound, Throttled
 from core.models import ApiToken, Branch, Doctor, StaffBranch, StaffMember
-from core.throttle import Limit, bump
+from core.throttle import Limit, bump, refund
 from core.vocab import StaffRole
 
 TOKEN_PREFIX = "fdk_"  # noqa: S105  (marks our tokens, not a secret)
@@ -137,19 +137,28 @@ class StaffAccounts:
 
         Every attempt counts against the login and the client address (`source`)
         before the password is checked, in its own committed transaction, so
-        parallel guesses all count; past the limit the answer is `Throttled`.
+        parallel guesses all count; past the limit the answer is `Throttled`. A right
+        password gives its attempt back: only failures use up the allowance.
         """
         login = login.strip().casefold()[:LOGIN_CHARS]
         now = self.clock.now()
+
+        scopes = [f"staff-login:{login}"]
+        if source is not None:
+            scopes.insert(0, f"staff-login-from:{source[:80]}")
 
         async def count(session: AsyncSession) -> bool:
             # The address first: a spray of made-up logins from one address stops there,
             # without a counter row for every name it tries.
             if source is not None and not await bump(
-                session, f"staff-login-from:{source[:80]}", self.policy.per_source, now
+                session, scopes[0], self.policy.per_source, now
             ):
                 return False
-            return await bump(session, f"staff-login:{login}", self.policy.per_login, now)
+            return await bump(session, scopes[-1], self.policy.per_login, now)
+
+        async def give_back(session: AsyncSession) -> None:
+            for scope in scopes:
+                await refund(session, scope)
 
         if not await self.db.write(count):
             raise Throttled("too many login attempts: try again later")
@@ -169,6 +178,7 @@ class StaffAccounts:
             raise AuthenticationFailed("wrong login or password")
         if member is None or not member.active:
             raise AuthenticationFailed("wrong login or password")
+        await self.db.write(give_back)
         if self.hasher.check_needs_rehash(member.password_hash):
             await self._store_hash(member, await asyncio.to_thread(self.hasher.hash, password))
         return member

@@ -156,6 +156,26 @@ class EscalationService:
             )
             return list(rows.scalars())
 
+    async def desk_replies(
+        self, channel: Channel, chat_id: str, after: int = 0, limit: int = 20
+    ) -> list[EscalationMessage]:
+        """The desk's replies in one chat after message `after`, oldest first: what a
+        channel that fetches its messages (the web chat) has not shown yet."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(EscalationMessage)
+                .join(Escalation, col(Escalation.id) == col(EscalationMessage.escalation_id))
+                .where(
+                    col(Escalation.channel) == channel,
+                    col(Escalation.chat_id) == chat_id,
+                    col(EscalationMessage.author) == "staff",
+                    col(EscalationMessage.id) > after,
+                )
+                .order_by(col(EscalationMessage.id))
+                .limit(limit)
+            )
+            return list(rows.scalars())
+
     async def message(self, message_id: int) -> EscalationMessage:
         async with self.db.read() as session:
             found = await session.get(EscalationMessage, message_id)

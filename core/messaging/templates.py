@@ -87,10 +87,15 @@ def _compiled(text: str) -> Template:
     return _env.from_string(text)
 
 
+DATE_PATTERN = "EEEE, d MMMM y"  # the day one way everywhere: "Tuesday, 1 December 2026"
+TIME_PATTERN = "HH:mm"
+
+
 def date_and_time(at: datetime, tz: str, language: str) -> dict[str, str]:
-    """`date` ("wtorek, 1 grudnia 2026") and `time` ("08:00") as the patient reads them."""
+    """`date` ("wtorek, 1 grudnia 2026") and `time` ("08:00") as the patient reads them,
+    the same in reminders, the chat, the phone's text messages and the dashboard."""
     zone = ZoneInfo(tz)
     return {
-        "date": format_date(at.astimezone(zone), "full", locale=language),
-        "time": format_time(at, "HH:mm", tzinfo=zone, locale=language),
+        "date": format_date(at.astimezone(zone), DATE_PATTERN, locale=language),
+        "time": format_time(at, TIME_PATTERN, tzinfo=zone, locale=language),
     }

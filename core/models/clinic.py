@@ -34,7 +34,8 @@ class Branch(SQLModel, table=True):
 class Specialty(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=50, unique=True)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200)  # Polish, and the fallback of every language
+    names: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # {"en": "Cardiology"}
 
 
 class Doctor(SQLModel, table=True):
@@ -74,7 +75,8 @@ class Service(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     code: str = Field(max_length=50, unique=True)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200)  # Polish, and the fallback of every language
+    names: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # {"uk": "...", ...}
     specialty_id: int | None = Field(default=None, foreign_key="specialty.id", index=True)
     duration_minutes: int
     price: Decimal = Field(sa_type=Numeric(10, 2))

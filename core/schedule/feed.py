@@ -62,7 +62,12 @@ class FeedSlot:
 
     def link_payload(self) -> str:
         """What the feed's booking link hands the bot; `parse_slot_link` reads it back."""
-        return f"slot-{self.doctor_id}-{self.start_at.astimezone(UTC):%Y%m%d%H%M}"
+        return slot_link(self.doctor_id, self.start_at)
+
+
+def slot_link(doctor_id: int, start_at: datetime) -> str:
+    """A free time as a chat's deep link ("slot-7-202612020700"), read by `parse_slot_link`."""
+    return f"slot-{doctor_id}-{start_at.astimezone(UTC):%Y%m%d%H%M}"
 
 
 def parse_slot_link(payload: str) -> tuple[int, datetime] | None:

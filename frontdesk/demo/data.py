@@ -280,3 +280,75 @@ PATIENTS = (
         {ContactKind.PHONE: "+48 605 987 654"},
     ),
 )
+
+# The catalog's names in the other three languages (Polish is `name`, and the fallback).
+SPECIALTY_NAMES: dict[str, dict[str, str]] = {
+    "internal": {"en": "Internal medicine", "uk": "Внутрішні хвороби", "ru": "Внутренние болезни"},
+    "paediatrics": {"en": "Paediatrics", "uk": "Педіатрія", "ru": "Педиатрия"},
+    "cardiology": {"en": "Cardiology", "uk": "Кардіологія", "ru": "Кардиология"},
+    "dermatology": {"en": "Dermatology", "uk": "Дерматологія", "ru": "Дерматология"},
+    "gynaecology": {
+        "en": "Gynaecology and obstetrics",
+        "uk": "Гінекологія та акушерство",
+        "ru": "Гинекология и акушерство",
+    },
+    "orthopaedics": {
+        "en": "Orthopaedics and traumatology",
+        "uk": "Ортопедія та травматологія",
+        "ru": "Ортопедия и травматология",
+    },
+    "ent": {"en": "Ear, nose and throat", "uk": "Отоларингологія", "ru": "Оториноларингология"},
+}
+SERVICE_NAMES: dict[str, dict[str, str]] = {
+    "INT-CONS": {
+        "en": "Internal medicine consultation",
+        "uk": "Консультація терапевта",
+        "ru": "Консультация терапевта",
+    },
+    "TELE-CONS": {
+        "en": "Internal medicine consultation by phone",
+        "uk": "Телеконсультація терапевта",
+        "ru": "Телеконсультация терапевта",
+    },
+    "PED-VISIT": {"en": "Paediatric visit", "uk": "Візит до педіатра", "ru": "Визит к педиатру"},
+    "PED-VACC": {
+        "en": "Child vaccination (check and injection)",
+        "uk": "Щеплення дитини (огляд і введення)",
+        "ru": "Прививка ребёнку (осмотр и введение)",
+    },
+    "CARD-CONS": {
+        "en": "Cardiology consultation",
+        "uk": "Консультація кардіолога",
+        "ru": "Консультация кардиолога",
+    },
+    "CARD-ECHO": {
+        "en": "Heart ultrasound (echo)",
+        "uk": "ЕхоКГ (УЗД серця)",
+        "ru": "ЭхоКГ (УЗИ сердца)",
+    },
+    "DERM-CONS": {
+        "en": "Dermatology consultation",
+        "uk": "Консультація дерматолога",
+        "ru": "Консультация дерматолога",
+    },
+    "DERM-DERMO": {
+        "en": "Mole check (dermatoscopy)",
+        "uk": "Дерматоскопія родимок",
+        "ru": "Дерматоскопия родинок",
+    },
+    "GYN-CONS": {
+        "en": "Gynaecological visit with a smear test",
+        "uk": "Візит до гінеколога з цитологією",
+        "ru": "Визит к гинекологу с цитологией",
+    },
+    "ORTH-CONS": {
+        "en": "Orthopaedic consultation",
+        "uk": "Консультація ортопеда",
+        "ru": "Консультация ортопеда",
+    },
+    "ENT-CONS": {
+        "en": "Ear, nose and throat consultation",
+        "uk": "Консультація ЛОР-лікаря",
+        "ru": "Консультация ЛОР-врача",
+    },
+}

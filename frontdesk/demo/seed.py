@@ -34,9 +34,11 @@ from frontdesk.demo.data import (
     CLINIC_NAME,
     DOCTORS,
     PATIENTS,
+    SERVICE_NAMES,
     SERVICES,
     SHIFTS,
     SPECIALTIES,
+    SPECIALTY_NAMES,
     ZONE,
     pesel_for,
 )
@@ -109,7 +111,8 @@ async def _structure(session: AsyncSession, today: date) -> _Built | None:
         for room_name in spec.rooms:
             rooms[(spec.key, room_name)] = await w.room(branch, room_name)
     specialties: dict[str, Specialty] = {
-        code: await w.specialty(code, name) for code, name in SPECIALTIES.items()
+        code: await w.specialty(code, name, SPECIALTY_NAMES.get(code))
+        for code, name in SPECIALTIES.items()
     }
     services: dict[str, Service] = {}
     for s in SERVICES:
@@ -127,6 +130,7 @@ async def _structure(session: AsyncSession, today: date) -> _Built | None:
             arrival_confirmation_required=s.arrival_confirmation,
             patient_info=s.info,
             mode=ServiceMode.ONLINE if s.online else ServiceMode.IN_PERSON,
+            names=SERVICE_NAMES.get(s.code),
         )
     doctors: dict[str, Doctor] = {}
     slot_minutes: dict[str, int] = {}

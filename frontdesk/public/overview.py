@@ -7,15 +7,19 @@ view models; the search itself is the core's `SlotSearch`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import phonenumbers
 
 from core.clinic.catalog import Catalog
+from core.clinic.names import local_name
 from core.models import Branch, Service
+from core.schedule.feed import slot_link
 from core.schedule.search import FreeSlot, SlotQuery, SlotSearch
 from core.vocab import Channel, ServiceMode
+from edge.i18n import Texts
 
 # The public page is the clinic's own web channel: it sees what that channel may book.
 CHANNEL = Channel.WEB
@@ -32,6 +36,9 @@ class SlotView:
     doctor: str
     branch_id: int
     branch: str
+    starts: datetime  # the same start, for the page to write in the reader's language
+    timezone: str
+    link: str  # the chat's deep link to this time (`core.schedule.feed.slot_link`)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,7 +68,7 @@ class BranchView:
     city: str
     phone: str  # E.164, for tel: links
     timezone: str
-    hours: list[tuple[str, str]]  # (weekday, "08:00–20:00"), closed days left out
+    hours: list[tuple[int, str]]  # (weekday, Monday = 0; "08:00–20:00"), closed days left out
 
     @property
     def phone_display(self) -> str:
@@ -76,7 +83,7 @@ class Overview:
 
 def branch_view(branch: Branch) -> BranchView:
     hours = [
-        (WEEKDAYS[day], ", ".join(f"{a}–{b}" for a, b in branch.opening_hours[str(day)]))
+        (day, ", ".join(f"{a}–{b}" for a, b in branch.opening_hours[str(day)]))
         for day in range(7)
         if branch.opening_hours.get(str(day))
     ]
@@ -95,21 +102,24 @@ def display_phone(e164: str) -> str:
     return shown
 
 
-def restriction_notes(service: Service) -> list[str]:
-    """A service's restrictions in words, so a patient knows before choosing it."""
+def restriction_notes(service: Service, texts: Texts | None = None) -> list[str]:
+    """A service's restrictions in words, so a patient knows before choosing it: in the
+    reader's language on the page, in English in the JSON API."""
+    _ = (texts or Texts("en"))._
     notes = []
     if service.sex is not None:
-        notes.append("women only" if service.sex == "F" else "men only")
-    if service.min_age is not None and service.max_age is not None:
-        notes.append(f"age {service.min_age}–{service.max_age}")
-    elif service.max_age is not None:
-        notes.append(f"up to age {service.max_age}")
-    elif service.min_age is not None:
-        notes.append(f"from age {service.min_age}")
+        notes.append(_("women only") if service.sex == "F" else _("men only"))
+    low, high = service.min_age, service.max_age
+    if low is not None and high is not None:
+        notes.append(_("age {low}–{high}", low=low, high=high))
+    elif high is not None:
+        notes.append(_("up to age {high}", high=high))
+    elif low is not None:
+        notes.append(_("from age {low}", low=low))
     if service.referral_required:
-        notes.append("referral required")
+        notes.append(_("referral required"))
     if service.mode is ServiceMode.ONLINE:
-        notes.append("online")
+        notes.append(_("online"))
     return notes
 
 
@@ -137,6 +147,9 @@ def slot_view(slot: FreeSlot, doctors: dict[int, str], branches: dict[int, str])
         doctor=doctors.get(slot.doctor_id, ""),
         branch_id=slot.branch_id,
         branch=branches.get(slot.branch_id, ""),
+        starts=slot.start_at,
+        timezone=slot.timezone,
+        link=slot_link(slot.doctor_id, slot.start_at),
     )
 
 
@@ -151,7 +164,9 @@ async def earliest(
     return [slot_view(slot, doctors, branches) for slot in found]
 
 
-async def overview(catalog: Catalog, search: SlotSearch, per_service: int) -> Overview:
+async def overview(
+    catalog: Catalog, search: SlotSearch, per_service: int, texts: Texts
+) -> Overview:
     """Every branch, and every active service with its earliest free times."""
     branches = await catalog.branches()
     names = {b.id: b.name for b in branches if b.id is not None}
@@ -165,12 +180,12 @@ async def overview(catalog: Catalog, search: SlotSearch, per_service: int) -> Ov
         services.append(
             ServiceView(
                 code=service.code,
-                name=service.name,
+                name=local_name(service, texts.language),
                 minutes=service.duration_minutes,
                 price=service.price,
                 currency=service.currency,
                 online=service.mode is ServiceMode.ONLINE,
-                notes=restriction_notes(service),
+                notes=restriction_notes(service, texts),
                 slots=[slot_view(slot, doctors, names) for slot in found],
             )
         )

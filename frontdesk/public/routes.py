@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from frontdesk import keys
 from frontdesk.public import smart, views
 
 
 def setup_public(app: web.Application) -> None:
+    app[keys.PAGES] = views.pages()
     app.router.add_get("/", views.index, name="index")
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/api/v1/slots", views.slots, name="slots")

@@ -8,11 +8,21 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import jinja2
 from aiohttp import web
 from sqlalchemy import text
 
 from edge.errors import InvalidParameter, MissingParameter
+from edge.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Texts,
+    accepted_language,
+    pick_language,
+)
 from edge.responses import json_response
+from edge.templates import localized
 from frontdesk import keys
 from frontdesk.public.overview import earliest, overview, service_json
 
@@ -38,13 +48,25 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def index(request: web.Request) -> web.Response:
-    """The clinic at a glance: branches, and the earliest free times of each service."""
+    """The clinic at a glance, in the reader's language (`?lang=`, else the browser's,
+    else Polish): branches, and the earliest free times of each service, each opening
+    the chat on that time."""
     app = request.app
-    page = await overview(
-        app[keys.SERVICES].catalog, app[keys.SERVICES].search, PAGE_SLOTS_PER_SERVICE
+    language = pick_language(request.query.get("lang")) or accepted_language(
+        request.headers.get("Accept-Language", "")
     )
-    template = app[keys.TEMPLATES].get_template("index.html")
-    html = template.render(overview=page, demo=app[keys.SETTINGS].demo)
+    language = language or DEFAULT_LANGUAGE
+    services = app[keys.SERVICES]
+    page = await overview(
+        services.catalog, services.search, PAGE_SLOTS_PER_SERVICE, Texts(language)
+    )
+    html = (
+        app[keys.PAGES][language]
+        .get_template("index.html")
+        .render(
+            overview=page, lang=language, languages=LANGUAGE_NAMES, demo=app[keys.SETTINGS].demo
+        )
+    )
     return web.Response(text=html, content_type="text/html")
 
 
@@ -62,6 +84,13 @@ async def slots(request: web.Request) -> web.Response:
     return json_response(
         {"service": service_json(service), "slots": [slot.as_json() for slot in found]}
     )
+
+
+def pages() -> dict[str, jinja2.Environment]:
+    """The public pages' templates, one environment per language."""
+    return {
+        language: localized("frontdesk.public", "templates", language) for language in LANGUAGES
+    }
 
 
 def _limit(raw: str | None) -> int:

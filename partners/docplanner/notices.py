@@ -15,10 +15,12 @@ from typing import Any
 
 from core.partners.port import Notice, NoticeKind, PartnerPatient
 from core.vocab import Sex
+from edge.text import clean
 from partners.docplanner.sansio import Address, booking_ref, id_of, stamp
 
 BLOCKING_NAMES = ("slot-booking", "booking-moving")
 _GENDER = {"f": Sex.FEMALE, "m": Sex.MALE}
+TEXT_LIMIT = 200
 
 
 def _dt(value: Any) -> datetime | None:
@@ -32,10 +34,11 @@ def _dt(value: Any) -> datetime | None:
 
 
 def _text(value: Any) -> str | None:
-    """A string field; numbers too (the document's examples write phones unquoted)."""
-    if isinstance(value, bool):
+    """A string field, cleaned like every outside text (edge.text); numbers too (the
+    document's examples write phones unquoted)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    return str(value) if isinstance(value, str | int) else None
+    return clean(str(value), TEXT_LIMIT)
 
 
 def _patient(data: Any) -> PartnerPatient | None:
@@ -177,7 +180,7 @@ def parse_notice(raw: Any) -> Notice:
     the event and the booking it is about, so a push and a pull of it are one notice."""
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise ValueError("not a Docplanner notification")
-    name: str = raw["name"][:64]
+    name = clean(raw["name"], 64)
     data = raw.get("data")
     data = data if isinstance(data, dict) else {}
     address = Address(
@@ -185,7 +188,7 @@ def parse_notice(raw: Any) -> Notice:
     )
     reader = _READERS.get(name)
     if reader is None:
-        created = raw.get("created_at") if isinstance(raw.get("created_at"), str) else ""
+        created = _text(raw.get("created_at")) or ""
         return Notice(f"{name}:{created}:{address.id}"[:200], name, NoticeKind.OTHER)
     if not all((address.facility, address.doctor, address.address)):
         raise ValueError(f"{name} without its address")

@@ -31,11 +31,13 @@ from core.partners.port import (
     Visit,
 )
 from core.vocab import Sex
+from edge.text import clean
 from partners.headers import reset_in_seconds, retry_after_seconds
 
 MEDIA_TYPE = "application/vnd.docplanner+json"
 HORIZON = timedelta(weeks=12)  # the API refuses slots further ahead
 _MINUTE = timedelta(minutes=1)
+ID_LIMIT = 60  # an id of Docplanner's, as we keep it
 
 
 @dataclass(frozen=True)
@@ -178,9 +180,12 @@ def no_notifications(error: PartnerRefused) -> bool:
 
 
 def id_of(value: Any) -> str:
+    """An object's id (or the id itself), cleaned like every outside text (edge.text)."""
     if isinstance(value, dict):
         value = value.get("id")
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return ""
+    return clean(str(value), ID_LIMIT)
 
 
 def notifications_of(data: Any) -> tuple[list[Any], int]:

@@ -47,8 +47,8 @@ MakeClient = Callable[..., Awaitable[Client]]
 
 @pytest.fixture
 def make_client(aiohttp_client: AiohttpClient, database_url: str, clock: FrozenClock) -> MakeClient:
-    async def make(**kwargs: Any) -> Client:
-        settings = Settings(database_url=database_url, worker_interval_seconds=0.05)
+    async def make(*, demo: bool = False, **kwargs: Any) -> Client:
+        settings = Settings(database_url=database_url, worker_interval_seconds=0.05, demo=demo)
         return await aiohttp_client(create_app(settings, clock=clock, **kwargs))
 
     return make
@@ -57,6 +57,12 @@ def make_client(aiohttp_client: AiohttpClient, database_url: str, clock: FrozenC
 @pytest.fixture
 async def client(seeded: Database, make_client: MakeClient) -> Client:
     return await make_client()
+
+
+@pytest.fixture
+async def demo_client(seeded: Database, make_client: MakeClient) -> Client:
+    """The app as `frontdesk demo` runs it: the demo chat and phone mounted."""
+    return await make_client(demo=True)
 
 
 # -- health ---------------------------------------------------------------------------
@@ -112,9 +118,10 @@ async def _aiosqlite_threads_finished() -> None:
 
 
 async def test_index_lists_branches_and_earliest_local_times(
-    client: Client, seeded: Database, clock: FrozenClock
+    demo_client: Client, seeded: Database, clock: FrozenClock
 ) -> None:
-    response = await client.get("/")
+    client = demo_client
+    response = await client.get("/?lang=en")
 
     assert response.status == 200
     assert response.content_type == "text/html"
@@ -127,8 +134,8 @@ async def test_index_lists_branches_and_earliest_local_times(
     ):
         assert expected in page
     assert "Mon</td><td>07:30–20:00" in page
-    assert "Konsultacja internistyczna" in page
-    assert "180.00 PLN" in page
+    assert "Internal medicine consultation" in page  # the catalog in the reader's language
+    assert "180.00\xa0PLN" in page
     # The earliest web-visible consultation, shown at Warsaw's local wall-clock time.
     services = await build_services(seeded, clock, Settings()).catalog.services()
     consult = next(s for s in services if s.code == "INT-CONS")
@@ -140,7 +147,35 @@ async def test_index_lists_branches_and_earliest_local_times(
     local = first.local_start()
     assert local.utcoffset() == timedelta(hours=1)  # December: CET
     assert f'datetime="{local.isoformat()}"' in page
-    assert f"{local:%d.%m.%Y} {local:%H:%M}" in page
+    assert f"{local:%A}, {local.day} {local:%B}, {local:%H:%M}" in page
+    assert f"/demo/chat?lang=en&amp;start=slot-{first.doctor_id}-" in page  # opens the chat
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "lang", "heading", "weekday"),
+    [
+        ("", "", "pl", "Wolne terminy wizyt", "pon.</td>"),
+        ("?lang=uk", "", "uk", "Вільний час для візитів", "пн</td>"),
+        ("", "ru,en;q=0.5", "ru", "Свободное время для визитов", "пн</td>"),
+    ],
+)
+async def test_index_speaks_the_readers_language_and_leads_on(
+    demo_client: Client,
+    seeded: Database,
+    query: str,
+    header: str,
+    lang: str,
+    heading: str,
+    weekday: str,
+) -> None:
+    client = demo_client
+    page = await (await client.get("/" + query, headers={"Accept-Language": header})).text()
+    assert f'<html lang="{lang}">' in page
+    assert heading in page
+    assert weekday in page
+    assert f'href="/demo/chat?lang={lang}"' in page
+    assert 'href="/demo/phone"' in page
+    assert 'href="/staff/"' in page
 
 
 async def test_index_escapes_what_it_shows(client: Client, seeded: Database) -> None:
@@ -300,7 +335,7 @@ async def test_the_demo_pages_exist_only_in_a_demo(
 
     assert statuses == ([200, 200] if demo else [404, 404])
     assert (sent.status == 404) is not demo
-    assert ('href="/demo/chat"' in index) is demo
+    assert ('href="/demo/chat' in index) is demo  # nor a link to where nothing is
     warnings = [r for r in caplog.records if "SECRET_KEY is not set" in r.getMessage()]
     assert len(warnings) == 1  # one key for the whole process, announced once
 

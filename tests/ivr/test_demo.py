@@ -52,6 +52,19 @@ async def test_the_page_is_served_with_a_strict_policy(client: Client) -> None:
     assert 'data-step-url="/demo/phone/step"' in html
 
 
+async def test_the_queue_and_recording_buttons_stay_hidden_and_harmless(client: Client) -> None:
+    """Their rows start `hidden`, which the rows' own `display: flex` overrode, and their
+    handlers read the queue or recording of the call, which is absent outside one.
+    (Without a browser here, the page's source is what can be checked.)"""
+    html = await (await client.get("/demo/phone")).text()
+    assert '<div class="row" id="queue" hidden>' in html
+    assert '<div class="row" id="recording" hidden>' in html
+    assert "[hidden] { display: none !important; }" in html
+    assert 'el("wait").addEventListener("click", function () { if (call.enqueue)' in html
+    assert 'el("answered").addEventListener("click", function () { if (call.enqueue)' in html
+    assert "if (!call.record) { return; }" in html
+
+
 async def test_a_demo_call_runs_the_same_flow_and_is_recorded(client: Client, db: Database) -> None:
     sid = call_sid()
     answer = await step(client, "/twilio/voice", sid)

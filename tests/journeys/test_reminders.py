@@ -73,7 +73,7 @@ async def test_a_telegram_reminder_is_confirmed_with_its_button(
         await bot.session.close()
 
     [reminder] = telegram.calls_of("sendMessage")[-1:]
-    assert "Wednesday, December 2, 2026 at 08:00, ul. Puławska 1, Warszawa" in reminder["text"]
+    assert "Wednesday, 2 December 2026 at 08:00, ul. Puławska 1, Warszawa" in reminder["text"]
     chat.seen = [reminder]
     await chat.press("I will come")
 
@@ -116,7 +116,7 @@ async def test_outside_the_24_hour_window_whatsapp_gets_the_approved_template(
     template = twilio.messages[-1]
     assert template.content_sid == content_sid
     assert template.variables == {
-        "1": "Wednesday, December 2, 2026",
+        "1": "Wednesday, 2 December 2026",
         "2": "08:00",
         "3": "ul. Puławska 1, Warszawa",
     }

@@ -13,7 +13,7 @@ from sqlmodel import col
 from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
-from core.models import Booking, PartnerNotification
+from core.models import Booking, PartnerNotification, Patient
 from core.partners.desk import PartnerDesk
 from core.vocab import Channel, MappingKind
 from frontdesk.app import create_app
@@ -153,3 +153,24 @@ async def test_a_blocking_slot_booking_is_refused_when_the_time_is_taken_here(wo
     )
     assert response.status == 200
     assert sorted(b.start_at for b in await _bookings(db)) == [taken, free]
+
+
+async def test_a_push_with_unstorable_characters_is_cleaned_not_a_500(world, db, clock):
+    """NUL, control characters and lone surrogates (which PostgreSQL cannot store) in a
+    pushed notification's names and ids are dropped by the one text guard: stored,
+    applied, nothing poisoned."""
+    _, fake, client = world
+    at = warsaw_at(clock, 2, 9)
+    raw = fake.patient_books(ADDRESS, at, "45", PATIENT)
+    visit = raw["data"]["visit_booking"]
+    visit["patient"] |= {"name": "Ja\u0000n\ud800", "surname": "Por\x07talowy"}
+    visit["id"] = visit["id"] + "\u0000"
+    http = await client()
+    response = await http.post(URL, json=raw, headers={"X-Api-Key": API_KEY})
+    assert response.status == 200
+    await _settled(db, 1)
+    [booking] = await _bookings(db)
+    assert booking.start_at == at
+    async with db.read() as session:
+        patient = await session.get(Patient, booking.patient_id)
+    assert (patient.first_name, patient.last_name) == ("Jan", "Portalowy")

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from edge.text import problem
 from frontdesk import keys
 from frontdesk.staff.api.openapi import MAX_ID
 
@@ -62,12 +63,9 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 def _check_text(value: Any) -> None:
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode") from None
+        refused = problem(value)
+        if refused is not None:
+            raise ValueError(refused)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key)

@@ -15,14 +15,7 @@ import jinja2
 from aiohttp import web
 
 from edge import templates
-from edge.i18n import (
-    DEFAULT_LANGUAGE,
-    LANGUAGE_NAMES,
-    LANGUAGES,
-    Texts,
-    pick_language,
-    translations,
-)
+from edge.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, accepted_language
 
 LANGUAGE_COOKIE = "staff_language"
 
@@ -52,11 +45,8 @@ TEMPLATES = web.AppKey("dashboard_templates", Templates)
 
 
 def _environment(language: str) -> jinja2.Environment:
-    environment = templates.environment("frontdesk.staff.dashboard", extensions=["jinja2.ext.i18n"])
-    environment.install_gettext_translations(  # type: ignore[attr-defined]
-        translations(language), newstyle=True
-    )
-    environment.globals |= {"languages": LANGUAGE_NAMES, "fmt": Texts(language)}
+    environment = templates.localized("frontdesk.staff.dashboard", "templates", language)
+    environment.globals |= {"languages": LANGUAGE_NAMES}
     environment.filters |= {"as_time": datetime.fromisoformat, "dict_without": _without}
     return environment
 
@@ -70,11 +60,7 @@ def language_of(request: web.Request) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    for part in request.headers.get("Accept-Language", "").split(","):
-        language = pick_language(part.split(";")[0].strip())
-        if language is not None:
-            return language
-    return DEFAULT_LANGUAGE
+    return accepted_language(request.headers.get("Accept-Language", "")) or DEFAULT_LANGUAGE
 
 
 def page(request: web.Request, name: str, *, status: int = 200, **context: Any) -> web.Response:

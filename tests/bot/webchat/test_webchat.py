@@ -258,3 +258,63 @@ def test_every_session_fits_the_chat_id_column_without_collisions() -> None:
     assert len(chat_id(long_a)) <= 64
     assert chat_id(long_a).startswith("web-")
     assert chat_id(long_a) != chat_id(long_b)
+
+
+# -- the page in the patient's language, and the desk's replies -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "lang", "send_label"),
+    [
+        ("", "", "pl", "Wyślij"),
+        ("?lang=uk", "", "uk", "Надіслати"),
+        ("", "ru-RU,ru;q=0.9", "ru", "Отправить"),
+        ("?lang=en", "pl", "en", "Send"),
+    ],
+)
+async def test_the_page_speaks_the_patients_language(
+    client: Client, query: str, header: str, lang: str, send_label: str
+) -> None:
+    response = await client.get("/demo/chat" + query, headers={"Accept-Language": header})
+    html = await response.text()
+    assert f'<html lang="{lang}">' in html
+    assert f">{send_label}</button>" in html
+    assert f'data-lang="{lang}"' in html
+
+
+async def test_a_free_time_from_the_clinics_page_opens_the_chat_on_it(client: Client) -> None:
+    html = await (await client.get("/demo/chat?start=slot-1-202612020700")).text()
+    assert 'data-start="slot-1-202612020700"' in html
+    html = await (await client.get("/demo/chat?start=%3Cscript%3E")).text()
+    assert 'data-start=""' in html
+
+
+async def test_the_desks_reply_reaches_the_open_page(client: Client, db: Database, clock) -> None:
+    from core.messaging.escalation import EscalationService
+
+    await send(client, {"session": SESSION, "text": "/start", "language": "uk"})
+    await send(client, {"session": SESSION, "payload": "m:human"})
+    desk = EscalationService(db, clock)
+    case = await desk.active(Channel.WEB, chat_id(SESSION))
+    assert case is not None
+    assert case.id is not None
+    await desk.reply(case.id, "admin", "Dzień dobry, zapraszamy jutro.")
+    inbox = f"/demo/chat/inbox?session={SESSION}&after=0&lang=uk"
+    data = await (await client.get(inbox)).json()
+    [reply] = data["replies"]
+    assert reply["text"] == "Реєстратура: Dzień dobry, zapraszamy jutro."
+    again = await (await client.get(inbox.replace("after=0", f"after={data['last']}"))).json()
+    assert again["replies"] == []
+    other = await (await client.get(inbox.replace(SESSION, "z" * 32))).json()
+    assert other["replies"] == []
+    assert (await client.get("/demo/chat/inbox?session=x&after=0")).status == 400
+
+
+async def test_the_web_chat_takes_only_the_desks_replies() -> None:
+    from bot.webchat.notify import WebChatSender
+    from core.messaging.port import REMINDER, STAFF_REPLY, Outgoing, Undeliverable
+
+    sender = WebChatSender()
+    assert await sender.send("web-x", Outgoing(STAFF_REPLY, "pl", "Dzień dobry"))
+    with pytest.raises(Undeliverable):
+        await sender.send("web-x", Outgoing(REMINDER, "pl", "Jutro wizyta"))

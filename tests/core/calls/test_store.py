@@ -66,9 +66,24 @@ async def test_dates_of_birth_typed_from_one_number_are_throttled(
     assert card.id == patient_id
     assert await callers.card_for("anonymous") is None
     assert await callers.card_for("+48501000002") is None
-    assert await callers.confirm(patient_id, "+48501000001", "01051980")
-    for wrong in ("02051980", "99999999", "0105198", "31021980"):
+    for _call in range(8):  # the patient's right date is never held against them
+        assert await callers.confirm(patient_id, "+48501000001", "01051980")
+    for wrong in ("02051980", "99999999", "0105198", "31021980", "01011990"):
         assert not await callers.confirm(patient_id, "+48501000001", wrong)
+    with pytest.raises(Throttled):  # five wrong: even the right one waits for the hour
+        await callers.confirm(patient_id, "+48501000001", "01051980")
+
+
+async def test_parallel_wrong_dates_all_count(db: Database, clock: FrozenClock) -> None:
+    import asyncio
+
+    patient_id = await adult(db, clock)
+    callers = Callers(db, clock)
+    results = await asyncio.gather(
+        *(callers.confirm(patient_id, "+48501000001", "02051980") for _ in range(8)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Throttled) for r in results) == 3
     with pytest.raises(Throttled):
         await callers.confirm(patient_id, "+48501000001", "01051980")
 

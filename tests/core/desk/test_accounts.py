@@ -76,6 +76,27 @@ async def test_guessing_is_throttled_per_login_until_the_window_ends(
     assert (await accounts.authenticate("admin", PASSWORD)).id == staff.admin.id
 
 
+async def test_right_logins_use_up_no_allowance_and_parallel_guesses_all_count(
+    db: Database, clock: FrozenClock, staff: Desk
+) -> None:
+    import asyncio
+
+    accounts = StaffAccounts(
+        db, clock, hasher=FAST_HASHER, policy=LoginPolicy(per_login=Limit(5, timedelta(minutes=15)))
+    )
+    for _ in range(8):  # a member logging in on several devices in a quarter of an hour
+        assert (await accounts.authenticate("admin", PASSWORD, source="10.0.0.3")).id == (
+            staff.admin.id
+        )
+    results = await asyncio.gather(
+        *(accounts.authenticate("admin", "wrong password!!") for _ in range(8)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Throttled) for r in results) == 3
+    with pytest.raises(Throttled):
+        await accounts.authenticate("admin", PASSWORD)
+
+
 async def test_guessing_many_logins_from_one_address_is_throttled(
     db: Database, clock: FrozenClock, staff: Desk
 ) -> None:

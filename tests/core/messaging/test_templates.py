@@ -33,7 +33,7 @@ def test_broken_templates_are_refused(templates):
         ("pl", "środa, 2 grudnia 2026", "08:00"),
         ("uk", "середа, 2 грудня 2026", "08:00"),
         ("ru", "среда, 2 декабря 2026", "08:00"),
-        ("en", "Wednesday, December 2, 2026", "08:00"),
+        ("en", "Wednesday, 2 December 2026", "08:00"),
     ],
 )
 def test_dates_are_in_the_patients_language_and_the_branchs_zone(language, date, hour):

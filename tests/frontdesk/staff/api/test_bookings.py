@@ -241,7 +241,8 @@ async def test_conflicts_and_bad_bodies_have_stable_codes(world: World) -> None:
     await world.call(
         "admin", "POST", f"/bookings/{world.booking_a}/restore", status=409
     )  # not cancelled
-    for bad in ({}, {"reason": ""}, {"reason": "x", "extra": 1}, {"reason": "a\x00b"}):
+    bad_texts = ({"reason": "a\x00b"}, {"reason": "a\x1b[2Jb"}, {"reason": "a\x85b"})
+    for bad in ({}, {"reason": ""}, {"reason": "x", "extra": 1}, *bad_texts):
         await world.call(
             "admin", "POST", f"/bookings/{world.booking_a}/cancel", json=bad, status=400
         )

@@ -204,7 +204,7 @@ async def test_the_desk_finds_moves_and_marks_visits(
     await first_rule.get_by_label("Text").fill("{{ first_name }}, see you on {{ date }}.")
     await first_rule.get_by_role("button", name="Preview").click()
     await expect(page.locator(".bubble")).to_have_text(
-        "Anna, see you on Wednesday, December 2, 2026."
+        "Anna, see you on Wednesday, 2 December 2026."
     )
     await shot(page, "06-reminders", database_url)
 

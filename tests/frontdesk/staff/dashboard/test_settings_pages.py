@@ -20,7 +20,7 @@ async def test_a_reminder_template_is_previewed_with_the_clinics_data(
         f"/staff/reminders/{rule.id}/preview",
         data={"csrf_token": token, "language": "en", "text": "{{ clinic }} on {{ date }}"},
     )
-    assert "Przychodnia Testowa on Wednesday, December 2, 2026" in await shown.text()
+    assert "Przychodnia Testowa on Wednesday, 2 December 2026" in await shown.text()
     wrong = await client.post(
         f"/staff/reminders/{rule.id}/preview",
         data={"csrf_token": token, "language": "en", "text": "{{ pesel }}"},

@@ -1,0 +1,37 @@
+"""The catalog in four languages: a service's or a specialty's name in the patient's
+language, stored with the catalog row (`names`), the Polish `name` as every language's
+fallback. Used alike by the chat, the phone menu, the public page and the SMART feed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from core.errors import InvalidInput
+
+NAME_LANGUAGES = ("pl", "uk", "ru", "en")
+MAX_NAME = 200
+
+
+class Named(Protocol):
+    name: str
+    names: dict[str, str]
+
+
+def local_name(row: Named, language: str) -> str:
+    """`row`'s name in `language`, else its Polish name."""
+    return row.names.get(language) or row.name
+
+
+def checked_names(names: Mapping[str, str] | None) -> dict[str, str]:
+    """Translations to store: known languages only, each a non-empty name of at most 200
+    characters; an empty one is dropped (its language falls back to Polish)."""
+    checked: dict[str, str] = {}
+    for language, name in (names or {}).items():
+        if language not in NAME_LANGUAGES:
+            raise InvalidInput(f"names: unknown language {language[:8]!r}", field="names")
+        if len(name) > MAX_NAME:
+            raise InvalidInput(f"names: at most {MAX_NAME} characters", field="names")
+        if name.strip():
+            checked[language] = name.strip()
+    return checked
