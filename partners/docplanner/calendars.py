@@ -24,6 +24,7 @@ class Calendars:
         self._get = get
         self._services: dict[str, dict[str, str]] = {}  # address → own id → dictionary id
         self._slot_days: dict[str, _SlotDays] = {}
+        self._written: dict[str, set[date]] = {}  # days we published slots on
         self._reading = asyncio.Lock()
 
     async def own_service(self, address: Address, service_id: str | None) -> str:
@@ -50,8 +51,11 @@ class Calendars:
             return known
 
     async def holds_slots(self, address: Address, day: date, zone: ZoneInfo) -> bool:
-        """Whether a local day holds free slots there (one read of the horizon from that
-        day, kept a while for the days after it)."""
+        """Whether a local day holds free slots there: one read of the horizon from that
+        day, kept a while for the days after it, and what we wrote since (a read that
+        began before a write may end after it)."""
+        if day in self._written.get(address.id, ()):
+            return True
         async with self._reading:
             kept = self._slot_days.get(address.id)
             if (
@@ -61,13 +65,17 @@ class Calendars:
             ):
                 kept = await self._read_slot_days(address, day, zone)
                 self._slot_days[address.id] = kept
-            return day in kept.days
+            return day in kept.days or day in self._written.get(address.id, ())
 
     def published(self, address: Address, day: date, *, holds_slots: bool) -> None:
         """What a write just made of a day there."""
-        kept = self._slot_days.get(address.id)
-        if kept is not None:
-            (kept.days.add if holds_slots else kept.days.discard)(day)
+        written = self._written.setdefault(address.id, set())
+        if holds_slots:
+            written.add(day)
+            return
+        written.discard(day)
+        if (kept := self._slot_days.get(address.id)) is not None:
+            kept.days.discard(day)
 
     async def _read_slot_days(self, address: Address, first: date, zone: ZoneInfo) -> _SlotDays:
         start = datetime.combine(first, time(), tzinfo=zone)
