@@ -156,6 +156,7 @@ SLOT: Tagged[tuple[int, datetime]] = Tagged("t", _write_slot, _read_slot)  # doc
 OTHER_DAYS = Word("days")
 TIMES_PAGE: Tagged[int] = Tagged("tp", str, _number)  # later (or earlier) times of the day
 FIRST_DAYS = Word("days0")  # back to the earliest days
+EARLIEST = Word("first")  # the earliest free time, held at once
 WAITLIST = Word("wl")
 
 # -- booking: confirm ----------------------------------------------------------------------

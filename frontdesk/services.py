@@ -18,6 +18,7 @@ from core.calls.reports import CallReports
 from core.calls.store import Callers, CallStore
 from core.calls.tasks import TaskService
 from core.clinic.catalog import Catalog
+from core.clinic.translations import CatalogNames
 from core.clock import Clock
 from core.db.database import Database
 from core.desk.accounts import StaffAccounts
@@ -69,6 +70,7 @@ class Services:
     records: PatientRecords
     inbox: Inbox
     reminder_rules: ReminderRules
+    catalog_names: CatalogNames
     call_reports: CallReports
     partner_desk: PartnerDesk
     partner_inbox: PartnerInbox
@@ -155,6 +157,7 @@ def build_services(
         records=PatientRecords(db, clock, booking, waitlist),
         inbox=Inbox(db),
         reminder_rules=ReminderRules(db, clock),
+        catalog_names=CatalogNames(db),
         call_reports=CallReports(db),
         partner_desk=PartnerDesk(db, clock),
         partner_inbox=PartnerInbox(db, clock, booking, partners),

@@ -37,8 +37,10 @@ class TelegramChat:
     def __init__(self, client: Client, fake: FakeTelegram, user_id: int, language: str) -> None:
         self.client, self.fake, self.user_id, self.language = client, fake, user_id, language
         self.seen: list[dict[str, Any]] = []
+        self.actions = 0  # what the patient did: each message, shared contact or press
 
     async def _post(self, update: dict[str, Any]) -> None:
+        self.actions += 1
         before = len(self.fake.calls)
         response = await self.client.post(
             "/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET}

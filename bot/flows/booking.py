@@ -1,7 +1,8 @@
 """Booking a visit, and moving one (the same steps, keeping the service).
 
-Steps: service (or a doctor found by name) → branch, if several → day → time
-(the slot is held while the patient confirms) → name, date of birth and phone
+Steps: service (or a doctor found by name; a linked patient's last service first, to
+book again) → branch, if several → day → time, or at once the earliest free time (the
+slot is held while the patient confirms) → name, date of birth and phone
 for a new patient → confirm. When nothing suits, the waiting list.
 
 The days and times offered are asked in `bot.flows.times`, a new patient's card is
@@ -20,6 +21,7 @@ from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
 from core.clinic.names import Named, local_name
 from core.errors import InvalidInput, SlotTaken
+from core.models import Service
 
 
 async def start(turn: Turn) -> None:
@@ -65,10 +67,25 @@ async def handle(turn: Turn, action: str | None, text: str | None) -> bool:
 async def _ask_service(turn: Turn) -> None:
     services = await turn.services.catalog.services()
     rows = [[turn.button(_named(turn, s), actions.SERVICE.pack(s.id))] for s in services]
+    again = await _last_service(turn)
+    if again is not None:
+        label = turn._("🔁 Again: {service}", service=_named(turn, again))
+        rows.insert(0, [turn.button(label, actions.SERVICE.pack(again.id))])
     rows.append([turn.button(turn._("🔎 Find a doctor by name"), actions.FIND_DOCTOR.pack())])
     turn.say(
         turn._("What kind of visit? Choose a service, or type a doctor's or service's name."), rows
     )
+
+
+async def _last_service(turn: Turn) -> Service | None:
+    """A linked patient's last service, offered first to book again (when still offered)."""
+    if turn.patient_id is None:
+        return None
+    service_id = await turn.services.booking.last_service(turn.patient_id)
+    if service_id is None:
+        return None
+    offered = {s.id: s for s in await turn.services.catalog.services()}
+    return offered.get(service_id)
 
 
 async def _on_service(turn: Turn, action: str | None, text: str | None) -> bool:
@@ -215,6 +232,8 @@ async def _on_day(turn: Turn, action: str | None, _text: str | None) -> bool:
         turn.at("time")
         await prompt(turn)
         return True
+    if actions.EARLIEST.pressed(action):
+        return await _take_earliest(turn)
     if actions.FIRST_DAYS.pressed(action):
         turn.data.pop("from", None)
         await prompt(turn)
@@ -237,7 +256,22 @@ async def _on_time(turn: Turn, action: str | None, _text: str | None) -> bool:
     slot = actions.SLOT.unpack(action)
     if slot is None:
         return False
-    doctor_id, start = slot
+    return await _take(turn, *slot)
+
+
+async def _take_earliest(turn: Turn) -> bool:
+    """The earliest free time held at once, as if its day and time had been chosen."""
+    turn.data.pop("from", None)
+    first = await times.earliest(turn)
+    if first is None:
+        await prompt(turn)  # says there is none, and offers the waiting list
+        return True
+    turn.data.update(tz=first.timezone, day=first.local_start().date().isoformat())
+    return await _take(turn, first.doctor_id, first.start_at)
+
+
+async def _take(turn: Turn, doctor_id: int, start: datetime) -> bool:
+    """Hold one free time for this chat, then on to who is booking or the confirmation."""
     await _release(turn)
     try:
         ticket = await turn.services.booking.hold(

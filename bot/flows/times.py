@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import actions
+from bot.chat import Button
 from bot.turn import Turn
-from core.schedule.search import SlotQuery
+from core.schedule.search import FreeSlot, SlotQuery
 
 DAYS_SHOWN = 4
 TIMES_SHOWN = 12
@@ -49,11 +50,11 @@ async def ask_day(turn: Turn) -> None:
         branches = await search.branches(query)
         if len(branches) > 1:
             known = {branch.id: branch for branch in await turn.services.catalog.branches()}
-            rows = [
+            rows = [[earliest_button(turn)]] + [
                 [turn.button(f"{known[b].name}, {known[b].address}", actions.BRANCH.pack(b))]
                 for b in branches
             ]
-            turn.say(turn._("Which branch?"), rows)
+            turn.say(turn._("Which branch? Or the earliest free time in any of them:"), rows)
             return
     turn.data.pop("page", None)
     firsts = await search.earliest_days(query, DAYS_SHOWN + 1)
@@ -68,13 +69,25 @@ async def ask_day(turn: Turn) -> None:
         return
     turn.data["tz"] = firsts[0].timezone
     days = [slot.local_start().date() for slot in firsts]
-    rows = [[turn.button(turn.texts.day(d), actions.DAY.pack(d))] for d in days[:DAYS_SHOWN]]
+    rows = [[earliest_button(turn)]] if "from" not in turn.data else []
+    rows += [[turn.button(turn.texts.day(d), actions.DAY.pack(d))] for d in days[:DAYS_SHOWN]]
     if len(days) > DAYS_SHOWN:
         rows.append([turn.button(turn._("Later ➡️"), actions.LATER.pack(days[DAYS_SHOWN]))])
     if "from" in turn.data:
         rows.append([turn.button(turn._("⬅️ Earliest days"), actions.FIRST_DAYS.pack())])
     rows.append([turn.button(turn._("⏳ None suits me: waiting list"), actions.WAITLIST.pack())])
     turn.say(turn._("The earliest days with free times:"), rows)
+
+
+def earliest_button(turn: Turn) -> Button:
+    """One tap instead of a day and a time: the first free time is held at once."""
+    return turn.button(turn._("⚡ Earliest free time"), actions.EARLIEST.pack())
+
+
+async def earliest(turn: Turn) -> FreeSlot | None:
+    """The first free time under the journey's choices (any branch when none is chosen)."""
+    found = await turn.services.search.find(replace(slot_query(turn), start=None, limit=1))
+    return found[0] if found else None
 
 
 def local_midnight(turn: Turn, day: date) -> datetime:

@@ -378,6 +378,21 @@ class BookingService:
             )
             return list(rows.scalars())
 
+    async def last_service(self, patient_id: int) -> int | None:
+        """The service of a patient's latest visit not cancelled (the latest by when it
+        takes place): what "book again" offers."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(col(Booking.service_id))
+                .where(
+                    col(Booking.patient_id) == patient_id,
+                    col(Booking.status) != BookingStatus.CANCELLED.value,
+                )
+                .order_by(col(Booking.start_at).desc(), col(Booking.id).desc())
+                .limit(1)
+            )
+            return found.scalar_one_or_none()
+
     async def history(self, booking_id: int) -> list[BookingChange]:
         async with self.db.read() as session:
             rows = await session.execute(

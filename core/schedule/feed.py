@@ -32,6 +32,15 @@ class FeedLocation:
     phone: str
 
 
+@dataclass(frozen=True, order=True)
+class FeedSpecialty:
+    """A specialty as the feed names it: its code, Polish name and translations."""
+
+    code: str
+    name: str
+    names: tuple[tuple[str, str], ...]  # (language, name), the catalog's translations
+
+
 @dataclass(frozen=True)
 class FeedSchedule:
     """A doctor at a branch; `specialties` name the services they give there."""
@@ -39,7 +48,7 @@ class FeedSchedule:
     doctor_id: int
     branch_id: int
     doctor: str
-    specialties: tuple[tuple[str, str], ...]  # (code, name)
+    specialties: tuple[FeedSpecialty, ...]
 
     @property
     def id(self) -> str:
@@ -111,15 +120,19 @@ class FeedService:
                     )
                 ).scalars()
             )
-            specialties: dict[int, list[tuple[str, str]]] = {}
-            for doctor_id, code, name in (
+            specialties: dict[int, list[FeedSpecialty]] = {}
+            for doctor_id, specialty in (
                 await session.execute(
-                    select(
-                        col(DoctorSpecialty.doctor_id), col(Specialty.code), col(Specialty.name)
-                    ).join(Specialty, col(Specialty.id) == col(DoctorSpecialty.specialty_id))
+                    select(col(DoctorSpecialty.doctor_id), Specialty).join(
+                        Specialty, col(Specialty.id) == col(DoctorSpecialty.specialty_id)
+                    )
                 )
             ).all():
-                specialties.setdefault(doctor_id, []).append((code, name))
+                specialties.setdefault(doctor_id, []).append(
+                    FeedSpecialty(
+                        specialty.code, specialty.name, tuple(sorted(specialty.names.items()))
+                    )
+                )
             schedules: dict[str, FeedSchedule] = {}
             slots: list[FeedSlot] = []
             for doctor in doctors:

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.schedule.feed import Feed, FeedService, FeedSlot
+from core.schedule.feed import Feed, FeedService, FeedSlot, FeedSpecialty
 from frontdesk import keys
 
 EXTENSIONS = "http://fhir-registry.smarthealthit.org/StructureDefinition/"
@@ -29,6 +29,7 @@ MAX_AGE_SECONDS = 60
 NDJSON = "application/fhir+ndjson"
 FILES = {"Location": "locations", "Schedule": "schedules", "Slot": "slots"}
 SPECIALTIES = "urn:frontdesk:specialty"  # our specialty codes (no public code system fits)
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"  # FHIR's own extension
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,7 @@ def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:
                 "resourceType": "Schedule",
                 "id": schedule.id,
                 "actor": [{"reference": f"Location/{schedule.branch_id}"}],
-                "serviceType": [
-                    {"coding": [{"system": SPECIALTIES, "code": c, "display": n}]}
-                    for c, n in schedule.specialties
-                ],
+                "serviceType": [_service_type(s) for s in schedule.specialties],
                 "comment": schedule.doctor,
             }
             for schedule in feed.schedules
@@ -80,6 +78,31 @@ def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:
             for slot in feed.slots
         ],
     }
+
+
+def _service_type(specialty: FeedSpecialty) -> dict[str, Any]:
+    """A specialty's coding: the Polish name displayed, its translations in FHIR's
+    translation extension on the display (`_display`)."""
+    coding: dict[str, Any] = {
+        "system": SPECIALTIES,
+        "code": specialty.code,
+        "display": specialty.name,
+    }
+    if specialty.names:
+        coding["_display"] = {
+            "extension": [
+                {
+                    "url": TRANSLATION,
+                    "extension": [
+                        {"url": "lang", "valueCode": language},
+                        {"url": "content", "valueString": name},
+                    ],
+                }
+                for language, name in specialty.names
+                if language != "pl"
+            ]
+        }
+    return {"coding": [coding]}
 
 
 def _slot(slot: FeedSlot, links: FeedLinks, phone: str) -> dict[str, Any]:

@@ -333,7 +333,8 @@ async def test_a_busy_first_day_still_offers_the_following_days(db, clock):
     await chat.send("/start")
     await chat.send(payload="m:book")
     await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
-    assert chat.buttons()[:4] == [
+    assert chat.buttons()[:5] == [
+        "⚡ Earliest free time",
         "Tuesday, 1 December",
         "Wednesday, 2 December",
         "Thursday, 3 December",
@@ -350,7 +351,11 @@ async def test_the_branch_is_asked_when_several_have_free_times(db, clock):
     await chat.send(payload="m:book")
     await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
     assert "branch" in chat.text
-    assert chat.buttons() == ["Mokotów, ul. Puławska 1", "Wola, ul. Wola 2"]
+    assert chat.buttons() == [
+        "⚡ Earliest free time",
+        "Mokotów, ul. Puławska 1",
+        "Wola, ul. Wola 2",
+    ]
     await chat.press("Wola")
     await chat.send(payload=chat.first_button("day:"))
     await chat.send(payload=chat.first_button("t:"))

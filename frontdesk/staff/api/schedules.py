@@ -22,10 +22,14 @@ TAG = "schedules"
 MAX_REGENERATION_DAYS = 366
 
 
+NAMES_DOC = "Translations by language (uk, ru, en; pl too), the Polish name the fallback"
+
+
 class ServiceOut(Output):
     id: int
     code: str
     name: str
+    names: dict[str, str] = Field(description=NAMES_DOC)
     specialty_id: int | None
     duration_minutes: int
     price: Decimal
@@ -42,6 +46,17 @@ class ServiceOut(Output):
 
 class ServiceList(Page[ServiceOut]):
     pass
+
+
+class SpecialtyOut(Output):
+    id: int
+    code: str
+    name: str
+    names: dict[str, str] = Field(description=NAMES_DOC)
+
+
+class NewNames(Input):
+    names: dict[str, str] = Field(description=NAMES_DOC, max_length=4)
 
 
 class TemplateQuery(Paging):
@@ -130,6 +145,38 @@ def lists(request: web.Request) -> DeskLists:
 async def list_services(call: Call) -> ServiceList:
     found = await call.request.app[keys.SERVICES].catalog.services()
     return page_of(ServiceList, found, call.query_as(Paging))
+
+
+@routes.route(
+    "PUT",
+    "/services/{service_id}/names",
+    summary="Replace a service's translated names",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewNames,
+    response=ServiceOut,
+)
+async def set_service_names(call: Call) -> ServiceOut:
+    names = call.request.app[keys.SERVICES].catalog_names
+    service = await names.set_service_names(call.ids["service_id"], call.body_as(NewNames).names)
+    return ServiceOut.model_validate(service)
+
+
+@routes.route(
+    "PUT",
+    "/specialties/{specialty_id}/names",
+    summary="Replace a specialty's translated names",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewNames,
+    response=SpecialtyOut,
+)
+async def set_specialty_names(call: Call) -> SpecialtyOut:
+    names = call.request.app[keys.SERVICES].catalog_names
+    specialty = await names.set_specialty_names(
+        call.ids["specialty_id"], call.body_as(NewNames).names
+    )
+    return SpecialtyOut.model_validate(specialty)
 
 
 @routes.route(

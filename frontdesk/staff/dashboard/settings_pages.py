@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from core.clinic.names import local_name
 from core.errors import NotFound, TemplateInvalid
 from core.messaging.reminder_rules import ReminderRules
 from core.messaging.templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
@@ -24,9 +25,17 @@ PREVIEW_AHEAD = timedelta(days=1)
 
 
 async def services(request: web.Request) -> web.Response:
+    """The services in the reader's language, with every translation and the Polish name."""
     member = await member_of(request)
-    catalog = Desk.of(request).catalog
-    return page(request, "services.html", member=member, services=await catalog.services())
+    found = await Desk.of(request).catalog.services()
+    language = language_of(request)
+    return page(
+        request,
+        "services.html",
+        member=member,
+        services=found,
+        local={s.id: local_name(s, language) for s in found},
+    )
 
 
 async def reminders(request: web.Request) -> web.Response:

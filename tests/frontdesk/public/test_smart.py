@@ -18,6 +18,8 @@ from sqlmodel import col
 from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
+from core.clinic.catalog import Catalog
+from core.clinic.translations import CatalogNames
 from core.models import Slot
 from core.schedule.feed import FeedService
 from core.vocab import Availability, Channel
@@ -126,3 +128,23 @@ async def test_a_forged_host_never_reaches_the_feed(http):
     for name in ("locations", "schedules", "slots"):
         body = await (await http.get(f"/smart/{name}.ndjson", headers=forged)).text()
         assert "evil.example" not in body
+
+
+async def test_specialties_carry_their_translations(http, db):
+    [internal] = [s for s in await Catalog(db).specialties() if s.code == "internal"]
+    assert internal.id is not None
+    await CatalogNames(db).set_specialty_names(
+        internal.id, {"en": "Internal medicine", "uk": "Внутрішні хвороби"}
+    )
+    lines = (await (await http.get("/smart/schedules.ndjson")).text()).splitlines()
+    schedules = [Schedule.model_validate(json.loads(line)) for line in lines]
+    [coding] = [
+        c for s in schedules for t in s.serviceType for c in t.coding if c.code == "internal"
+    ]
+    assert coding.display == "Choroby wewnętrzne"  # Polish, every language's fallback
+    translations = {
+        e.extension[0].valueCode: e.extension[1].valueString
+        for e in coding.display__ext.extension
+        if e.url == "http://hl7.org/fhir/StructureDefinition/translation"
+    }
+    assert translations == {"en": "Internal medicine", "uk": "Внутрішні хвороби"}

@@ -4,6 +4,7 @@ an admin once it checks."""
 
 from __future__ import annotations
 
+from core.clinic.translations import CatalogNames
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.messaging.reminder_rules import ReminderRules, default_rules
@@ -56,3 +57,16 @@ async def test_an_admin_saves_a_reminder_text_once_it_checks(
     assert saved.status == 303
     [changed] = await rules.all()
     assert changed.templates == {**before, "en": "Hello {{ first_name }}"}
+
+
+async def test_the_services_read_in_the_members_language_with_their_translations(
+    client: Client, clinic: Desk, db: Database
+) -> None:
+    consult = clinic.clinic.consult.id
+    assert consult is not None
+    await CatalogNames(db).set_service_names(consult, {"en": "Consultation", "uk": "Консультація"})
+    await log_in(client, "reg", language="en")
+    shown = await (await client.get("/staff/services")).text()
+    assert "Consultation" in shown
+    assert "(Konsultacja)" in shown  # the Polish name, every language's fallback
+    assert "uk: Консультація" in shown
