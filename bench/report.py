@@ -14,6 +14,7 @@ from bench.timing import Latency
 SEARCH_GOAL_MS = 10.0  # p95 on SQLite
 HISTORY_GOAL = 1.5  # p95 with the largest history / p95 with the smallest
 BARE_GOAL = 0.25  # engine bookings per second / bare inserts per second
+BOOKING_STATEMENTS_GOAL = 6  # statements of one booking on the hot path
 ANALYSIS = Path(__file__).with_name("analysis.md")
 QUESTIONS = {
     "earliest": "earliest 5 for a service from now",
@@ -30,6 +31,7 @@ class BackendFigures:
     contention: list[ContentionFigures] = field(default_factory=list)
     bare_per_second: float = 0.0
     bare_synced_per_second: float | None = None  # SQLite with synchronous=FULL, for context
+    booking_statements: list[str] = field(default_factory=list)  # one booking's, in order
     seconds: dict[str, float] = field(default_factory=dict)  # wall-clock time per phase
 
 
@@ -107,6 +109,15 @@ def goals(backends: list[BackendFigures]) -> list[str]:
                     _verdict(ratio >= BARE_GOAL),
                 ]
             )
+        if b.booking_statements:
+            sent = len(b.booking_statements)
+            rows.append(
+                [
+                    f"{b.backend}: a booking in ≤ {BOOKING_STATEMENTS_GOAL} statements",
+                    str(sent),
+                    _verdict(sent <= BOOKING_STATEMENTS_GOAL),
+                ]
+            )
     return _table(["Goal", "Measured", "Verdict"], rows)
 
 
@@ -170,6 +181,12 @@ def _search_section(b: BackendFigures) -> list[str]:
     return lines
 
 
+def _short(statement: str) -> str:
+    """A statement's first words, up to its first column list or values."""
+    head = statement.split(" (", 1)[0] if statement.startswith("INSERT") else statement
+    return head if len(head) <= 70 else head[:69] + "…"
+
+
 def _contention_section(b: BackendFigures) -> list[str]:
     lines = [f"### Booking under contention, {b.backend}", ""]
     rows = [
@@ -194,6 +211,15 @@ def _contention_section(b: BackendFigures) -> list[str]:
     header += ["Attempts/s", "Bookings/s", "Bare rows/s", "Ratio", "Double bookings"]
     header += ["Rows and cells check"]
     lines += _table(header, rows)
+    if b.booking_statements:
+        lines += [
+            f"One booking with nothing in its way sends {len(b.booking_statements)} "
+            "statements (counted by an engine event, BEGIN and COMMIT aside; "
+            "`bench/statements.py`):",
+            "",
+            *(f"{n}. `{_short(s)}`" for n, s in enumerate(b.booking_statements, 1)),
+            "",
+        ]
     if b.bare_synced_per_second is not None:
         lines += [
             f"For context, the same bare loop with `synchronous=FULL` (an fsync per commit) "

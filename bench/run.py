@@ -36,6 +36,7 @@ from bench.dataset import (
 )
 from bench.report import BackendFigures, RunInfo, render
 from bench.search import SearchPlan, measure_search
+from bench.statements import booking_statements
 from core.clinic.grid import GRID_MINUTES
 from core.db.database import Database
 
@@ -123,6 +124,7 @@ async def bench_backend(backend: str, plan: Plan) -> BackendFigures:
                 )
             else:
                 figures.bare_per_second = await bare_postgres(target.url, plan.bare_rows)
+            figures.booking_statements = await booking_statements(target.url, roster)
     figures.seconds = dict(phase.seconds)
     return figures
 

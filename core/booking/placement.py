@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -54,6 +54,7 @@ class Placement:
     room_id: int | None
     start_at: datetime
     end_at: datetime
+    timezone: str | None = None  # the branch's, when `locate` read it with the slots
 
     @property
     def resources(self) -> Resources:
@@ -95,33 +96,54 @@ async def locate(
     start_at: datetime,
     channel: Channel,
 ) -> Placement:
-    """Check that the visit may go there; the slots are share-locked against regeneration."""
-    offered = await session.execute(
-        select(col(DoctorService.doctor_id)).where(
+    """Check that the visit may go there; the slots are share-locked against regeneration.
+
+    One read: the slots, their branch's time zone (for `local_day`) and whether the
+    doctor performs the service.
+    """
+    offered = (
+        exists()
+        .where(
             col(DoctorService.doctor_id) == doctor_id,
             col(DoctorService.service_id) == service.id,
         )
+        .label("offered")
     )
-    if offered.first() is None:
-        raise OutsideAvailability("the doctor does not perform this service", reason="service")
     start_at = start_at.astimezone(UTC)
     end_at = start_at + timedelta(minutes=service.duration_minutes)
-    slots = (
+    rows = (
         await session.execute(
-            select(Slot)
+            select(Slot, col(Branch.timezone), offered)
+            .join(Branch, col(Branch.id) == col(Slot.branch_id))
             .where(
                 col(Slot.doctor_id) == doctor_id,
                 col(Slot.start_at) < end_at,
                 col(Slot.start_at) > start_at - MAX_SLOT,  # a lower bound: no history read
                 col(Slot.end_at) > start_at,
             )
-            .with_for_update(read=True)
+            .with_for_update(read=True, of=Slot)
         )
-    ).scalars()
-    run = covering_run(slots, start_at, end_at, int(Availability.for_channel(channel)))
+    ).all()
+    if not (rows[0].offered if rows else await _performs(session, doctor_id, service)):
+        raise OutsideAvailability("the doctor does not perform this service", reason="service")
+    run = covering_run(
+        (row.Slot for row in rows), start_at, end_at, int(Availability.for_channel(channel))
+    )
     if run is None:
         raise OutsideAvailability("no slot there for this channel", reason="slot")
-    return Placement(doctor_id, run[0].branch_id, run[0].room_id, start_at, end_at)
+    zone = next(row.timezone for row in rows if row.Slot is run[0])
+    return Placement(doctor_id, run[0].branch_id, run[0].room_id, start_at, end_at, zone)
+
+
+async def _performs(session: AsyncSession, doctor_id: int, service: Service) -> bool:
+    """Whether the doctor performs the service (asked apart only when no slot is there)."""
+    offered = await session.execute(
+        select(col(DoctorService.doctor_id)).where(
+            col(DoctorService.doctor_id) == doctor_id,
+            col(DoctorService.service_id) == service.id,
+        )
+    )
+    return offered.first() is not None
 
 
 async def is_free(session: AsyncSession, placement: Placement, now: datetime) -> bool:
@@ -215,10 +237,7 @@ async def place_booking(
     """Create a booking inside the caller's transaction (also used by waiting-list offers)."""
     if request.referral is not None and len(request.referral) > 100:
         raise InvalidInput("a referral number has at most 100 characters")
-    service = await load_service(session, request.service_id)
-    patient = await session.get(Patient, request.patient_id)
-    if patient is None:
-        raise NotFound("no such patient")
+    service, patient = await _service_and_patient(session, request)
     placement = await locate(session, service, request.doctor_id, request.start_at, actor.channel)
     check_reach(actor, placement)
     check_restrictions(
@@ -267,6 +286,23 @@ async def place_booking(
     return booking
 
 
+async def _service_and_patient(
+    session: AsyncSession, request: VisitRequest
+) -> tuple[Service, Patient]:
+    """Both in one read; which is missing is asked apart only when one is."""
+    row = (
+        await session.execute(
+            select(Service, Patient)
+            .join(Patient, true())  # two rows by their keys: one row, or none
+            .where(col(Service.id) == request.service_id, col(Patient.id) == request.patient_id)
+        )
+    ).first()
+    if row is None or not row.Service.active:
+        await load_service(session, request.service_id)  # raises for a missing service
+        raise NotFound("no such patient")
+    return row.Service, row.Patient
+
+
 def where_of(booking: Booking) -> PlacedColumns:
     """Where a booking's visit is, as the columns `placement_columns` sets."""
     return PlacedColumns(
@@ -280,5 +316,7 @@ def where_of(booking: Booking) -> PlacedColumns:
 
 async def local_day(session: AsyncSession, placement: Placement) -> date:
     """The visit's calendar day at its branch (ages and restrictions are judged on it)."""
-    branch = await session.get_one(Branch, placement.branch_id)
-    return placement.start_at.astimezone(ZoneInfo(branch.timezone)).date()
+    zone = placement.timezone
+    if zone is None:
+        zone = (await session.get_one(Branch, placement.branch_id)).timezone
+    return placement.start_at.astimezone(ZoneInfo(zone)).date()

@@ -2,14 +2,15 @@
 
 The query walks the slot index forward from the asked time and stops once it
 has enough: it never reads past bookings, so it does not slow down as the
-clinic's history grows. Multi-slot visits and partial overlaps are settled on
-the batch in Python with one indexed read of the occupancy cells. The walk's
+clinic's history grows. The query itself drops the slots where any cell of the
+visit is taken (doctor or room) and, for a visit longer than its slot, those
+that do not run on in the doctor's following slots: a batch holds only times
+that can be offered, and one statement a window finds them. The walk's
 statements, built once, are in core/schedule/search_statements.py.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,9 +25,7 @@ from core.clock import Clock
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
 from core.models import Branch, Doctor, DoctorService, Patient, ScheduleTemplate, Service, Slot
-from core.schedule.occupancy import DOCTOR, ROOM, taken_cells
-from core.schedule.search_statements import FOLLOWING_SLOTS, CandidateShape, candidate_read
-from core.schedule.slots import cells, covering_run
+from core.schedule.search_statements import CandidateShape, candidate_read
 from core.vocab import Availability, Channel
 
 DEFAULT_HORIZON = timedelta(days=90)
@@ -182,7 +181,9 @@ class SlotSearch:
             return await find_free(session, query, self.clock.now())
 
 
-def _shape(query: SlotQuery, after: tuple[datetime, int] | None, bits: int) -> CandidateShape:
+def _shape(
+    query: SlotQuery, after: tuple[datetime, int] | None, bits: int, duration: timedelta | None
+) -> CandidateShape:
     return CandidateShape(
         paged=after is not None,
         channel_bits=bool(bits),
@@ -191,6 +192,7 @@ def _shape(query: SlotQuery, after: tuple[datetime, int] | None, bits: int) -> C
         service=query.service_id is not None,
         specialty=query.specialty_id is not None,
         language=query.language is not None,
+        visit_minutes=duration is not None,
     )
 
 
@@ -201,6 +203,7 @@ def _bind(
     window: tuple[datetime, datetime],
     batch: int,
     now: datetime,
+    duration: timedelta | None,
 ) -> dict[str, object]:
     """The values of a candidate read; None-valued filters are not in its shape."""
     values: dict[str, object] = {
@@ -215,6 +218,8 @@ def _bind(
         "specialty_id": query.specialty_id,
         "language": query.language,
     }
+    if duration is not None:
+        values["minutes"] = duration // timedelta(minutes=1)
     if after is not None:
         values["after_start"], values["after_doctor"] = after
     return values
@@ -260,11 +265,10 @@ async def _walk(
     conn = await session.connection()  # rows, not objects: past the ORM's layer
     while len(found) < query.limit and low < end:
         high = min(end, low + window)
-        stmt = candidate_read(_shape(query, after, bits))
-        values = _bind(query, after, bits, (low, high), batch, now)
+        stmt = candidate_read(_shape(query, after, bits, duration))
+        values = _bind(query, after, bits, (low, high), batch, now, duration)
         rows = (await conn.execute(stmt, values)).all()
-        if rows:
-            found.extend(await _settle(session, rows, duration, query, bits, now))
+        found.extend(_settle(rows, duration, query))
         if len(rows) == batch:  # more in this window
             after = (rows[-1].start_at, rows[-1].doctor_id)
             batch = min(batch * 2, MAX_BATCH)
@@ -273,47 +277,16 @@ async def _walk(
     return found[: query.limit]
 
 
-async def _settle(
-    session: AsyncSession,
+def _settle(
     rows: Sequence[Row[int, int, int | None, datetime, datetime, int, str]],
     duration: timedelta | None,
     query: SlotQuery,
-    bits: int,
-    now: datetime,
 ) -> list[FreeSlot]:
-    """Keep the candidates whose whole visit fits in free, visible, contiguous slots."""
-    spans = [
-        (slot, slot.start_at, slot.start_at + (duration or (slot.end_at - slot.start_at)))
-        for slot in rows
-    ]
-    window_start = min(s for _, s, _e in spans)
-    window_end = max(e for _, _s, e in spans)
-    doctors = {slot.doctor_id for slot in rows}
-    rooms = {slot.room_id for slot in rows if slot.room_id is not None}
-    # One ranged read: binding each wanted cell costs more than reading the few
-    # taken cells of the batch's span.
-    taken = await taken_cells(session, doctors, rooms, window_start, window_end, now)
-
-    # Visits longer than their first slot need the following slots of the same doctor.
-    following: dict[int, list[Row[int, int, datetime, datetime, int]]] = defaultdict(list)
-    if any(e > slot.end_at for slot, _s, e in spans):
-        more = await session.execute(
-            FOLLOWING_SLOTS, {"doctors": list(doctors), "start": window_start, "end": window_end}
-        )
-        for later in more.all():
-            following[later.doctor_id].append(later)
-
+    """The candidates (whole visits free and in usable slots: the query saw to it) that
+    start inside the asked hours of the day."""
     free: list[FreeSlot] = []
-    for slot, start, end in spans:
-        tz = slot.timezone
-        if not _in_time_window(start, tz, query):
-            continue
-        if end > slot.end_at and covering_run(following[slot.doctor_id], start, end, bits) is None:
-            continue
-        grid = cells(start, end)
-        if any((DOCTOR, slot.doctor_id, c) in taken for c in grid):
-            continue
-        if slot.room_id is not None and any((ROOM, slot.room_id, c) in taken for c in grid):
+    for slot in rows:
+        if not _in_time_window(slot.start_at, slot.timezone, query):
             continue
         free.append(
             FreeSlot(
@@ -321,9 +294,9 @@ async def _settle(
                 branch_id=slot.branch_id,
                 room_id=slot.room_id,
                 service_id=query.service_id,
-                start_at=start,
-                end_at=end,
-                timezone=tz,
+                start_at=slot.start_at,
+                end_at=slot.start_at + (duration or (slot.end_at - slot.start_at)),
+                timezone=slot.timezone,
             )
         )
     return free

@@ -7,13 +7,15 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlmodel import col
 
 from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.clinic.structure import StructureWriter
 from core.errors import InvalidInput, RestrictionViolated
+from core.models import Slot
 from core.schedule.search import SlotQuery, SlotSearch
 from core.schedule.templates import ScheduleService
 from core.vocab import Availability, Channel
@@ -190,3 +192,67 @@ async def test_a_branch_is_searched_along_its_slots_in_time_order(db, clock):
         "SEARCH slot USING INDEX ix_slot_branch_start (branch_id=? AND start_at>? AND start_at<?)"
         in steps
     )
+
+
+async def test_times_a_longer_visit_cannot_have_are_dropped_by_the_query(db, clock):
+    """A 30-minute visit over 15-minute slots where every second slot is booked: each
+    first cell is free, no visit fits. The candidate read drops them all itself, so the
+    walk reads no batch of rejects (it read the batch, then its taken cells and the
+    doctor's following slots, for each window, and settled them in Python)."""
+    c = await small_clinic(db, clock)
+    day = clock.now().date() + timedelta(days=1)
+    at = lambda hh, mm: datetime.combine(day, time(hh, mm), tzinfo=WARSAW)  # noqa: E731
+    for n, (hh, mm) in enumerate(((hh, mm) for hh in range(8, 12) for mm in (15, 45)), 1):
+        await BookingService(db, clock).book(
+            Actor.staff("desk"),
+            VisitRequest(await adult(db, clock, n), c.consult.id, c.internist.id, at(hh, mm)),
+        )
+    statements: list[str] = []
+
+    def keep(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        if statement != "BEGIN":  # SQLite's own, sent as a statement
+            statements.append(statement)
+
+    query = SlotQuery(
+        channel=Channel.TELEGRAM,
+        service_id=c.long_consult.id,
+        doctor_id=c.internist.id,
+        start=at(0, 0),
+        end=at(23, 0),
+    )
+    event.listen(db.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        assert await SlotSearch(db, clock).find(query) == []
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", keep)
+    candidate_reads = [s for s in statements if "FROM slot JOIN branch" in s]
+    assert len(candidate_reads) == 1
+    assert all("FROM occupancy" not in s or s in candidate_reads for s in statements)
+    assert len(statements) == 2  # the service, then the one candidate read
+
+
+async def test_a_longer_visit_runs_on_only_in_slots_the_channel_sees(db, clock):
+    c = await small_clinic(db, clock)
+    day = clock.now().date() + timedelta(days=1)
+    at = lambda hh, mm: datetime.combine(day, time(hh, mm), tzinfo=WARSAW)  # noqa: E731
+
+    async def phone_only(session):
+        await session.execute(
+            update(Slot)
+            .where(col(Slot.doctor_id) == c.internist.id, col(Slot.start_at) == at(10, 15))
+            .values(availability=int(Availability.VOICE))
+        )
+
+    await db.write(phone_only)
+    search = SlotSearch(db, clock)
+    chat = [
+        _local(f).time()
+        for f in await search.doctor_day(
+            c.internist.id, day, Channel.TELEGRAM, service_id=c.long_consult.id
+        )
+    ]
+    assert time(10, 0) not in chat  # runs on into a slot the chat does not offer
+    assert time(10, 15) not in chat
+    assert {time(9, 45), time(10, 30)} <= set(chat)
+    phone = await search.doctor_day(c.internist.id, day, Channel.VOICE, c.long_consult.id)
+    assert time(10, 0) in [_local(f).time() for f in phone]  # the phone sees both slots
