@@ -29,7 +29,6 @@ from core.models import (
     Branch,
     Doctor,
     DoctorLanguage,
-    DoctorService,
     DoctorSpecialty,
     Occupancy,
     Slot,
@@ -93,13 +92,8 @@ def candidate_read(
         stmt = stmt.where(col(Slot.doctor_id) == bindparam("doctor_id"))
     if shape.branch:
         stmt = stmt.where(col(Slot.branch_id) == bindparam("branch_id"))
-    if shape.service:
-        stmt = stmt.where(
-            exists().where(
-                col(DoctorService.doctor_id) == col(Slot.doctor_id),
-                col(DoctorService.service_id) == bindparam("service_id"),
-            )
-        )
+    if shape.service:  # the service's doctors, read first: their (doctor, start) index
+        stmt = stmt.where(col(Slot.doctor_id).in_(bindparam("doctors", expanding=True)))
     if shape.specialty:
         stmt = stmt.where(
             exists().where(
@@ -160,7 +154,9 @@ def _a_gap_before(end: minutes_after, channel_bits: bool) -> Exists:
         ]
     return per_row(
         col(ended.doctor_id) == col(Slot.doctor_id),
-        col(ended.branch_id) == col(Slot.branch_id),
+        # `+ 0` keeps the branch out of the index choice: on the (branch, start) index
+        # SQLite probed the following slots of every doctor of the branch.
+        col(ended.branch_id) + 0 == col(Slot.branch_id),
         col(ended.start_at) >= col(Slot.start_at),  # the unique (doctor, start) index's range
         col(ended.start_at) < end,
         col(ended.end_at) < end,

@@ -256,3 +256,33 @@ async def test_a_longer_visit_runs_on_only_in_slots_the_channel_sees(db, clock):
     assert {time(9, 45), time(10, 30)} <= set(chat)
     phone = await search.doctor_day(c.internist.id, day, Channel.VOICE, c.long_consult.id)
     assert time(10, 0) in [_local(f).time() for f in phone]  # the phone sees both slots
+
+
+async def test_a_service_is_searched_along_its_doctors_slots(db, clock):
+    """A service performed by a fifth of the doctors read every slot of the day along the
+    time index and tested each for the service (and, for a longer visit, probed the
+    following slots of the whole branch): the read walks the (doctor, start) index of
+    the service's doctors only, and probes a visit's following slots the same way."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL plans with its own statistics")
+    c = await small_clinic(db, clock)
+    reads: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "FROM slot JOIN branch" in statement:
+            reads.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        query = SlotQuery(channel=Channel.TELEGRAM, service_id=c.long_consult.id)
+        assert await SlotSearch(db, clock).find(query)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", keep)
+    statement, parameters = reads[0]
+    async with db.read() as session:
+        connection = await session.connection()
+        plan = await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        steps = [row[3] for row in plan]
+    by_doctor = "(doctor_id=? AND start_at>? AND start_at<?)"
+    assert any(step.startswith("SEARCH slot USING") and by_doctor in step for step in steps)
+    assert any(step.startswith("SEARCH slot_1 USING") and by_doctor in step for step in steps)
