@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
+from core.cause import current_cause
 from core.models import BookingChange, OutboxEvent
 from core.vocab import EventKind
 
@@ -63,5 +64,6 @@ def emit(
             booking_id=booking_id,
             created_at=at,
             payload={k: plain(v) for k, v in payload.items()},
+            cause=current_cause(),
         )
     )

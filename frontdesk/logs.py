@@ -3,8 +3,9 @@
 Every line carries the id of the request (or worker pass) it belongs to: a webhook's
 id comes from the reverse proxy's `X-Request-Id` when it is a plain token, else is
 made here, and is sent back in the response's `X-Request-Id`. It lives in a context
-variable, so what the request sets going (the Telegram sends after the webhook has
-answered, the SMS confirming a visit booked by phone) logs under the same id. With
+variable (core/cause.py), so what the request sets going (the Telegram sends after the
+webhook has answered, the SMS confirming a visit booked by phone) logs under the same
+id, and so do the jobs a worker runs later for it: the rows it queues keep the id. With
 LOG_FORMAT=json each line is one JSON object (python-json-logger).
 
 aiohttp refuses a request it cannot parse (a request line or a header over
@@ -22,15 +23,14 @@ import logging
 import re
 import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TextIO
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from pythonjsonlogger.json import JsonFormatter
+
+from core.cause import CAUSE, caused_by
 
 # The logger aiohttp's server protocol reports refused requests on.
 SERVER_LOGGER = "aiohttp.server"
@@ -39,28 +39,16 @@ _GIVEN_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")  # a proxy's id; anything else i
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
 
-REQUEST_ID: ContextVar[str] = ContextVar("frontdesk_request_id", default="-")
-
 
 def new_id(prefix: str = "") -> str:
     return prefix + secrets.token_hex(8)
-
-
-@contextmanager
-def bound(request_id: str) -> Iterator[None]:
-    """Log the lines of this block (and of the tasks it starts) under `request_id`."""
-    token = REQUEST_ID.set(request_id)
-    try:
-        yield
-    finally:
-        REQUEST_ID.reset(token)
 
 
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if _GIVEN_ID.fullmatch(given) else new_id()
-    with bound(request_id):
+    with caused_by(request_id):
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -75,7 +63,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):  # the access log names its request itself
-            record.request_id = REQUEST_ID.get()
+            record.request_id = CAUSE.get()
         return True
 
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
+from core.cause import caused_by
 from core.clock import Clock
 from core.messaging.doubt import DoubtPolicy, DoubtResolver
 from core.messaging.notifications import DeliveryPolicy, Dispatcher
@@ -27,7 +28,7 @@ from core.schedule.templates import GenerationReport, ScheduleService
 from core.vocab import Channel
 from edge.twilio_lists import TwilioLedger
 from frontdesk.delivery import planner, worker_id
-from frontdesk.logs import bound, new_id
+from frontdesk.logs import new_id
 from frontdesk.partners import partner_jobs
 from frontdesk.services import Services
 from frontdesk.settings import Settings
@@ -113,7 +114,7 @@ class Worker:
     async def run_once(self) -> dict[str, object]:
         """One pass; what each job that succeeded returned."""
         results: dict[str, object] = {}
-        with bound(new_id("pass-")):  # the lines of one pass, grouped
+        with caused_by(new_id("pass-")):  # the lines of one pass, grouped
             for name, job in self.jobs:
                 try:
                     results[name] = await job()

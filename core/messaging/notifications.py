@@ -47,6 +47,7 @@ from sqlmodel import col
 
 from core.actors import Actor
 from core.booking.changes import record_communication
+from core.cause import caused_by
 from core.clock import Clock
 from core.db.database import Database
 from core.leases import Lease, claim, give_back
@@ -268,24 +269,25 @@ class Dispatcher:
         assert plan.message is not None
         failures: list[str] = []
         transient = False
-        for channel, address in plan.addresses:
-            sender = self.senders.get(channel)
-            if sender is None:
-                failures.append(f"{channel}: not configured")
-                continue
-            try:
-                provider_id = await sender.send(address, plan.message)
-            except TryLater as exc:
-                failures.append(f"{channel}: {exc}"[:100])
-                transient = True
-            except Undeliverable as exc:
-                failures.append(f"{channel}: {exc}"[:100])
-            except Exception as exc:  # a bug in a sender must not strand the row in `sending`
-                log.exception("notification %s: %s sender failed", plan.row.id, channel)
-                failures.append(f"{channel}: {type(exc).__name__}")
-                transient = True
-            else:
-                return _Outcome(plan, channel, provider_id)
+        with caused_by(plan.row.cause):  # the request that queued it, in the logs
+            for channel, address in plan.addresses:
+                sender = self.senders.get(channel)
+                if sender is None:
+                    failures.append(f"{channel}: not configured")
+                    continue
+                try:
+                    provider_id = await sender.send(address, plan.message)
+                except TryLater as exc:
+                    failures.append(f"{channel}: {exc}"[:100])
+                    transient = True
+                except Undeliverable as exc:
+                    failures.append(f"{channel}: {exc}"[:100])
+                except Exception as exc:  # a bug in a sender must not strand the row in `sending`
+                    log.exception("notification %s: %s sender failed", plan.row.id, channel)
+                    failures.append(f"{channel}: {type(exc).__name__}")
+                    transient = True
+                else:
+                    return _Outcome(plan, channel, provider_id)
         return _Outcome(plan, error="; ".join(failures)[:300], transient=transient)
 
     async def _record(self, outcomes: Sequence[_Outcome], report: DispatchReport) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.cause import current_cause
 from core.db.database import insert_or_skip
 from core.models import Notification
 from core.vocab import NotificationStatus
@@ -50,6 +51,7 @@ async def insert_notifications(
                 "attempts": 0,
                 "params": {},
                 "created_at": now,
+                "cause": current_cause(),
             }
             for row in rows[start : start + _CHUNK]
         ]

@@ -97,3 +97,4 @@ class OutboxEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = utc()
     published_at: datetime | None = utc(nullable=True, index=True)
+    cause: str | None = Field(default=None, max_length=64)  # the request's id, for the logs

@@ -65,6 +65,7 @@ class PartnerOperation(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     created_at: datetime = utc()
     done_at: datetime | None = utc(nullable=True)
+    cause: str | None = Field(default=None, max_length=64)  # the request's id, for the logs
 
 
 class PartnerBooking(SQLModel, table=True):

@@ -68,3 +68,4 @@ class Notification(SQLModel, table=True):
     doubt: DoubtOutcome | None = optional_enum(DoubtOutcome)  # how an in_doubt row was settled
     sent_at: datetime | None = utc(nullable=True)
     created_at: datetime = utc()
+    cause: str | None = Field(default=None, max_length=64)  # the request's id, for the logs

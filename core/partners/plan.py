@@ -24,6 +24,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.cause import caused_by
 from core.clock import Clock
 from core.db.database import insert_or_skip
 from core.models import (
@@ -115,28 +116,38 @@ class Planner:
         }
         now = self.clock.now()
         for event in events:
-            assert event.id is not None
-            if event.kind is EventKind.PARTNER_MAPPED:
-                await self._mapped(session, event, report)
-                continue
-            rows = await self._operations(session, event, doctors, zones, report)
-            for kind, subject, extra in rows:
-                if kind is PartnerOpKind.PUBLISH_SLOTS and await queued(
-                    session, self.partner, subject
-                ):
-                    continue
-                report.planned += await add_operation(
-                    session,
-                    self.partner,
-                    f"{event.id}:{kind}:{subject}",
-                    kind,
-                    subject,
-                    extra,
-                    now,
-                    booking_id=event.booking_id,
-                )
+            with caused_by(event.cause):  # its operations keep the request that made it
+                await self._plan_event(session, event, doctors, zones, now, report)
         cursor.last_event_id = events[-1].id or cursor.last_event_id
         return len(events) == self.batch
+
+    async def _plan_event(
+        self,
+        session: AsyncSession,
+        event: OutboxEvent,
+        doctors: Mapping[int, str],
+        zones: Mapping[int | None, ZoneInfo],
+        now: datetime,
+        report: PlanReport,
+    ) -> None:
+        assert event.id is not None
+        if event.kind is EventKind.PARTNER_MAPPED:
+            await self._mapped(session, event, report)
+            return
+        rows = await self._operations(session, event, doctors, zones, report)
+        for kind, subject, extra in rows:
+            if kind is PartnerOpKind.PUBLISH_SLOTS and await queued(session, self.partner, subject):
+                continue
+            report.planned += await add_operation(
+                session,
+                self.partner,
+                f"{event.id}:{kind}:{subject}",
+                kind,
+                subject,
+                extra,
+                now,
+                booking_id=event.booking_id,
+            )
 
     async def _operations(
         self,

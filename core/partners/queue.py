@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.cause import current_cause
 from core.db.database import insert_or_skip
 from core.journal import plain
 from core.models import Booking, OutboxEvent, PartnerBooking, PartnerOperation
@@ -118,6 +119,7 @@ async def add_operation(
             attempts=0,
             next_attempt_at=due,
             created_at=due,
+            cause=current_cause(),
         )
         .returning(col(PartnerOperation.id))
     )

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from core.cause import caused_by
 from core.clock import Clock
 from core.db.database import Database
 from core.leases import Lease, claim, give_back
@@ -208,19 +209,22 @@ class PartnerSync:
     ) -> _Result:
         if isinstance(out, str):
             return _Result(op, skip=out)
-        try:
-            remote = await client.deliver(out)
-        except PartnerUnavailable as exc:
-            return _Result(op, error=str(exc)[:500], transient=True, retry_after=exc.retry_after)
-        except PartnerConflict as exc:
-            transient = op.attempts < self.policy.conflict_attempts
-            return _Result(op, error=str(exc)[:500], transient=transient)
-        except PartnerRefused as exc:
-            return _Result(op, error=str(exc)[:500])
-        except Exception as exc:  # a bug in an adapter must not strand the row as claimed
-            log.exception("partner operation %s: %s adapter failed", op.id, client.partner)
-            return _Result(op, error=type(exc).__name__, transient=True)
-        return _Result(op, kind=out.kind, remote_id=remote)
+        with caused_by(op.cause):
+            try:
+                remote = await client.deliver(out)
+            except PartnerUnavailable as exc:
+                return _Result(
+                    op, error=str(exc)[:500], transient=True, retry_after=exc.retry_after
+                )
+            except PartnerConflict as exc:
+                transient = op.attempts < self.policy.conflict_attempts
+                return _Result(op, error=str(exc)[:500], transient=transient)
+            except PartnerRefused as exc:
+                return _Result(op, error=str(exc)[:500])
+            except Exception as exc:  # a bug in an adapter must not strand the row as claimed
+                log.exception("partner operation %s: %s adapter failed", op.id, client.partner)
+                return _Result(op, error=type(exc).__name__, transient=True)
+            return _Result(op, kind=out.kind, remote_id=remote)
 
     async def _record(
         self, partner: Channel, results: Sequence[_Result], report: SyncReport

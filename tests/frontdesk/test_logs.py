@@ -20,8 +20,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
+from core.cause import caused_by
 from frontdesk.app import create_app
-from frontdesk.logs import bound, log_handler
+from frontdesk.logs import log_handler
 from frontdesk.settings import Settings
 from testkit.log_scan import FILE_VARIABLE, leaks
 
@@ -110,7 +111,7 @@ def test_json_lines_carry_the_request_id() -> None:
     logger = logging.getLogger("frontdesk.test_json")
     logger.addHandler(log_handler("json", stream))
     try:
-        with bound("req-0123456789"):
+        with caused_by("req-0123456789"):
             logger.warning("booked %s", "a visit")
         logger.warning("outside")
     finally:

@@ -19,6 +19,7 @@ from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistService, WaitRequest
 from core.booking.waitlist_offers import WaitlistPolicy
+from core.cause import caused_by, current_cause
 from core.errors import NotEligible
 from core.models import Booking, PartnerOperation, WaitlistOffer
 from core.partners.desk import PartnerDesk
@@ -281,3 +282,34 @@ async def test_every_path_to_a_visit_asks_lux_med_first(db, clock):
         )
         assert theirs.status is BookingStatus.BOOKED
         assert len(rig.fake.eligibility_asked) == asked
+
+
+async def test_the_visit_reaches_lux_med_under_the_id_of_the_request_that_booked(db, clock):
+    """The booking's request id rides on its outbox event and the operation planned from
+    it, so the worker pass that sends it to LUX MED logs under the booking's id."""
+    async with luxmed_rig(db, clock) as rig:
+        pid = await _lux_patient(db, clock)
+        with caused_by("req-book-00000001"):
+            await _book(rig, pid, warsaw_at(clock, 1, 9))
+        causes: list[str | None] = []
+        deliver = rig.client.deliver
+
+        async def witnessed(out: Outbound) -> str | None:
+            if out.visit is not None:  # the visit, not the calendars published in the pass
+                causes.append(current_cause())
+            remote: str | None = await deliver(out)
+            return remote
+
+        rig.client.deliver = witnessed
+        with caused_by("pass-00000002"):
+            await rig.sync.run_once()
+        assert causes == ["req-book-00000001"]
+        async with db.read() as session:
+            [cause] = (
+                await session.execute(
+                    select(col(PartnerOperation.cause)).where(
+                        col(PartnerOperation.booking_id).is_not(None)
+                    )
+                )
+            ).scalars()
+        assert cause == "req-book-00000001"

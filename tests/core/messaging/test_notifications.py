@@ -17,14 +17,22 @@ from core.actors import Actor
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistService, WaitRequest
 from core.booking.waitlist_offers import WaitlistPolicy
+from core.cause import caused_by, current_cause
 from core.messaging.escalation import EscalationService
 from core.messaging.notifications import DeliveryPolicy, Dispatcher
 from core.messaging.port import Outgoing, TryLater, Undeliverable
-from core.messaging.reminder_rules import ReminderRules
+from core.messaging.reminder_rules import ReminderRules, RuleDraft
 from core.messaging.reminders import ReminderPlanner
 from core.models import Booking, Contact, Notification
 from core.schedule.search import SlotQuery, SlotSearch
-from core.vocab import Channel, CommunicationStatus, ContactKind, NotificationStatus
+from core.vocab import (
+    Channel,
+    CommunicationStatus,
+    ContactKind,
+    NotificationStatus,
+    PatientEvent,
+    RuleKind,
+)
 from testkit.factories import SmallClinic, small_clinic
 from testkit.reminders import DAY_BEFORE, all_notifications, book_visit, telegram_patient
 
@@ -284,3 +292,27 @@ async def test_the_desks_reply_goes_back_to_the_chat_that_asked(db, clock):
     [(address, reply)] = whatsapp.sent
     assert address == "+48501000777"
     assert (reply.topic, reply.text) == ("staff_reply", "We will call you at 10.")
+
+
+async def test_a_notification_is_sent_under_the_id_of_the_request_that_queued_it(db, clock):
+    """A lab's request raises "result ready"; a worker pass sends it later, and its log
+    lines carry the lab request's id, not the pass's: one id finds both."""
+    await small_clinic(db, clock, days=1)
+    rules = ReminderRules(db, clock)
+    await rules.add(
+        RuleDraft("lab", RuleKind.EVENT, {"pl": "Wynik"}, event=PatientEvent.LAB_RESULT_READY)
+    )
+    patient = await telegram_patient(db, clock)
+    with caused_by("req-lab-00000001"):
+        assert await rules.raise_event(patient, PatientEvent.LAB_RESULT_READY, "order-17") == 1
+    causes: list[str | None] = []
+
+    class Witness(Recorder):
+        async def send(self, address: str, message: Outgoing) -> str:
+            causes.append(current_cause())
+            return await super().send(address, message)
+
+    with caused_by("pass-00000002"):
+        report = await _dispatcher(db, clock, telegram=Witness()).run_once()
+    assert report.sent == 1
+    assert causes == ["req-lab-00000001"]
