@@ -21,7 +21,7 @@ from core.db.database import Database
 from core.messaging.port import REMINDER
 from core.messaging.reminder_rules import ReminderRules, RuleDraft
 from core.models import Notification
-from core.vocab import Channel, NotificationStatus, PatientEvent, RuleKind
+from core.vocab import Channel, DoubtOutcome, NotificationStatus, PatientEvent, RuleKind
 from testkit.factories import small_clinic
 from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 
@@ -46,6 +46,7 @@ async def due_reminders(db: Database, clock: Clock, count: int) -> None:
             "topic": REMINDER,
             "params": {},
             "due_at": due,
+            "visit_start": due + timedelta(days=1),  # a visit a day ahead: resent if in doubt
             "status": NotificationStatus.PENDING,
             "attempts": 0,
             "created_at": due,
@@ -60,11 +61,20 @@ async def due_reminders(db: Database, clock: Clock, count: int) -> None:
 
 
 async def statuses(db: Database) -> Counter[str]:
+    """Rows per status, and per `doubt:<outcome>` for those a crash caught mid-send."""
     async with db.read() as session:
         rows = await session.execute(
             select(col(Notification.status), func.count()).group_by(col(Notification.status))
         )
-        return Counter({str(status): count for status, count in rows})
+        doubts = await session.execute(
+            select(col(Notification.doubt), func.count())
+            .where(col(Notification.doubt).is_not(None))
+            .group_by(col(Notification.doubt))
+        )
+        return Counter(
+            {str(status): count for status, count in rows}
+            | {f"doubt:{outcome}": count for outcome, count in doubts}
+        )
 
 
 async def in_doubt(db: Database) -> set[int]:
@@ -100,11 +110,13 @@ async def run_workers(
     *,
     workers: int = 3,
     kill_when: Callable[[], bool] | None = None,
+    resolve_doubts: bool = False,
     limit: float = 240,
 ) -> tuple[Counter[str], float | None]:
-    """`workers` processes until all `count` reminders are settled (sent or in doubt). With
-    `kill_when`, the first worker is killed (SIGKILL) once it holds; then also returned:
-    the seconds from the kill until everything was settled."""
+    """`workers` processes until all `count` reminders are settled (sent or in doubt; with
+    `resolve_doubts`, sent or left unresolved once the survivors settled those in doubt).
+    With `kill_when`, the first worker is killed (SIGKILL) once it holds; then also
+    returned: the seconds from the kill until everything was settled."""
     processes = [
         await asyncio.create_subprocess_exec(WORKER, "worker", env=env) for _ in range(workers)
     ]
@@ -118,7 +130,11 @@ async def run_workers(
                     await processes[0].wait()
                     killed_at = loop.time()
                 now = await statuses(db)
-                if now[NotificationStatus.SENT] + now[NotificationStatus.IN_DOUBT] == count:
+                open_doubts = now[f"doubt:{DoubtOutcome.UNRESOLVED}"] if resolve_doubts else 0
+                waiting = now[NotificationStatus.IN_DOUBT] - open_doubts if resolve_doubts else 0
+                if now[NotificationStatus.SENT] + now[NotificationStatus.IN_DOUBT] == count and (
+                    waiting == 0
+                ):
                     return now, None if killed_at is None else loop.time() - killed_at
                 await asyncio.sleep(0.05 if kill_when is not None and killed_at is None else 0.3)
     finally:
