@@ -72,11 +72,13 @@ class PatientRecords:
         phone: str | None = None,
         pesel: str | None = None,
         born: date | None = None,
+        flagged: bool | None = None,
         limit: int,
         offset: int,
     ) -> PatientPage:
         """Cards whose name holds every word of `name`, with a phone holding `phone`'s
-        digits, with exactly this PESEL, born on `born`; by last name."""
+        digits, with exactly this PESEL, born on `born`, flagged
+        for verification (or not); by last name."""
         statement = select(Patient)
         if name:
             statement = statement.where(*name_matches(name))
@@ -86,6 +88,8 @@ class PatientRecords:
             statement = statement.where(col(Patient.pesel) == normalize_pesel(pesel))
         if born:
             statement = statement.where(col(Patient.birth_date) == born)
+        if flagged is not None:
+            statement = statement.where(col(Patient.needs_verification).is_(flagged))
         statement = (
             statement.order_by(col(Patient.last_name), col(Patient.first_name), col(Patient.id))
             .limit(limit + 1)
