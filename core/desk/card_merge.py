@@ -92,13 +92,15 @@ class CardReview:
             flagged, kept = await _lock_pair(session, flagged_id, into_id)
             if flagged.pesel and kept.pesel and flagged.pesel != kept.pesel:
                 raise InvalidInput("the cards carry different PESEL numbers", field="into")
-            visits = list(
-                (
+            visits = [
+                int(booking_id)
+                for booking_id in (
                     await session.execute(
                         select(col(Booking.id)).where(col(Booking.patient_id) == flagged_id)
                     )
                 ).scalars()
-            )
+                if booking_id is not None
+            ]
             for booking_id in visits:
                 record_change(
                     session,
