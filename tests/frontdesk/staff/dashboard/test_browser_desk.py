@@ -133,9 +133,13 @@ async def test_a_walk_in_a_linking_code_and_a_merge(
     assert booking.start_at.isoformat() == "2026-12-03T07:00:00+00:00"
     assert by == "reg"
 
-    # The grid shows the visit where the free time was.
+    # The grid shows the visit where the free time was; the week counts it.
     await page.goto("/staff/grid?day=2026-12-03")
     await expect(page.get_by_role("link", name="Jan Przechodni", exact=True)).to_be_visible()
+    await page.get_by_label("View").select_option("week")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.get_by_role("row", name=re.compile("Thursday"))).to_contain_text("1 visit")
+    await checked(page, "01-week", tag)
 
     # The card, found by phone; a code shown once and redeemed in Telegram.
     await page.get_by_role("link", name="Patients", exact=True).click()

@@ -152,3 +152,35 @@ async def test_a_visit_is_moved_in_the_grid_after_a_confirmation(
     assert moved.status == 303
     async with db.read() as session:
         assert (await session.get_one(Booking, booking_id)).start_at.isoformat() == THURSDAY_8
+
+
+async def test_a_chosen_patient_is_carried_to_the_booking_form(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    patient_id = await adult(db, clock, 4)
+    await log_in(client, "reg")
+    grid = await (await client.get(f"/staff/grid?day=2026-12-03&patient={patient_id}")).text()
+    assert "Booking for Ewa Testowa4" in grid
+    assert f"patient={patient_id}" in grid
+    form = await (
+        await client.get(
+            f"/staff/grid/book?{pick(clinic.clinic.internist.id, THURSDAY_8)}&patient={patient_id}"
+        )
+    ).text()
+    assert f'name="patient" value="{patient_id}"' in form
+    assert 'name="first_name"' not in form  # no new card to type
+    assert (await client.get("/staff/grid?patient=999999")).status == 404
+    bad = await client.get(f"/staff/grid/book?{pick(clinic.clinic.internist.id, 'tomorrow')}")
+    assert bad.status == 400
+
+
+async def test_a_doctor_sees_the_grid_but_books_nothing(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    await log_in(client, "kowalska")
+    grid = await (await client.get("/staff/grid?day=2026-12-03")).text()
+    assert '<th scope="col">lek. Anna Kowalska</th>' in grid
+    assert "Nowak" not in grid
+    assert "/staff/grid/book?" not in grid
+    form = await client.get(f"/staff/grid/book?{pick(clinic.clinic.internist.id, THURSDAY_8)}")
+    assert form.status == 403
