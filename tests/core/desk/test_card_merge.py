@@ -4,6 +4,8 @@ refuse the merge and leave everything as it was."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +15,7 @@ from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.desk.card_merge import MERGED, CardReview
+from core.desk.card_merge import MERGED, CardReview, MergeResult
 from core.errors import InvalidInput, NotFound
 from core.models import Booking, BookingChange, Contact, Conversation, Notification, Patient
 from core.patients.cards import PatientDraft, PatientService
@@ -154,3 +156,26 @@ async def test_verifying_clears_the_flag(db: Database, clock: FrozenClock) -> No
     assert card.needs_verification is False
     with pytest.raises(NotFound):
         await CardReview(db, clock).verify(999_999)
+
+
+async def test_two_merges_of_one_card_at_once_leave_one_winner(
+    db: Database, clock: FrozenClock
+) -> None:
+    c = await small_clinic(db, clock)
+    first, second = await adult(db, clock, 1), await adult(db, clock, 2)
+    flagged = await unknown_caller(db, clock, "+48 601 234 569")
+    booking_id = await visit(db, clock, c, flagged)
+    review = CardReview(db, clock)
+
+    outcomes = await asyncio.gather(
+        review.merge(ADMIN.actor, flagged, first),
+        review.merge(ADMIN.actor, flagged, second),
+        return_exceptions=True,
+    )
+
+    won = [o for o in outcomes if isinstance(o, MergeResult)]
+    assert len(won) == 1
+    assert [type(o) for o in outcomes if not isinstance(o, MergeResult)] == [NotFound]
+    async with db.read() as session:
+        assert (await session.get_one(Booking, booking_id)).patient_id == won[0].kept_id
+        assert await session.get(Patient, flagged) is None

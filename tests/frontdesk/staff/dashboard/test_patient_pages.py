@@ -16,11 +16,22 @@ from core.models import Booking, Notification, Patient
 from core.patients.cards import PatientDraft, PatientService
 from core.patients.linking import LinkingService
 from core.vocab import Channel, ContactKind, NotificationStatus
+from frontdesk import keys
 from testkit.dashboard import Client, book, log_in
 from testkit.staff_desk import Desk
 
 CODE = re.compile(r'class="code"[^>]*>(\d{3}) (\d{3}) (\d{3})<')
 SECRET = b"dashboard-secret-key-0123456789abcdef"
+
+
+class Texts:
+    """The SMS line, as the courier sees it: what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_text(self, address: str, text: str) -> None:
+        self.sent.append((address, text))
 
 
 async def test_the_card_shows_identity_contacts_visits_and_messages(
@@ -85,6 +96,20 @@ async def test_a_code_shown_once_links_a_chat(
     ).text()
     assert CODE.search(by_sms) is None
     assert "could not be sent" in by_sms
+    # With text messages set up, the code reaches the card's phone and is not shown.
+    texts = Texts()
+    client.app[keys.SERVICES].courier.register(ContactKind.PHONE, texts)
+    sent = await (
+        await client.post(
+            f"/staff/patients/{patient_id}/code", data={"csrf_token": token, "deliver": "sms"}
+        )
+    ).text()
+    assert "was sent by SMS" in sent
+    [(address, text)] = texts.sent
+    assert address == "+48501000001"
+    code = re.sub(r"\D", "", text.split(":")[1].split(".")[0])
+    assert CODE.search(sent) is None
+    assert await linking.redeem(Channel.WHATSAPP, "whatsapp:+48501000001", code) == patient_id
 
 
 async def test_a_flagged_card_is_verified_or_merged(
