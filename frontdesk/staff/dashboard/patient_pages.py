@@ -89,6 +89,13 @@ async def issue_code(request: web.Request) -> web.Response:
     )
 
 
+async def code_page(request: web.Request) -> web.Response:
+    """`GET /staff/patients/{id}/code` (a reload, a language changed): a code is never
+    shown twice, so back to the card."""
+    await member_of(request, *DESK)
+    raise web.HTTPSeeOther(f"/staff/patients/{forms.path_id(request.match_info['id'])}")
+
+
 async def verify(request: web.Request) -> web.Response:
     """`POST /staff/patients/{id}/verify`: the card was checked against the person."""
     await member_of(request, *DESK)

@@ -81,6 +81,7 @@ def desk_pages(r: web.UrlDispatcher) -> None:
     r.add_post("/staff/grid/move", grid.move, name="staff-grid-move")
     r.add_get("/staff/patients", patient_pages.patients, name="staff-patients")
     r.add_get(f"/staff/patients/{ID}", patient_pages.card, name="staff-patient")
+    r.add_get(f"/staff/patients/{ID}/code", patient_pages.code_page, name="staff-patient-code-get")
     r.add_post(f"/staff/patients/{ID}/code", patient_pages.issue_code, name="staff-patient-code")
     r.add_post(f"/staff/patients/{ID}/verify", patient_pages.verify, name="staff-patient-verify")
     r.add_get(

@@ -86,6 +86,8 @@ async def test_a_code_shown_once_links_a_chat(
     found = CODE.search(text)
     assert found is not None, text
     code = "".join(found.groups())
+    again = await client.get(f"/staff/patients/{patient_id}/code", allow_redirects=False)
+    assert again.headers["Location"] == f"/staff/patients/{patient_id}"  # never shown twice
     linking = LinkingService(db, clock, SECRET)
     assert await linking.redeem(Channel.TELEGRAM, "777", code) == patient_id
     # By SMS with no SMS channel configured: not sent, and the code is not shown.
