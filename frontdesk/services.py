@@ -22,10 +22,13 @@ from core.clinic.translations import CatalogNames
 from core.clock import Clock
 from core.db.database import Database
 from core.desk.accounts import StaffAccounts
+from core.desk.booking_grid import BookingGrid
 from core.desk.booking_search import BookingSearch
 from core.desk.bookings import StaffBookings
+from core.desk.card_merge import CardReview
 from core.desk.inbox import Inbox
 from core.desk.lists import DeskLists
+from core.desk.patient_card import PatientCards
 from core.desk.patient_records import PatientRecords
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
@@ -68,6 +71,9 @@ class Services:
     lists: DeskLists
     staff_bookings: StaffBookings
     records: PatientRecords
+    booking_grid: BookingGrid
+    patient_cards: PatientCards
+    card_review: CardReview
     inbox: Inbox
     reminder_rules: ReminderRules
     catalog_names: CatalogNames
@@ -155,6 +161,9 @@ def build_services(
         lists=DeskLists(db),
         staff_bookings=StaffBookings(db, booking, BookingSearch(db), staff),
         records=PatientRecords(db, clock, booking, waitlist),
+        booking_grid=BookingGrid(db, BookingSearch(db)),
+        patient_cards=PatientCards(db, BookingSearch(db)),
+        card_review=CardReview(db, clock),
         inbox=Inbox(db),
         reminder_rules=ReminderRules(db, clock),
         catalog_names=CatalogNames(db),

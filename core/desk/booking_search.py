@@ -39,6 +39,7 @@ class BookingFilter:
     statuses: frozenset[BookingStatus] | None = None
     pesel: str | None = None  # the patient's whole PESEL (checked, matched exactly)
     sources: frozenset[Channel] | None = None  # where the booking was made
+    patient_id: int | None = None  # one card's visits
 
     def narrowed(
         self, *, doctor_ids: frozenset[int] | None, branch_ids: frozenset[int] | None
@@ -169,6 +170,8 @@ def _conditions(query: BookingFilter) -> list[ColumnElement[bool]] | None:
         conditions.append(col(Booking.status).in_(sorted(s.value for s in query.statuses)))
     if query.sources is not None:
         conditions.append(col(Booking.source).in_(sorted(s.value for s in query.sources)))
+    if query.patient_id is not None:
+        conditions.append(col(Booking.patient_id) == query.patient_id)
     if query.pesel:
         conditions.append(col(Patient.pesel) == normalize_pesel(query.pesel))
     if query.start is not None:

@@ -79,7 +79,7 @@ class StaffBookings:
 
     async def book(self, scope: StaffScope, request: VisitRequest) -> Booking:
         scope.require(*DESK)
-        scope.check_branch(await self._branch_at(request.doctor_id, request.start_at))
+        scope.check_branch(await self.branch_at(request.doctor_id, request.start_at))
         return await self.booking.book(scope.actor, request)
 
     async def move(
@@ -87,7 +87,7 @@ class StaffBookings:
     ) -> Booking:
         scope.require(*DESK)
         await self.get(scope, booking_id)
-        scope.check_branch(await self._branch_at(doctor_id, start_at))
+        scope.check_branch(await self.branch_at(doctor_id, start_at))
         return await self.booking.reschedule(
             scope.actor, booking_id, doctor_id=doctor_id, start_at=start_at
         )
@@ -112,7 +112,7 @@ class StaffBookings:
         await self.get(scope, booking_id)
         return await self.booking.set_status(scope.actor, booking_id, status)
 
-    async def _branch_at(self, doctor_id: int, start_at: datetime) -> int:
+    async def branch_at(self, doctor_id: int, start_at: datetime) -> int:
         """The branch of the doctor's slot at that time (where a new visit would be)."""
         async with self.db.read() as session:
             branch_id = (

@@ -11,6 +11,7 @@ entries withdrawn first, as the staff member who asked, so the history says who.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -70,11 +71,14 @@ class PatientRecords:
         name: str | None = None,
         phone: str | None = None,
         pesel: str | None = None,
+        born: date | None = None,
+        flagged: bool | None = None,
         limit: int,
         offset: int,
     ) -> PatientPage:
         """Cards whose name holds every word of `name`, with a phone holding `phone`'s
-        digits, with exactly this PESEL; by last name."""
+        digits, with exactly this PESEL, born on `born`, flagged
+        for verification (or not); by last name."""
         statement = select(Patient)
         if name:
             statement = statement.where(*name_matches(name))
@@ -82,6 +86,10 @@ class PatientRecords:
             statement = statement.where(phone_matches(col(Patient.id), phone))
         if pesel:
             statement = statement.where(col(Patient.pesel) == normalize_pesel(pesel))
+        if born:
+            statement = statement.where(col(Patient.birth_date) == born)
+        if flagged is not None:
+            statement = statement.where(col(Patient.needs_verification).is_(flagged))
         statement = (
             statement.order_by(col(Patient.last_name), col(Patient.first_name), col(Patient.id))
             .limit(limit + 1)

@@ -34,6 +34,12 @@ def normalize_pesel(value: str, *, birth_date: date | None = None, sex: Sex | No
     return number
 
 
+def pesel_valid(number: str) -> bool:
+    """Whether a stored PESEL passes python-stdnum's check (the card shows it)."""
+    valid: bool = stdnum_pesel.is_valid(number)
+    return valid
+
+
 def pesel_birth_date(number: str) -> date:
     born: date = stdnum_pesel.get_birth_date(number)
     return born

@@ -1,6 +1,6 @@
 """`/api/v1/patients`: find and register cards, contacts, linking codes, unlinking, the
-export of all a patient's data and erasure on request. The desk's work: doctors see
-patients through their own bookings only."""
+export of all a patient's data and erasure on request, flagged cards verified or merged.
+The desk's work: doctors see patients through their own bookings only."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class PatientQuery(Paging):
     name: str | None = Field(default=None, max_length=100, description="Words of the name")
     phone: str | None = Field(default=None, max_length=30, description="Digits of a phone")
     pesel: str | None = Field(default=None, max_length=11, description="The whole PESEL")
+    born: date | None = Field(default=None, description="The date of birth")
+    flagged: bool | None = Field(default=None, description="Flagged for verification, or not")
 
 
 class ContactOut(Output):
@@ -70,6 +72,10 @@ class NewPatient(Input):
 class NewContact(Input):
     kind: ContactKind
     value: str = Field(min_length=1, max_length=200)
+
+
+class MergeInto(Input):
+    into: int = Field(gt=0, lt=2**31, description="The card that is kept")
 
 
 class LinkingCode(BaseModel):
@@ -117,7 +123,13 @@ async def _card(request: web.Request, patient_id: int) -> PatientCard:
 async def find_patients(call: Call) -> PatientList:
     q = call.query_as(PatientQuery)
     found = await records(call.request).find(
-        name=q.name, phone=q.phone, pesel=q.pesel, limit=q.limit, offset=q.offset
+        name=q.name,
+        phone=q.phone,
+        pesel=q.pesel,
+        born=q.born,
+        flagged=q.flagged,
+        limit=q.limit,
+        offset=q.offset,
     )
     return paged(PatientList, found.patients, q, has_more=found.has_more)
 
@@ -227,3 +239,34 @@ async def export_patient(call: Call) -> PatientExport:
 )
 async def erase_patient(call: Call) -> None:
     await records(call.request).erase(call.scope.actor, call.ids["patient_id"])
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/verify",
+    summary="Mark a flagged card as verified",
+    tag=TAG,
+    roles=DESK,
+    response=PatientCard,
+)
+async def verify_patient(call: Call) -> PatientCard:
+    patient_id = call.ids["patient_id"]
+    await call.request.app[keys.SERVICES].card_review.verify(patient_id)
+    return await _card(call.request, patient_id)
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/merge",
+    summary="Merge this card into another; everything moves to the kept card",
+    tag=TAG,
+    roles=DESK,
+    body=MergeInto,
+    response=PatientCard,
+)
+async def merge_patient(call: Call) -> PatientCard:
+    b = call.body_as(MergeInto)
+    result = await call.request.app[keys.SERVICES].card_review.merge(
+        call.scope.actor, call.ids["patient_id"], b.into
+    )
+    return await _card(call.request, result.kept_id)

@@ -13,10 +13,12 @@ from aiohttp import web
 from frontdesk.staff.dashboard import (
     bookings,
     calls,
+    grid,
     inbox,
     lists,
     pages,
     partner_pages,
+    patient_pages,
     settings_pages,
     today,
 )
@@ -66,4 +68,23 @@ def setup_dashboard(app: web.Application) -> None:
     )
     r.add_post(f"/staff/reminders/{ID}/save", settings_pages.save, name="staff-reminder-save")
     partner_pages.setup(r)
+    desk_pages(r)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
+
+
+def desk_pages(r: web.UrlDispatcher) -> None:
+    """The booking grid and the patients' cards."""
+    r.add_get("/staff/grid", grid.grid, name="staff-grid")
+    r.add_get("/staff/grid/book", grid.book_form, name="staff-grid-book-form")
+    r.add_post("/staff/grid/book", grid.book, name="staff-grid-book")
+    r.add_get("/staff/grid/move", grid.move_confirm, name="staff-grid-move-confirm")
+    r.add_post("/staff/grid/move", grid.move, name="staff-grid-move")
+    r.add_get("/staff/patients", patient_pages.patients, name="staff-patients")
+    r.add_get(f"/staff/patients/{ID}", patient_pages.card, name="staff-patient")
+    r.add_get(f"/staff/patients/{ID}/code", patient_pages.code_page, name="staff-patient-code-get")
+    r.add_post(f"/staff/patients/{ID}/code", patient_pages.issue_code, name="staff-patient-code")
+    r.add_post(f"/staff/patients/{ID}/verify", patient_pages.verify, name="staff-patient-verify")
+    r.add_get(
+        f"/staff/patients/{ID}/merge", patient_pages.merge_choices, name="staff-patient-merge-form"
+    )
+    r.add_post(f"/staff/patients/{ID}/merge", patient_pages.merge, name="staff-patient-merge")
