@@ -44,6 +44,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                     ),
                 },
                 "resource": [
+                    {"type": "HealthcareService", "interaction": [{"code": "search-type"}]},
+                    {"type": "Schedule", "interaction": [{"code": "read"}]},
                     {
                         "type": "Slot",
                         "interaction": [{"code": "search-type"}],

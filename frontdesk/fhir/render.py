@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.models import Booking, Branch, Service
+from core.models import Booking, Branch, Service, Specialty
 from core.schedule.feed import slot_id
 from core.schedule.search import FreeSlot
 from core.vocab import BookingStatus
@@ -50,6 +50,39 @@ def instant(at: datetime) -> str:
 
 def service_type(service: Service) -> dict[str, Any]:
     return {"coding": [{"system": SERVICES, "code": service.code, "display": service.name}]}
+
+
+def healthcare_service(service: Service, specialty: Specialty | None) -> dict[str, Any]:
+    """A service of the catalog: its code is what `service-type` takes."""
+    resource: dict[str, Any] = {
+        "resourceType": "HealthcareService",
+        "id": str(service.id),
+        "active": True,
+        "type": [service_type(service)],
+        "name": service.name,
+        "comment": f"{service.duration_minutes} min",
+        "appointmentRequired": True,
+    }
+    if specialty is not None:
+        coding = {"system": SPECIALTIES, "code": specialty.code, "display": specialty.name}
+        resource["specialty"] = [{"coding": [coding]}]
+    return resource
+
+
+def schedule(
+    doctor_id: int, doctor: str, branch: Branch, services: Iterable[Service]
+) -> dict[str, Any]:
+    """A doctor at a branch, as the SMART feed's Schedule, with the services they give."""
+    return {
+        "resourceType": "Schedule",
+        "id": schedule_id(doctor_id, branch.id or 0),
+        "active": True,
+        "serviceType": [service_type(s) for s in services],
+        "actor": [
+            {"reference": f"Practitioner/{doctor_id}", "display": doctor},
+            {"reference": f"Location/{branch.id}", "display": branch.name},
+        ],
+    }
 
 
 def slot(free: FreeSlot, service: Service | None) -> dict[str, Any]:

@@ -40,8 +40,10 @@ from frontdesk.fhir.render import (
     Names,
     booked,
     bundle,
+    healthcare_service,
     pending,
     proposed,
+    schedule,
     slot,
 )
 
@@ -59,6 +61,8 @@ _ID = r"{id:[A-Za-z0-9\-.]{1,64}}"
 def setup_fhir(app: web.Application) -> None:
     app.router.add_get("/fhir/metadata", metadata, name="fhir-metadata")
     app.router.add_get("/fhir/Slot", search_slots, name="fhir-slots")
+    app.router.add_get("/fhir/Schedule/" + _ID, read_schedule, name="fhir-schedule")
+    app.router.add_get("/fhir/HealthcareService", services, name="fhir-services")
     app.router.add_get("/fhir/Appointment/$find", find, name="fhir-find")
     app.router.add_post("/fhir/Appointment/$find", find, name="fhir-find-post")
     app.router.add_post("/fhir/Appointment/$hold", hold, name="fhir-hold")
@@ -164,11 +168,8 @@ async def _slot_criteria(request: web.Request, partner: Channel) -> Criteria:
         raise InvalidInput("only free slots are listed", field="status")
     doctor: int | None = None
     branch: int | None = None
-    if (schedule := _single(texts, "schedule")) is not None:
-        pair = reference_to(schedule, "Schedule", "schedule").split("-")
-        if len(pair) != 2:
-            raise InvalidInput("Schedule/<doctor>-<branch>", field="schedule")
-        doctor, branch = (number_id(p, "schedule") for p in pair)
+    if (named := _single(texts, "schedule")) is not None:
+        doctor, branch = _schedule_ids(reference_to(named, "Schedule", "schedule"), "schedule")
     for actor in texts.get("schedule.actor", []):
         kind = actor.rpartition("/")[0].rpartition("/")[2]
         if kind == "Location":
@@ -231,7 +232,43 @@ async def _parameters(request: web.Request) -> Parameters:
     return Parameters.of(resource_of(raw, request.content_type, "Parameters"))
 
 
-# -- Slot, $find ----------------------------------------------------------------------
+# -- the catalog, Schedule, Slot, $find ------------------------------------------------
+
+
+async def services(request: web.Request) -> web.Response:
+    """The services a partner may book, with the codes `service-type` takes."""
+    await partner_of(request)
+    _texts(request.query, frozenset())
+    catalog = request.app[keys.SERVICES].catalog
+    specialties = {s.id: s for s in await catalog.specialties()}
+    listed = [
+        healthcare_service(s, specialties.get(s.specialty_id)) for s in await catalog.services()
+    ]
+    return fhir_response(bundle(listed, _base(request)))
+
+
+async def read_schedule(request: web.Request) -> web.Response:
+    """A doctor at a branch (`<doctor>-<branch>`), as a Slot's `schedule` names it."""
+    await partner_of(request)
+    doctor_id, branch_id = _schedule_ids(request.match_info["id"], "id")
+    catalog = request.app[keys.SERVICES].catalog
+    doctors = {d.id: d for d in await catalog.doctors()}
+    doctor = doctors.get(doctor_id)
+    if doctor is None:
+        raise NotFound("no such schedule")
+    try:
+        branch = await catalog.branch(branch_id)
+    except NotFound:
+        raise NotFound("no such schedule") from None
+    given = await catalog.services_of(doctor_id)
+    return fhir_response(schedule(doctor_id, doctor.display_name, branch, given))
+
+
+def _schedule_ids(text: str, field: str) -> tuple[int, int]:
+    pair = text.split("-")
+    if len(pair) != 2:
+        raise InvalidInput("Schedule/<doctor>-<branch>", field=field)
+    return number_id(pair[0], field), number_id(pair[1], field)
 
 
 async def search_slots(request: web.Request) -> web.Response:

@@ -55,6 +55,20 @@ async def test_slots_are_searched_by_service_practitioner_location_and_time(api,
     assert first["schedule"]["reference"] == f"Schedule/{c.internist.id}-{c.branch.id}"
     assert first["end"][11:16] == "09:30"  # as long as the service's visit
     assert bundle["total"] == 4
+    schedule = await api.call("GET", "/" + first["schedule"]["reference"])
+    assert [a["reference"] for a in schedule["actor"]] == [
+        f"Practitioner/{c.internist.id}",
+        f"Location/{c.branch.id}",
+    ]
+    assert {t["coding"][0]["code"] for t in schedule["serviceType"]} == {"CONS", "CONS-L", "USG"}
+    await api.call("GET", f"/Schedule/999-{c.branch.id}", status=404)
+
+
+async def test_the_catalog_names_the_codes_a_search_takes(api):
+    bundle = await api.call("GET", "/HealthcareService")
+    listed = {e["resource"]["type"][0]["coding"][0]["code"]: e["resource"] for e in bundle["entry"]}
+    assert set(listed) == {"CONS", "CONS-L", "PED", "USG"}
+    assert listed["PED"]["specialty"][0]["coding"][0]["code"] == "paediatrics"
 
 
 async def test_find_hold_book_cancel_round_trip(api, db, clock):
