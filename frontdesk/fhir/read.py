@@ -178,7 +178,7 @@ class Window:
         for value in values:
             prefix, rest = (value[:2], value[2:]) if value[:2] in _PREFIXES else ("eq", value)
             if prefix in ("ge", "gt", "eq"):
-                low = _later(low, instant(rest, field))
+                low = _later(low, instant(rest, field, end_of_day=prefix == "gt"))
             if prefix in ("le", "lt") or (prefix == "eq" and _DATE.fullmatch(rest)):
                 high = _earlier(high, instant(rest, field, end_of_day=prefix != "lt"))
         if low is not None and high is not None and high <= low:
