@@ -25,6 +25,8 @@ from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.delivery import open_senders
 from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
+from frontdesk.fhir.outcome import fhir_outcomes
+from frontdesk.fhir.routes import setup_fhir
 from frontdesk.instruments import Instruments, TimedSlotSearch
 from frontdesk.logs import hide_refused_requests, request_id_middleware
 from frontdesk.metrics import INSTRUMENTS, setup_metrics, webhook_timing
@@ -67,6 +69,7 @@ def create_app(
             forwarded_middleware(networks(settings.trusted_proxies)),
             webhook_timing(instruments),
             errors_middleware,
+            fhir_outcomes,  # inside the JSON errors: /fhir answers OperationOutcomes
             body_limit_middleware,
         ],
     )
@@ -76,6 +79,7 @@ def create_app(
     setup_public(app)
     setup_metrics(app, settings, instruments)
     setup_staff(app)
+    setup_fhir(app)
     setup_bot(app, telegram_config(settings), settings.public_base_url, demo=settings.demo)
     setup_ivr(app, voice_config(settings), with_demo=settings.demo)
     partner_web.setup_partner_routes(app, docplanner_gate(settings))

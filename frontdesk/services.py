@@ -34,6 +34,7 @@ from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
+from core.partners.direct import DirectBooking
 from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
@@ -80,6 +81,7 @@ class Services:
     call_reports: CallReports
     partner_desk: PartnerDesk
     partner_inbox: PartnerInbox
+    direct: DirectBooking  # partners booking through the FHIR API
     feed: FeedService
     calendar_links: CalendarLinks | None = None
 
@@ -170,6 +172,7 @@ def build_services(
         call_reports=CallReports(db),
         partner_desk=PartnerDesk(db, clock),
         partner_inbox=PartnerInbox(db, clock, booking, partners),
+        direct=DirectBooking(db, clock, booking),
         feed=FeedService(db, clock),
         calendar_links=links,
     )

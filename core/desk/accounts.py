@@ -1,5 +1,9 @@
 """Staff accounts: argon2 passwords with throttled logins, hashed API tokens, and each
 member's scope (core/desk/scope.py: branches, own schedule) read from their account.
+
+A token is either the member's own (the staff API) or scoped to a partner (the FHIR
+scheduling API, acting as that partner's channel): each opens its API only, so a
+partner's integration never holds the desk's powers.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.actors import Actor
 from core.clock import Clock
 from core.db.database import Database
 from core.desk.scope import StaffScope
-from core.errors import AuthenticationFailed, InvalidInput, NotFound, Throttled
+from core.errors import AuthenticationFailed, Forbidden, InvalidInput, NotFound, Throttled
 from core.models import ApiToken, Branch, Doctor, StaffBranch, StaffMember
 from core.throttle import Limit, bump, refund
-from core.vocab import StaffRole
+from core.vocab import Channel, StaffRole
 
 TOKEN_PREFIX = "fdk_"  # noqa: S105  (marks our tokens, not a secret)
 SHOWN_PREFIX_CHARS = 12
@@ -264,10 +269,19 @@ class StaffAccounts:
 
     # -- API tokens ------------------------------------------------------------
 
-    async def issue_token(self, staff_id: int, name: str) -> IssuedToken:
+    async def issue_token(
+        self, staff_id: int, name: str, partner: Channel | None = None
+    ) -> IssuedToken:
+        """A new token of the member; with `partner`, one for that partner's integration
+        (an admin's to give: it books as the partner)."""
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("a token name (at most 100 characters) is required")
+        if partner is not None:
+            try:
+                Actor.partner(partner)
+            except ValueError:
+                raise InvalidInput("not a partner", field="partner") from None
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         prefix = raw[:SHOWN_PREFIX_CHARS]
         now = self.clock.now()
@@ -276,12 +290,15 @@ class StaffAccounts:
             member = await session.get(StaffMember, staff_id)
             if member is None or not member.active:
                 raise NotFound("no such staff member")
+            if partner is not None and member.role is not StaffRole.ADMIN:
+                raise Forbidden("only an admin issues a partner's token")
             token = ApiToken(
                 staff_id=staff_id,
                 name=name,
                 prefix=prefix,
                 token_hash=token_hash(raw),
                 created_at=now,
+                partner=partner,
             )
             session.add(token)
             await session.flush()
@@ -316,7 +333,23 @@ class StaffAccounts:
             return list(rows.scalars())
 
     async def by_token(self, raw: str) -> StaffMember:
-        """The active member behind a live token, or `AuthenticationFailed`."""
+        """The active member behind a live token of their own, or `AuthenticationFailed`
+        (a partner's token included: it opens the FHIR API only)."""
+        token, member = await self._live(raw)
+        if token.partner is not None:
+            raise AuthenticationFailed("unknown or revoked token")
+        return member
+
+    async def partner_by_token(self, raw: str) -> Channel:
+        """The partner a live partner-scoped token acts for, or `AuthenticationFailed`
+        (a member's own token included)."""
+        token, _ = await self._live(raw)
+        if token.partner is None:
+            raise AuthenticationFailed("unknown or revoked token")
+        return token.partner
+
+    async def _live(self, raw: str) -> tuple[ApiToken, StaffMember]:
+        """A live token and its active member; one answer for every refusal."""
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
             raise AuthenticationFailed("unknown or revoked token")
         digest = token_hash(raw)
@@ -338,7 +371,7 @@ class StaffAccounts:
         token, member = row
         if token.last_used_at is None or token.last_used_at <= now - TOKEN_TOUCH_EVERY:
             await self._touch(token.id, now)
-        return member
+        return token, member
 
     async def _touch(self, token_id: int | None, now: datetime) -> None:
         async def work(session: AsyncSession) -> None:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from core.models._columns import enum, utc
-from core.vocab import StaffRole
+from core.models._columns import enum, optional_enum, utc
+from core.vocab import Channel, StaffRole
 
 
 class StaffMember(SQLModel, table=True):
@@ -34,7 +34,10 @@ class StaffBranch(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token for an integration: only its SHA-256 is kept, its prefix is shown."""
+    """A bearer token for an integration: only its SHA-256 is kept, its prefix is shown.
+
+    A token scoped to a `partner` opens the FHIR scheduling API as that partner's channel
+    and nothing else; one without opens the staff API as its member."""
 
     __tablename__ = "api_token"
     id: int | None = Field(default=None, primary_key=True)
@@ -45,3 +48,4 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = utc()
     last_used_at: datetime | None = utc(nullable=True)
     revoked_at: datetime | None = utc(nullable=True)
+    partner: Channel | None = optional_enum(Channel)

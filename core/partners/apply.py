@@ -28,15 +28,14 @@ from core.db.database import Database
 from core.errors import DomainError, InvalidTransition
 from core.models import (
     Booking,
-    Contact,
     PartnerBooking,
     PartnerMapping,
     PartnerNotification,
     Patient,
 )
 from core.partners.port import Notice, NoticeKind, PartnerPatient
-from core.patients.cards import attach_contact, normalize_contact
-from core.vocab import Channel, ContactKind, MappingKind
+from core.patients.arrivals import Arrival, card_for
+from core.vocab import Channel, MappingKind
 
 
 class Later(Exception):
@@ -261,38 +260,12 @@ async def _patient(session: AsyncSession, patient: PartnerPatient | None, now: d
     """The card with the partner patient's e-mail, or a new one flagged for verification."""
     if patient is None:
         raise Refused("invalid_input")
-    email = None
-    if patient.email:
-        try:
-            email = normalize_contact(ContactKind.EMAIL, patient.email)
-        except DomainError:
-            email = None
-    if email is not None:
-        found = await session.execute(
-            select(col(Contact.patient_id)).where(
-                col(Contact.kind) == ContactKind.EMAIL, col(Contact.value) == email
-            )
-        )
-        if (patient_id := found.scalar()) is not None:
-            return patient_id
-    card = Patient(
-        first_name=(patient.first_name or "?")[:100],
-        last_name=(patient.last_name or "?")[:100],
+    arrival = Arrival(
+        first_name=patient.first_name,
+        last_name=patient.last_name,
         birth_date=patient.birth_date,
         sex=patient.sex,
-        needs_verification=True,
-        created_at=now,
+        email=patient.email,
+        phone=patient.phone,
     )
-    session.add(card)
-    await session.flush()
-    assert card.id is not None
-    if email is not None:
-        await attach_contact(session, card.id, ContactKind.EMAIL, email, 0)
-    if patient.phone:
-        try:
-            phone = normalize_contact(ContactKind.PHONE, patient.phone)
-            async with session.begin_nested():
-                await attach_contact(session, card.id, ContactKind.PHONE, phone, 1)
-        except DomainError:  # malformed, or another card's: staff verify the card anyway
-            pass
-    return card.id
+    return await card_for(session, arrival, now)

@@ -55,6 +55,9 @@ class FeedSchedule:
         return f"{self.doctor_id}-{self.branch_id}"
 
 
+# A slot's id, the same in the feed and the FHIR API: its schedule (doctor, branch) and UTC start.
+_SLOT_ID = re.compile(r"(\d{1,9})-(\d{1,9})-(\d{12})")
+
 # A deep link's start payload (Telegram allows 1-64 of [A-Za-z0-9_-]): doctor, UTC start.
 _SLOT_LINK = re.compile(r"slot-(\d{1,9})-(\d{12})")
 
@@ -69,9 +72,32 @@ class FeedSlot:
     def doctor_id(self) -> int:
         return int(self.schedule_id.split("-")[0])
 
+    @property
+    def id(self) -> str:
+        doctor, branch = self.schedule_id.split("-")
+        return slot_id(int(doctor), int(branch), self.start_at)
+
     def link_payload(self) -> str:
         """What the feed's booking link hands the bot; `parse_slot_link` reads it back."""
         return slot_link(self.doctor_id, self.start_at)
+
+
+def slot_id(doctor_id: int, branch_id: int, start_at: datetime) -> str:
+    """A free time's id ("7-1-202612020700": doctor, branch, UTC start), read by
+    `parse_slot_id`: a slot the feed lists has the same id in the FHIR API."""
+    return f"{doctor_id}-{branch_id}-{start_at.astimezone(UTC):%Y%m%d%H%M}"
+
+
+def parse_slot_id(text: str) -> tuple[int, int, datetime] | None:
+    """The doctor, branch and UTC start a slot id names; None for anything else."""
+    match = _SLOT_ID.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        at = datetime.strptime(match[3], "%Y%m%d%H%M").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(match[1]), int(match[2]), at
 
 
 def slot_link(doctor_id: int, start_at: datetime) -> str:

@@ -113,7 +113,7 @@ def _slot(slot: FeedSlot, links: FeedLinks, phone: str) -> dict[str, Any]:
         extensions.append({"url": EXTENSIONS + "booking-phone", "valueString": phone})
     return {
         "resourceType": "Slot",
-        "id": f"{slot.schedule_id}-{slot.start_at:%Y%m%d%H%M}",
+        "id": slot.id,
         "schedule": {"reference": f"Schedule/{slot.schedule_id}"},
         "status": "free",
         "start": slot.start_at.astimezone(UTC).isoformat(),

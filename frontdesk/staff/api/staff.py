@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from core.desk.accounts import NewStaff, StaffAccounts
 from core.errors import Forbidden
 from core.models import StaffMember
-from core.vocab import StaffRole
+from core.partners.desk import PARTNERS
+from core.vocab import Channel, StaffRole
 from frontdesk import keys
 from frontdesk.staff.api.models import Id, Input, Output, Page, Paging, page_of, paged
 from frontdesk.staff.api.openapi import ADMIN, Api, Call
@@ -69,12 +70,26 @@ class Active(Input):
 
 class NewToken(Input):
     name: str = Field(min_length=1, max_length=100)
+    partner: Channel | None = Field(
+        default=None,
+        description="A partner's token (admins only): it opens the FHIR scheduling API "
+        "(`/fhir`) as that partner's channel, and not this API",
+        json_schema_extra={"enum": [p.value for p in PARTNERS]},
+    )
+
+    @field_validator("partner")
+    @classmethod
+    def _a_partner(cls, value: Channel | None) -> Channel | None:
+        if value is not None and value not in PARTNERS:
+            raise ValueError("not a partner")
+        return value
 
 
 class TokenOut(Output):
     id: int
     name: str
     prefix: str = Field(description="The token's first characters, to tell tokens apart")
+    partner: Channel | None = Field(description="The partner a FHIR API token acts for")
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -121,9 +136,8 @@ async def my_tokens(call: Call) -> TokenList:
     status=201,
 )
 async def issue_token(call: Call) -> IssuedTokenOut:
-    issued = await accounts(call.request).issue_token(
-        call.scope.staff_id, call.body_as(NewToken).name
-    )
+    body = call.body_as(NewToken)
+    issued = await accounts(call.request).issue_token(call.scope.staff_id, body.name, body.partner)
     return IssuedTokenOut(id=issued.id, prefix=issued.prefix, token=issued.raw)
 
 

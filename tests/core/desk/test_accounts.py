@@ -16,7 +16,7 @@ from core.desk.accounts import LoginPolicy, NewStaff, StaffAccounts
 from core.errors import AuthenticationFailed, Forbidden, InvalidInput, NotFound, Throttled
 from core.models import ApiToken, StaffMember, Throttle
 from core.throttle import Limit
-from core.vocab import StaffRole
+from core.vocab import Channel, StaffRole
 from testkit.staff_desk import FAST_HASHER, PASSWORD, Desk, desk
 
 
@@ -143,6 +143,27 @@ async def test_tokens_are_kept_as_sha256_only_and_can_be_revoked(
         await accounts.by_token(issued.raw)
     with pytest.raises(NotFound):
         await accounts.revoke_token(staff.registrar.id, issued.id)
+
+
+async def test_a_partners_token_opens_the_fhir_api_only_and_only_an_admin_issues_one(
+    accounts: StaffAccounts, staff: Desk
+) -> None:
+    assert staff.admin.id is not None
+    assert staff.registrar.id is not None
+    issued = await accounts.issue_token(staff.admin.id, "CeR", Channel.LUXMED)
+    assert await accounts.partner_by_token(issued.raw) is Channel.LUXMED
+    with pytest.raises(AuthenticationFailed):
+        await accounts.by_token(issued.raw)  # not the staff API's
+    own = await accounts.issue_token(staff.admin.id, "mine")
+    with pytest.raises(AuthenticationFailed):
+        await accounts.partner_by_token(own.raw)  # nor a member's own token the FHIR API's
+    with pytest.raises(Forbidden):
+        await accounts.issue_token(staff.registrar.id, "CeR", Channel.LUXMED)
+    with pytest.raises(InvalidInput):
+        await accounts.issue_token(staff.admin.id, "chat", Channel.TELEGRAM)
+    await accounts.revoke_token(staff.admin.id, issued.id)
+    with pytest.raises(AuthenticationFailed):
+        await accounts.partner_by_token(issued.raw)
 
 
 async def test_logins_are_unique_and_roles_consistent(accounts: StaffAccounts, staff: Desk) -> None:

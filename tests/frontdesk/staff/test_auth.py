@@ -148,6 +148,24 @@ async def test_tokens_issued_listed_used_and_revoked(world: World) -> None:
     await world.call("registrar", "DELETE", f"/me/tokens/{issued['id']}", status=404)
 
 
+async def test_an_admin_issues_a_partners_token_for_the_fhir_api(world: World) -> None:
+    body = {"name": "LUX MED scheduling", "partner": "luxmed"}
+    await world.call("registrar", "POST", "/me/tokens", json=body, status=403)
+    bad = await world.call(
+        "admin", "POST", "/me/tokens", json=body | {"partner": "telegram"}, status=400
+    )
+    assert bad["error"]["code"] == "invalid_input"
+    issued = await world.call("admin", "POST", "/me/tokens", json=body, status=201)
+    listed = (await world.call("admin", "GET", "/me/tokens"))["items"]
+    assert [t["partner"] for t in listed] == [None, "luxmed"]
+    world.tokens["luxmed"] = issued["token"]
+    await world.call("luxmed", "GET", "/me", status=401)  # the staff API is not the partner's
+    fhir = await world.client.get(
+        "/fhir/Slot", headers={"Authorization": f"Bearer {issued['token']}"}
+    )
+    assert fhir.status == 200
+
+
 async def test_only_an_admin_manages_accounts(world: World) -> None:
     body = {
         "login": "nowa",
