@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 
 from core.errors import (
     AuthenticationFailed,
+    BookingLinkInvalid,
     DomainError,
     EmailInvalid,
     Forbidden,
@@ -51,6 +52,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     InvalidTransition: 409,
     HoldExpired: 410,
     OfferGone: 410,
+    BookingLinkInvalid: 410,
     AuthenticationFailed: 401,
     Forbidden: 403,
     Throttled: 429,

@@ -27,8 +27,10 @@ from core.desk.bookings import StaffBookings
 from core.desk.inbox import Inbox
 from core.desk.lists import DeskLists
 from core.desk.patient_records import PatientRecords
+from core.messaging.booking_links import BookingLinks
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
+from core.messaging.link_tokens import LinkSigner
 from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
@@ -75,6 +77,7 @@ class Services:
     partner_desk: PartnerDesk
     partner_inbox: PartnerInbox
     feed: FeedService
+    booking_links: BookingLinks
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -135,13 +138,22 @@ def build_services(
     )
     waitlist = WaitlistService(db, clock, policy, eligibility=eligibility)
     staff = StaffAccounts(db, clock)
+    patients = PatientService(db, clock)
+    booking_links = BookingLinks(
+        db,
+        clock,
+        LinkSigner(secret, settings.link_base_url()),
+        booking,
+        patients,
+        ttl=timedelta(days=settings.booking_link_days),
+    )
     return Services(
         db=db,
         clock=clock,
         catalog=Catalog(db),
         search=SlotSearch(db, clock),
         booking=booking,
-        patients=PatientService(db, clock),
+        patients=patients,
         waitlist=waitlist,
         schedule=ScheduleService(db, clock),
         linking=LinkingService(db, clock, secret),
@@ -162,5 +174,6 @@ def build_services(
         partner_desk=PartnerDesk(db, clock),
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
+        booking_links=booking_links,
         calendar_links=links,
     )
