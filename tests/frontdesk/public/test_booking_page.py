@@ -29,7 +29,7 @@ async def http(aiohttp_client, db, database_url, clock):
     return await aiohttp_client(create_app(settings, clock=clock))
 
 
-async def _link(http, **kwargs) -> str:
+async def _link(http, **kwargs):
     links = http.app[keys.SERVICES].booking_links
     issued = await links.issue(origin=LinkOrigin.CARD, created_by="anna", **kwargs)
     assert issued.url.startswith(BASE + "/b/")
