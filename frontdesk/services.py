@@ -110,6 +110,7 @@ class Services:
             tasks=self.tasks,
             policy=policy,
             confirmations=confirmations,
+            links=self.booking_links,
         )
 
 
