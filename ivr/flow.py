@@ -24,7 +24,7 @@ from ivr.desk import callback, offer_callback
 from ivr.inbound import VoiceInput, number
 from ivr.paths import INPUT, QUEUE_KEY, RECORDING
 from ivr.prescription import prescription as leave_prescription
-from ivr.texting import QUEUE_TEXT_KEY, can_text, text_goodbye, text_link
+from ivr.call_to_text import QUEUE_TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.turn import MENU, IvrServices, Step, Turn, chosen, go, reachable
 from ivr.twiml import render_prompt, say, speak
 

@@ -9,7 +9,7 @@ from ivr import spoken
 from ivr.desk import desk
 from ivr.identify import identify
 from ivr.inbound import VoiceInput
-from ivr.texting import TEXT_KEY, can_text, text_goodbye, text_link
+from ivr.call_to_text import TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.turn import Step, Turn, go, words
 from ivr.twiml import Option, Prompt
 

@@ -1,4 +1,4 @@
-"""Call-to-text (ivr/texting.py), through signed Twilio webhooks and the fake Twilio, on
+"""Call-to-text (ivr/call_to_text.py), through signed Twilio webhooks and the fake Twilio, on
 SQLite and PostgreSQL: a queued caller takes a booking link by SMS, the call ends politely
 and counts as deflected to text, and the caller books through the link; from the main
 menu a number that chats on WhatsApp gets it there; a withheld number is not offered it."""
