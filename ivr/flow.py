@@ -20,11 +20,11 @@ from core.patients.identity import normalize_phone
 from core.vocab import CallbackReason, CallOutcome
 from edge.i18n import LANGUAGES, Texts
 from ivr import booking, desk, identify, menu, prescription, spoken, visits
+from ivr.call_to_text import QUEUE_TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.desk import callback, offer_callback
 from ivr.inbound import VoiceInput, number
 from ivr.paths import INPUT, QUEUE_KEY, RECORDING
 from ivr.prescription import prescription as leave_prescription
-from ivr.call_to_text import QUEUE_TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.turn import MENU, IvrServices, Step, Turn, chosen, go, reachable
 from ivr.twiml import render_prompt, say, speak
 

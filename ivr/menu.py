@@ -6,10 +6,10 @@ from __future__ import annotations
 from core.vocab import CallOutcome
 from edge.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 from ivr import spoken
+from ivr.call_to_text import TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.desk import desk
 from ivr.identify import identify
 from ivr.inbound import VoiceInput
-from ivr.call_to_text import TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.turn import Step, Turn, go, words
 from ivr.twiml import Option, Prompt
 
