@@ -25,6 +25,7 @@ from core.desk.accounts import StaffAccounts
 from core.desk.booking_search import BookingSearch
 from core.desk.bookings import StaffBookings
 from core.desk.inbox import Inbox
+from core.desk.link_sending import DeskLinks
 from core.desk.lists import DeskLists
 from core.desk.patient_records import PatientRecords
 from core.messaging.booking_links import BookingLinks
@@ -78,6 +79,7 @@ class Services:
     partner_inbox: PartnerInbox
     feed: FeedService
     booking_links: BookingLinks
+    desk_links: DeskLinks
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -176,5 +178,6 @@ def build_services(
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
         booking_links=booking_links,
+        desk_links=DeskLinks(db, booking_links),
         calendar_links=links,
     )

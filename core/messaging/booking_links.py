@@ -67,6 +67,16 @@ class OpenLink:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """One number of a recall list: its card when one is known, the name the list gave."""
+
+    phone: str  # E.164
+    patient_id: int | None = None
+    name: str = ""
+    language: str = "pl"
+
+
+@dataclass(frozen=True)
 class Newcomer:
     """Who books through a link sent to a phone with no card."""
 
@@ -151,6 +161,80 @@ class BookingLinks:
         assert link.id is not None
         return IssuedLink(link.id, self.signer.url(link), expires_at)
 
+    async def issue_many(
+        self,
+        recipients: Sequence[Recipient],
+        *,
+        campaign_id: int,
+        created_by: str,
+        service_ids: Sequence[int] = (),
+        doctor_ids: Sequence[int] = (),
+    ) -> int:
+        """A link for each recipient of a recall campaign, each queued to its number (by
+        WhatsApp where the number chats with us, else SMS), in one transaction of a few
+        multi-row statements; how many were queued. The dispatcher delivers them at the
+        senders' pace."""
+        now = self.clock.now()
+        expires_at = now + self.ttl
+        on_whatsapp = await self._chatting({r.phone for r in recipients})
+
+        async def work(session: AsyncSession) -> int:
+            links = [
+                BookingLink(
+                    salt=secrets.token_hex(16),
+                    patient_id=r.patient_id,
+                    phone=r.phone,
+                    recipient_name=r.name[:200] or None,
+                    language=r.language,
+                    service_ids=sorted(set(service_ids)),
+                    doctor_ids=sorted(set(doctor_ids)),
+                    origin=LinkOrigin.CAMPAIGN,
+                    origin_id=campaign_id,
+                    campaign_id=campaign_id,
+                    created_by=created_by[:100],
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+                for r in recipients
+            ]
+            session.add_all(links)
+            await session.flush()
+            rows = []
+            for link in links:
+                assert link.phone is not None
+                channel = Channel.WHATSAPP if link.phone in on_whatsapp else Channel.SMS
+                rows.append(
+                    notification_row(
+                        f"booking-link:{link.id}:{channel}",
+                        patient_id=link.patient_id,
+                        to_channel=channel,
+                        to_address=link.phone,
+                        subject_id=link.id,
+                        expires_at=expires_at,
+                    )
+                    | {"topic": BOOKING_LINK, "due_at": now}
+                )
+            return await insert_notifications(session, rows, now)
+
+        return await self.db.write(work)
+
+    async def _chatting(self, phones: set[str]) -> set[str]:
+        """The numbers among `phones` that wrote to us on WhatsApp within its window."""
+        since = self.clock.now() - WHATSAPP_WINDOW
+        found: set[str] = set()
+        wanted = sorted(phones)
+        async with self.db.read() as session:
+            for start in range(0, len(wanted), 500):
+                rows = await session.execute(
+                    select(col(Conversation.chat_id)).where(
+                        col(Conversation.channel) == Channel.WHATSAPP,
+                        col(Conversation.chat_id).in_(wanted[start : start + 500]),
+                        col(Conversation.last_inbound_at) >= since,
+                    )
+                )
+                found.update(rows.scalars())
+        return found
+
     async def send(self, link_id: int, channel: Channel, address: str) -> bool:
         """Queue the link's message to `address` by SMS or WhatsApp, once per link and
         channel (the dispatcher delivers it, paced); whether it was newly queued."""
@@ -181,16 +265,7 @@ class BookingLinks:
         """WhatsApp when the number wrote to us within WhatsApp's 24-hour window (free text
         reaches it), else SMS."""
         number = normalize_phone(phone)
-        since = self.clock.now() - WHATSAPP_WINDOW
-        async with self.db.read() as session:
-            chat = await session.execute(
-                select(col(Conversation.id)).where(
-                    col(Conversation.channel) == Channel.WHATSAPP,
-                    col(Conversation.chat_id) == number,
-                    col(Conversation.last_inbound_at) >= since,
-                )
-            )
-            return Channel.WHATSAPP if chat.first() is not None else Channel.SMS
+        return Channel.WHATSAPP if await self._chatting({number}) else Channel.SMS
 
     async def open(self, token: str) -> OpenLink:
         """The link behind a token, if it is genuine, unexpired and unused; otherwise

@@ -32,6 +32,7 @@ class BookingLink(SQLModel, table=True):
     salt: str = Field(max_length=32)
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     phone: str | None = Field(default=None, max_length=64)  # sent to, when no card is known
+    recipient_name: str | None = Field(default=None, max_length=200)  # as a recall list gave it
     language: str = Field(default="pl", max_length=5)
     service_ids: list[int] = Field(default_factory=list, sa_type=JSON)  # empty: any service
     doctor_ids: list[int] = Field(default_factory=list, sa_type=JSON)  # empty: any doctor

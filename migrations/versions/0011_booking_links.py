@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("salt", sa.String(length=32), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=True),
         sa.Column("phone", sa.String(length=64), nullable=True),
+        sa.Column("recipient_name", sa.String(length=200), nullable=True),
         sa.Column("language", sa.String(length=5), nullable=False),
         sa.Column("service_ids", sa.JSON(), nullable=False),
         sa.Column("doctor_ids", sa.JSON(), nullable=False),

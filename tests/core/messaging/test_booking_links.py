@@ -54,7 +54,8 @@ async def test_a_link_books_once_and_no_more(db, clock):
         origin=LinkOrigin.CARD, created_by="anna", patient_id=patient, service_ids=[c.consult.id]
     )
     assert issued.url.startswith("https://clinic.example/b/")
-    assert str(patient) not in _token(issued.url).split("-")[1:]
+    link_id, signature = _token(issued.url).split("-", 1)  # nothing of the patient's
+    assert (int(link_id), len(signature)) == (issued.link_id, 27)
     assert issued.expires_at == clock.now() + timedelta(days=7)
     first, second = await _first_times(db, clock, c.consult.id)
     token = _token(issued.url)
