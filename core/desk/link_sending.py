@@ -182,8 +182,10 @@ class DeskLinks:
     ) -> CampaignStarted:
         """A recall campaign to an uploaded list; a number a card holds links to that card."""
         scope.require(*DESK_ROLES)
-        if not people or len(people) > MAX_ROWS:
-            raise InvalidInput(f"from 1 to {MAX_ROWS} people", field="file")
+        if not people:
+            raise InvalidInput("no row has a valid phone number", field="file", reason="no_phones")
+        if len(people) > MAX_ROWS:
+            raise InvalidInput(f"at most {MAX_ROWS} people", field="file", reason="too_many_rows")
         cards: dict[str, tuple[int, str]] = {}
         phones = sorted({p.phone for p in people})
         async with self.db.read() as session:

@@ -37,10 +37,12 @@ class RecallList:
 def read_recall_list(data: bytes) -> RecallList:
     """The people of an uploaded list, and the rows that could not be used."""
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_BYTES // 1000} kB", field="file")
+        raise InvalidInput(
+            f"the file is larger than {MAX_BYTES // 1000} kB", field="file", reason="too_large"
+        )
     text = _decode(data)
     if not text.strip():
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput("the file is empty", field="file", reason="empty")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         delimiter = dialect.delimiter
@@ -49,15 +51,19 @@ def read_recall_list(data: bytes) -> RecallList:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
     except csv.Error:
-        raise InvalidInput("the file is not a readable CSV table", field="file") from None
+        raise InvalidInput(
+            "the file is not a readable CSV table", field="file", reason="not_csv"
+        ) from None
     if len(rows) > MAX_ROWS + 1:
-        raise InvalidInput(f"the list has more than {MAX_ROWS} rows", field="file")
+        raise InvalidInput(
+            f"the list has more than {MAX_ROWS} rows", field="file", reason="too_many_rows"
+        )
     return _people(rows)
 
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data:
-        raise InvalidInput("the file is not a text (CSV) file", field="file")
+        raise InvalidInput("the file is not a text (CSV) file", field="file", reason="not_text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -68,6 +74,7 @@ def _decode(data: bytes) -> str:
         raise InvalidInput(
             "the file's encoding is not UTF-8 nor Windows-1250: save it as CSV UTF-8",
             field="file",
+            reason="encoding",
         ) from None
 
 
@@ -97,7 +104,7 @@ def _people(rows: list[list[str]]) -> RecallList:
         name = " ".join(cell for i, cell in enumerate(row) if i != column and cell)
         found.people.append(ListedPerson(phone, name))
     if not found.people and not found.rejected:
-        raise InvalidInput("the file lists nobody", field="file")
+        raise InvalidInput("the file lists nobody", field="file", reason="nobody")
     return found
 
 
