@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from core.messaging.link_tokens import LinkSigner
 from core.messaging.port import BOOKING_LINK, REMINDER, STAFF_REPLY, WAITLIST_OFFER, Outgoing
-from core.messaging.templates import date_and_time, render
+from core.messaging.templates import date_and_time, render, until_day
 from core.models import (
     Booking,
     BookingLink,
@@ -126,8 +126,10 @@ async def _link_message(
     if link is None or house.links is None:
         return None
     zone = house.branch.timezone if house.branch is not None else "Europe/Warsaw"
-    until = date_and_time(link.expires_at, zone, link.language)
-    params |= {"url": house.links.url(link), "until": until["date"]}
+    params |= {
+        "url": house.links.url(link),
+        "until": until_day(link.expires_at, zone, link.language),
+    }
     return Outgoing(BOOKING_LINK, link.language, "", params)
 
 

@@ -27,6 +27,7 @@ from core.errors import (
     SlotTaken,
 )
 from core.messaging.booking_links import LINK_CHANNEL, Newcomer, OpenLink
+from core.messaging.templates import until_day
 from core.models import Booking, Service
 from core.schedule.search import FreeSlot, SlotQuery
 from edge.i18n import LANGUAGE_NAMES, Texts, pick_language
@@ -149,7 +150,7 @@ async def _page(
         times=times,
         ask_names=not link.known_patient,
         problem=problem,
-        until=Texts(language).day(link.expires_at, await _zone(services.catalog)),
+        until=until_day(link.expires_at, await _zone(services.catalog), language),
     )
 
 
