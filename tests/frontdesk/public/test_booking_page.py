@@ -13,6 +13,7 @@ import pytest
 from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.vocab import Channel, LinkOrigin
+from edge.errors import loggable_path
 from frontdesk import keys
 from frontdesk.app import create_app
 from frontdesk.settings import Settings
@@ -136,3 +137,8 @@ async def test_garbage_in_the_form_asks_again(http, db, clock, form):
     path = await _link(http, patient_id=patient)
     answer = await http.post(path, data=form)
     assert answer.status == 400
+
+
+def test_the_access_log_never_shows_a_token():
+    assert loggable_path("/b/12-abcdefghijklmnopqrstuvwxyz0") == "/b/…"
+    assert loggable_path("/staff/today") == "/staff/today"
