@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,6 +40,7 @@ from core.patients.identity import normalize_phone
 from core.vocab import Channel, ContactKind, LinkOrigin
 
 DEFAULT_TTL = timedelta(days=7)
+_CHUNK = 400  # links per INSERT: far under SQLite's limit on bound values (13 a row)
 WHATSAPP_WINDOW = timedelta(hours=24)  # WhatsApp takes free text only this long after the chat
 # How a link books: on the web, as the patient (the slots open to the web are offered).
 LINK_CHANNEL = Channel.WEB
@@ -179,41 +180,48 @@ class BookingLinks:
         on_whatsapp = await self._chatting({r.phone for r in recipients})
 
         async def work(session: AsyncSession) -> int:
-            links = [
-                BookingLink(
-                    salt=secrets.token_hex(16),
-                    patient_id=r.patient_id,
-                    phone=r.phone,
-                    recipient_name=r.name[:200] or None,
-                    language=r.language,
-                    service_ids=sorted(set(service_ids)),
-                    doctor_ids=sorted(set(doctor_ids)),
-                    origin=LinkOrigin.CAMPAIGN,
-                    origin_id=campaign_id,
-                    campaign_id=campaign_id,
-                    created_by=created_by[:100],
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-                for r in recipients
-            ]
-            session.add_all(links)
-            await session.flush()
             rows = []
-            for link in links:
-                assert link.phone is not None
-                channel = Channel.WHATSAPP if link.phone in on_whatsapp else Channel.SMS
-                rows.append(
-                    notification_row(
-                        f"booking-link:{link.id}:{channel}",
-                        patient_id=link.patient_id,
-                        to_channel=channel,
-                        to_address=link.phone,
-                        subject_id=link.id,
-                        expires_at=expires_at,
+            for start in range(0, len(recipients), _CHUNK):
+                chunk = recipients[start : start + _CHUNK]
+                inserted = await session.execute(
+                    insert(BookingLink)
+                    .values(
+                        [
+                            {
+                                "salt": secrets.token_hex(16),
+                                "patient_id": r.patient_id,
+                                "phone": r.phone,
+                                "recipient_name": r.name[:200] or None,
+                                "language": r.language,
+                                "service_ids": sorted(set(service_ids)),
+                                "doctor_ids": sorted(set(doctor_ids)),
+                                "origin": LinkOrigin.CAMPAIGN,
+                                "origin_id": campaign_id,
+                                "campaign_id": campaign_id,
+                                "created_by": created_by[:100],
+                                "created_at": now,
+                                "expires_at": expires_at,
+                            }
+                            for r in chunk
+                        ]
                     )
-                    | {"topic": BOOKING_LINK, "due_at": now}
+                    .returning(
+                        col(BookingLink.id), col(BookingLink.phone), col(BookingLink.patient_id)
+                    )
                 )
+                for link_id, phone, patient_id in inserted.all():
+                    channel = Channel.WHATSAPP if phone in on_whatsapp else Channel.SMS
+                    rows.append(
+                        notification_row(
+                            f"booking-link:{link_id}:{channel}",
+                            patient_id=patient_id,
+                            to_channel=channel,
+                            to_address=phone,
+                            subject_id=link_id,
+                            expires_at=expires_at,
+                        )
+                        | {"topic": BOOKING_LINK, "due_at": now}
+                    )
             return await insert_notifications(session, rows, now)
 
         return await self.db.write(work)
