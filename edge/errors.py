@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 
 from core.errors import (
     AuthenticationFailed,
+    BookingLinkInvalid,
     DomainError,
     EmailInvalid,
     Forbidden,
@@ -32,6 +33,7 @@ from core.errors import (
     SlotTaken,
     Throttled,
 )
+from core.messaging.link_tokens import PATH as LINK_PATH
 from edge.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     InvalidTransition: 409,
     HoldExpired: 410,
     OfferGone: 410,
+    BookingLinkInvalid: 410,
     AuthenticationFailed: 401,
     Forbidden: 403,
     Throttled: 429,
@@ -111,7 +114,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         code = _HTTP_CODES.get(exc.status, f"http_{exc.status}")
         return json_response(error_body(code, exc.reason), status=exc.status, headers=_allow(exc))
     except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.rel_url.path)
+        log.exception("unhandled error in %s %s", request.method, loggable_path(request.path))
         return json_response(error_body("internal_error", "internal server error"), status=500)
 
 
@@ -131,3 +134,8 @@ async def body_limit_middleware(request: web.Request, handler: Handler) -> web.S
     if declared is not None and declared > request.client_max_size:
         raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=declared)
     return await handler(request)
+
+
+def loggable_path(path: str) -> str:
+    """A path as a log may show it: a booking link's token (its path) left out."""
+    return LINK_PATH + "…" if path.startswith(LINK_PATH) else path

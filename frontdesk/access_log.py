@@ -1,11 +1,14 @@
 """The access log without query strings: a staff search carries patients' names, phone
-numbers and PESELs there, and those never reach a log. Each line names the request's id
+numbers and PESELs there, and those never reach a log; nor does a booking link's token,
+which is its path (`/b/<token>` is logged as `/b/…`). Each line names the request's id
 (the response's X-Request-Id), as the lines logged while handling it do."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+
+from edge.errors import loggable_path
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -16,7 +19,7 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
             '%s "%s %s" %s %s %.3fs',
             request.remote,
             request.method,
-            request.path,
+            loggable_path(request.path),
             response.status,
             response.body_length,
             time,

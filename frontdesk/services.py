@@ -27,11 +27,14 @@ from core.desk.booking_search import BookingSearch
 from core.desk.bookings import StaffBookings
 from core.desk.card_merge import CardReview
 from core.desk.inbox import Inbox
+from core.desk.link_sending import DeskLinks
 from core.desk.lists import DeskLists
 from core.desk.patient_card import PatientCards
 from core.desk.patient_records import PatientRecords
+from core.messaging.booking_links import BookingLinks
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
+from core.messaging.link_tokens import LinkSigner
 from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
 from core.partners.direct import DirectBooking
@@ -83,6 +86,8 @@ class Services:
     partner_inbox: PartnerInbox
     direct: DirectBooking  # partners booking through the FHIR API
     feed: FeedService
+    booking_links: BookingLinks
+    desk_links: DeskLinks
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -115,6 +120,7 @@ class Services:
             tasks=self.tasks,
             policy=policy,
             confirmations=confirmations,
+            links=self.booking_links,
         )
 
 
@@ -143,13 +149,22 @@ def build_services(
     )
     waitlist = WaitlistService(db, clock, policy, eligibility=eligibility)
     staff = StaffAccounts(db, clock)
+    patients = PatientService(db, clock)
+    booking_links = BookingLinks(
+        db,
+        clock,
+        LinkSigner(secret, settings.link_base_url()),
+        booking,
+        patients,
+        ttl=timedelta(days=settings.booking_link_days),
+    )
     return Services(
         db=db,
         clock=clock,
         catalog=Catalog(db),
         search=SlotSearch(db, clock),
         booking=booking,
-        patients=PatientService(db, clock),
+        patients=patients,
         waitlist=waitlist,
         schedule=ScheduleService(db, clock),
         linking=LinkingService(db, clock, secret),
@@ -174,5 +189,7 @@ def build_services(
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         direct=DirectBooking(db, clock, booking),
         feed=FeedService(db, clock),
+        booking_links=booking_links,
+        desk_links=DeskLinks(db, booking_links),
         calendar_links=links,
     )

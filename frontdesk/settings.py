@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     waitlist_offer_minutes: int = Field(default=30, ge=1, le=24 * 60)
     waitlist_fan_out: int = Field(default=3, ge=1, le=50)
     slot_horizon_days: int = Field(default=56, ge=1, le=366)
+    booking_link_days: int = Field(default=7, ge=1, le=60)  # how long a booking link works
     worker_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     run_worker_in_process: bool = True
     demo: bool = False  # /demo/chat and /demo/phone mounted; `frontdesk demo` sets it
@@ -208,6 +209,10 @@ class Settings(BaseSettings):
                 "without it linking codes break and staff are logged out at every restart"
             )
         return None
+
+    def link_base_url(self) -> str:
+        """Where booking links point: the public URL, or this machine for the demo."""
+        return self.public_base_url or "http://127.0.0.1:8080"
 
     def secret_bytes(self) -> bytes:
         """SECRET_KEY, or for a single demo process a random key that lives in memory only,

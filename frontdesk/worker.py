@@ -76,7 +76,12 @@ def default_jobs(
     """The jobs every deployment runs, in the order of one pass."""
     lease = timedelta(seconds=settings.notification_lease_seconds)
     dispatcher = Dispatcher(
-        services.db, services.clock, senders or {}, worker_id(), DeliveryPolicy(lease=lease)
+        services.db,
+        services.clock,
+        senders or {},
+        worker_id(),
+        DeliveryPolicy(lease=lease),
+        links=services.booking_links.signer,
     )
     doubts = DoubtResolver(
         services.db, services.clock, ledgers(senders or {}), DoubtPolicy(lease=lease, grace=lease)

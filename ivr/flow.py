@@ -20,6 +20,7 @@ from core.patients.identity import normalize_phone
 from core.vocab import CallbackReason, CallOutcome
 from edge.i18n import LANGUAGES, Texts
 from ivr import booking, desk, identify, menu, prescription, spoken, visits
+from ivr.call_to_text import QUEUE_TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.desk import callback, offer_callback
 from ivr.inbound import VoiceInput, number
 from ivr.paths import INPUT, QUEUE_KEY, RECORDING
@@ -116,24 +117,39 @@ class Ivr:
         if position:
             say(response, t, t._("You are number {position} in the queue.", position=position))
         waited = timedelta(seconds=number(voice.extras.get("QueueTime", "")))
+        offers = []
         if waited >= self.services.policy.callback_offer_after and reachable(call.caller):
+            offers.append(t._("To be called back instead of waiting, press 1."))
+        if self.services.links is not None and reachable(call.caller):
+            offers.append(
+                t._(
+                    "To get a link to book a visit by text message instead, press {key}.",
+                    key=QUEUE_TEXT_KEY,
+                )
+            )
+        if offers:
             gather = response.gather(
                 input="dtmf", num_digits=1, action=QUEUE_KEY, method="POST", timeout=5
             )
-            say(gather, t, t._("To be called back instead of waiting, press 1."))
+            for offer in offers:
+                say(gather, t, offer)
         response.pause(length=self.services.policy.queue_pause_seconds)
         return str(response)
 
     async def queue_key(self, voice: VoiceInput) -> str:
-        """A key pressed while waiting: 1 leaves the queue with a callback request."""
+        """A key pressed while waiting: 1 leaves the queue with a callback request, 2 with
+        a booking link by text message."""
         turn = await self._turn(voice)
         if turn is None:
             return str(VoiceResponse())
         t = turn.texts
-        if voice.digits != "1" or not reachable(turn.call.caller):
+        if voice.digits == QUEUE_TEXT_KEY and can_text(turn) and await text_link(turn):
+            await self._save(turn)
+        elif voice.digits == "1" and reachable(turn.call.caller):
+            await callback(turn, CallbackReason.QUEUE_LONG)
+            await self._save(turn)
+        else:
             return str(speak(t, [t._("You stay in the queue.")]))
-        await callback(turn, CallbackReason.QUEUE_LONG)
-        await self._save(turn)
         response = VoiceResponse()
         response.leave()
         return str(response)
@@ -148,6 +164,9 @@ class Ivr:
         result = voice.extras.get("QueueResult", "")
         turn.call.visit(f"queue:{result or 'unknown'}")
         response = VoiceResponse()
+        if result == "leave" and turn.data.get("texted"):
+            text_goodbye(turn)
+            return await self._finish(turn)
         if result == "leave" and turn.data.get("callback"):
             say(
                 response,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.vocab import CallOutcome
 from edge.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 from ivr import spoken
+from ivr.call_to_text import TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.desk import desk
 from ivr.identify import identify
 from ivr.inbound import VoiceInput
@@ -37,6 +38,17 @@ async def _ask_menu(turn: Turn) -> None:
             "info",
             words(t._("opening hours, address, when are you open")),
         ),
+    ]
+    if can_text(turn):
+        options.append(
+            Option(
+                TEXT_KEY,
+                t._("To get a link to book a visit by text message"),
+                "text",
+                words(t._("text message, link, SMS")),
+            )
+        )
+    options += [
         Option(
             "0",
             t._("To talk to the registration desk"),
@@ -77,6 +89,8 @@ async def _answer_menu(turn: Turn, action: str | None, voice: VoiceInput) -> boo
         await go(turn, "menu")
     elif action == "desk":
         await desk(turn)
+    elif action == "text" and await text_link(turn):
+        text_goodbye(turn)
     elif action and action.startswith("lang:"):
         turn.call.language = action[5:]
         turn.texts = Texts(turn.call.language)

@@ -24,6 +24,7 @@ from core.calls.tasks import TaskService
 from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.errors import DomainError
+from core.messaging.booking_links import BookingLinks
 from core.models import Booking, Branch
 from core.patients.cards import PatientService
 from core.patients.identity import normalize_phone
@@ -65,6 +66,7 @@ class IvrServices:
     tasks: TaskService
     policy: IvrPolicy = field(default_factory=IvrPolicy)
     confirmations: Confirmations = field(default_factory=Confirmations)
+    links: BookingLinks | None = None  # call-to-text (None: the menu offers no link)
 
 
 @dataclass

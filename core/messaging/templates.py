@@ -99,3 +99,10 @@ def date_and_time(at: datetime, tz: str, language: str) -> dict[str, str]:
         "date": format_date(at.astimezone(zone), DATE_PATTERN, locale=language),
         "time": format_time(at, TIME_PATTERN, tzinfo=zone, locale=language),
     }
+
+
+def until_day(at: datetime, tz: str, language: str) -> str:
+    """The day something lasts until, as "until ..." reads it in every language: the day
+    and month alone ("8 grudnia", "8 December"), which Polish, Ukrainian and Russian
+    write in the genitive that "do", "до" ask for (a weekday would not be)."""
+    return format_date(at.astimezone(ZoneInfo(tz)), "d MMMM", locale=language)

@@ -26,10 +26,12 @@ async def test_a_caller_asks_for_a_callback_when_the_queue_is_long(
     assert phone.verbs()[-1] == "Enqueue"
 
     wait = await phone.wait_in_queue(seconds=10, position=3)
-    assert [v.tag for v in wait] == ["Say", "Pause"]  # no offer yet
+    assert [v.tag for v in wait] == ["Say", "Gather", "Pause"]
     assert "3" in (wait.findtext("Say") or "")
+    assert len(wait.findall("Gather/Say")) == 1  # a booking link by text; no callback yet
     wait = await phone.wait_in_queue(seconds=75, position=2)
     assert [v.tag for v in wait] == ["Say", "Gather", "Pause"]
+    assert len(wait.findall("Gather/Say")) == 2
     answer = await phone.press_while_waiting("1")
     assert [v.tag for v in answer] == ["Leave"]
     await phone.leave_queue("leave")

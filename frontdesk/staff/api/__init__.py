@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from frontdesk.staff.api import (
+    booking_links,
     bookings,
     callbacks,
     calls,
@@ -33,6 +34,7 @@ MODULES = (
     reports,
     staff,
     partners,
+    booking_links,
 )
 
 

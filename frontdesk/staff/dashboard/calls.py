@@ -36,6 +36,7 @@ async def callbacks(request: web.Request) -> web.Response:
         "callbacks.html",
         **await _context(request, member, found.items, offset, found.has_more),
         outcomes=list(CallbackOutcome),
+        link_services=await request.app[keys.SERVICES].catalog.services(),
     )
 
 

@@ -105,6 +105,7 @@ async def case(request: web.Request) -> web.Response:
         transcript=transcript,
         names=names,
         zone=await desk.zone(),
+        link_services=await desk.catalog.services(),
     )
 
 

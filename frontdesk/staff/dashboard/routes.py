@@ -19,6 +19,7 @@ from frontdesk.staff.dashboard import (
     pages,
     partner_pages,
     patient_pages,
+    recall,
     settings_pages,
     today,
 )
@@ -67,6 +68,10 @@ def setup_dashboard(app: web.Application) -> None:
         f"/staff/reminders/{ID}/preview", settings_pages.preview, name="staff-reminder-preview"
     )
     r.add_post(f"/staff/reminders/{ID}/save", settings_pages.save, name="staff-reminder-save")
+    r.add_post("/staff/booking-links", recall.send_link, name="staff-booking-link")
+    r.add_get("/staff/recall", recall.campaigns, name="staff-recall")
+    r.add_post("/staff/recall", recall.upload, name="staff-recall-upload")
+    r.add_get(f"/staff/recall/{ID}", recall.report, name="staff-recall-report")
     partner_pages.setup(r)
     desk_pages(r)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
