@@ -53,6 +53,7 @@ async def card(request: web.Request) -> web.Response:
         card=view,
         zone=await desk.zone(),
         has_phone=any(c.kind is ContactKind.PHONE for c in view.contacts),
+        link_services=await request.app[keys.SERVICES].catalog.services(),
         born=lambda day: format_date(day, "long", locale=language_of(request)),
     )
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.models import Booking, Notification, Patient
+from core.models import Booking, BookingLink, Notification, Patient
 from core.patients.cards import PatientDraft, PatientService
 from core.patients.linking import LinkingService
-from core.vocab import Channel, ContactKind, NotificationStatus
+from core.vocab import Channel, ContactKind, LinkOrigin, NotificationStatus
 from frontdesk import keys
 from testkit.dashboard import Client, book, log_in
 from testkit.staff_desk import Desk
@@ -158,3 +159,32 @@ async def test_a_flagged_card_is_verified_or_merged(
     assert f"/staff/bookings/{booking_id}" in card
     async with db.read() as session:
         assert await session.get(Patient, flagged.id) is None
+
+
+async def test_a_booking_link_is_sent_from_the_card(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    async with db.read() as session:
+        patient_id = (await session.get_one(Booking, booking_id)).patient_id
+    token = await log_in(client, "reg")
+    card = await (await client.get(f"/staff/patients/{patient_id}")).text()
+    assert f'name="patient_id" value="{patient_id}"' in card
+    sent = await client.post(
+        "/staff/booking-links",
+        data={
+            "csrf_token": token,
+            "patient_id": str(patient_id),
+            "service": str(clinic.clinic.consult.id),
+            "next": f"/staff/patients/{patient_id}",
+        },
+    )
+    assert sent.status == 200
+    async with db.read() as session:
+        [link] = (await session.execute(select(BookingLink))).scalars()
+    assert (link.origin, link.origin_id, link.patient_id) == (
+        LinkOrigin.CARD,
+        patient_id,
+        patient_id,
+    )
+    assert link.service_ids == [clinic.clinic.consult.id]
