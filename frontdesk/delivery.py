@@ -20,7 +20,8 @@ from bot.telegram.notify import PER_CHAT_SECONDS, SAFETY, TelegramSender
 from bot.webchat.notify import WebChatSender
 from bot.whatsapp.notify import SmsSender, WhatsAppSender
 from core.messaging.port import Pace, Sender
-from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
+from core.messaging.reminders import PlannerPolicy, ReminderPlanner
+from core.quiet import QuietHours
 from core.vocab import Channel
 from edge.redis_pace import RedisPace
 from edge.twilio_rest import open_client

@@ -35,6 +35,7 @@ from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
+from core.quiet import QuietHours
 from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
@@ -123,6 +124,9 @@ def build_services(
     policy = WaitlistPolicy(
         offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         fan_out=settings.waitlist_fan_out,
+        batch_delay=timedelta(minutes=settings.waitlist_batch_minutes),
+        cutoff=timedelta(minutes=settings.waitlist_cutoff_minutes),
+        quiet=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
     )
     secret = settings.secret_bytes()
     links = CalendarLinks(settings.public_base_url, secret) if settings.public_base_url else None

@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     hold_minutes: int = Field(default=5, ge=1, le=120)
     waitlist_offer_minutes: int = Field(default=30, ge=1, le=24 * 60)
     waitlist_fan_out: int = Field(default=3, ge=1, le=50)
+    waitlist_batch_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    waitlist_cutoff_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     slot_horizon_days: int = Field(default=56, ge=1, le=366)
     worker_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     run_worker_in_process: bool = True

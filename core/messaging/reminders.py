@@ -13,7 +13,7 @@ when its turn comes (`core.messaging.compose.stale`, checked before sending).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,31 +36,10 @@ from core.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from core.quiet import QuietHours
 from core.vocab import BookingStatus, OfferStatus, RuleKind
 
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.CONFIRMED)
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """No messages between `start` and `end`, local time (the window may span midnight)."""
-
-    start: time = time(21, 0)
-    end: time = time(8, 0)
-
-    def holds(self, local: time) -> bool:
-        if self.start <= self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-    def next_allowed(self, at: datetime, tz: str) -> datetime:
-        """`at`, or the end of the quiet hours it falls in."""
-        zone = ZoneInfo(tz)
-        local = at.astimezone(zone)
-        if not self.holds(local.time()):
-            return at
-        day = local.date() if local.time() < self.end else local.date() + timedelta(days=1)
-        return datetime.combine(day, self.end, zone)
 
 
 @dataclass(frozen=True)

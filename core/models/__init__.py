@@ -19,6 +19,7 @@ from core.models.messaging import (
     EscalationMessage,
     InboundMessage,
     LinkCode,
+    MessagingConsent,
     Throttle,
 )
 from core.models.partners import (
@@ -54,6 +55,7 @@ __all__ = [
     "Hold",
     "InboundMessage",
     "LinkCode",
+    "MessagingConsent",
     "Notification",
     "Occupancy",
     "OutboxEvent",
