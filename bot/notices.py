@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot import actions
 from bot.chat import Button, Reply
-from core.messaging.port import STAFF_REPLY, WAITLIST_OFFER, Outgoing
+from core.messaging.port import BOOKING_LINK, STAFF_REPLY, WAITLIST_OFFER, Outgoing
 from edge.i18n import Texts
 
 
@@ -28,6 +28,17 @@ def word(message: Outgoing) -> Reply:
         offer = message.offer_id
         take = Button(_("✅ Take it"), actions.TAKE_OFFER.pack(offer))
         return Reply(text, ((take, Button(_("❌ No"), actions.DECLINE_OFFER.pack(offer))),))
+    if message.topic == BOOKING_LINK:
+        p = message.params
+        return Reply(
+            _(
+                "{clinic}: please choose a time for your visit here: {url} "
+                "(the link works once, until {until}).",
+                clinic=p.get("clinic", ""),
+                url=p.get("url", ""),
+                until=p.get("until", ""),
+            )
+        )
     if message.topic == STAFF_REPLY:
         return Reply(_("Registration desk: {text}", text=message.text))
     if message.actions and message.booking_id is not None:

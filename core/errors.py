@@ -78,6 +78,17 @@ class LinkCodeInvalid(DomainError):
     code = "link_code_invalid"
 
 
+class BookingLinkInvalid(DomainError):
+    """A booking link that is forged, expired or already used (`reason` says which, for a
+    polite page; none of them reveals anything about the patient)."""
+
+    code = "booking_link_invalid"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"booking link {reason}")
+        self.reason = reason
+
+
 class ConcurrentUpdate(DomainError):
     """Someone else changed the record meanwhile; the caller may retry with fresh data."""
 

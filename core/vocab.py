@@ -203,6 +203,18 @@ class CallOutcome(StrEnum):
     INFORMED = "informed"  # heard the opening hours and address
     DESK = "desk"  # talked to the registration desk
     ABANDONED = "abandoned"  # hung up before anything was done
+    TEXTED = "deflected_to_text"  # took a booking link by text message instead of waiting
+
+
+class LinkOrigin(StrEnum):
+    """Where a single-use booking link was sent from (the desk's report groups by it)."""
+
+    CARD = "card"  # the desk, from a patient's card
+    CALLBACK = "callback"  # the desk, answering a callback request
+    CASE = "case"  # the desk, from an escalated chat
+    CAMPAIGN = "campaign"  # a recall campaign to a list
+    CALL = "call"  # the phone menu or its queue (call-to-text)
+    REPLY = "reply"  # an answer to a patient's text message ("MOVE")
 
 
 class CallbackReason(StrEnum):

@@ -5,6 +5,7 @@ history and the outbox event, so nothing is recorded that did not happen.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,6 +48,10 @@ from core.schedule.occupancy import release_booking
 from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus, EventKind
 
 CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.CONFIRMED})
+
+# A step of the caller's inside a booking's transaction (a booking link spent): what it
+# raises undoes the booking too.
+AlsoInTransaction = Callable[[AsyncSession, Booking], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,9 @@ class BookingService:
             actor, booking.patient_id, booking.service_id, start_at or booking.start_at
         )
 
-    async def book(self, actor: Actor, request: VisitRequest) -> Booking:
+    async def book(
+        self, actor: Actor, request: VisitRequest, *, also: AlsoInTransaction | None = None
+    ) -> Booking:
         now = self.clock.now()
         if actor.kind is not ActorKind.STAFF:
             _check_future(request.start_at, now)
@@ -165,7 +172,10 @@ class BookingService:
         await self._ask_gate(actor, request.patient_id, request.service_id, request.start_at)
 
         async def work(session: AsyncSession) -> Booking:
-            return await place_booking(session, actor, request, now)
+            booking = await place_booking(session, actor, request, now)
+            if also is not None:
+                await also(session, booking)
+            return booking
 
         return await self.db.write(work)
 
@@ -177,6 +187,7 @@ class BookingService:
         doctor_id: int,
         start_at: datetime,
         hold_token: str | None = None,
+        also: AlsoInTransaction | None = None,
     ) -> Booking:
         """Move a visit to another time, doctor or branch, keeping its service.
 
@@ -220,6 +231,8 @@ class BookingService:
                 **where_of(booking),
             )
             await announce_freed(session, old, booking.service_id, now, self.waitlist)
+            if also is not None:
+                await also(session, booking)
             return booking
 
         return await self.db.write(work)

@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_OFFER, Outgoing
+from core.messaging.link_tokens import LinkSigner
+from core.messaging.port import BOOKING_LINK, REMINDER, STAFF_REPLY, WAITLIST_OFFER, Outgoing
 from core.messaging.templates import date_and_time, render
 from core.models import (
     Booking,
+    BookingLink,
     Branch,
     Clinic,
     Contact,
@@ -48,6 +50,9 @@ async def stale(session: AsyncSession, notification: Notification, now: datetime
         if offer is None or offer.status is not OfferStatus.OPEN or offer.expires_at <= now:
             return "offer no longer open"
         return None
+    if notification.topic == BOOKING_LINK:
+        link = await session.get(BookingLink, notification.subject_id)
+        return "link already used" if link is None or link.used_at is not None else None
     if notification.booking_id is None or notification.visit_start is None:
         return None
     booking = await session.get(Booking, notification.booking_id)
@@ -62,16 +67,18 @@ async def stale(session: AsyncSession, notification: Notification, now: datetime
 
 @dataclass(frozen=True)
 class House:
-    """What every message of a batch shares: the clinic's name, its first branch."""
+    """What every message of a batch shares: the clinic's name, its first branch, and the
+    signer that puts booking links into words (None: this deployment sends none)."""
 
     clinic: str
     branch: Branch | None
+    links: LinkSigner | None = None
 
     @classmethod
-    async def load(cls, session: AsyncSession) -> House:
+    async def load(cls, session: AsyncSession, links: LinkSigner | None = None) -> House:
         clinic = (await session.execute(select(col(Clinic.name)).limit(1))).scalar() or ""
         branch = (await session.execute(select(Branch).order_by(col(Branch.id)).limit(1))).scalar()
-        return cls(clinic, branch)
+        return cls(clinic, branch, links)
 
 
 async def compose(
@@ -84,6 +91,8 @@ async def compose(
         return None if message is None else Outgoing(STAFF_REPLY, language, message.text)
     first_name = patient.first_name if patient else ""
     params: dict[str, str] = {"clinic": house.clinic, "first_name": first_name}
+    if notification.topic == BOOKING_LINK:
+        return await _link_message(session, notification, house, params)
     if notification.topic == WAITLIST_OFFER:
         offer = await session.get(WaitlistOffer, notification.subject_id)
         if offer is None:
@@ -107,6 +116,19 @@ async def compose(
         booking_id=booking.id if booking is not None else None,
         actions=rule.with_actions and booking is not None,
     )
+
+
+async def _link_message(
+    session: AsyncSession, notification: Notification, house: House, params: dict[str, str]
+) -> Outgoing | None:
+    """A booking link in the link's language, signed again here (no token is stored)."""
+    link = await session.get(BookingLink, notification.subject_id)
+    if link is None or house.links is None:
+        return None
+    zone = house.branch.timezone if house.branch is not None else "Europe/Warsaw"
+    until = date_and_time(link.expires_at, zone, link.language)
+    params |= {"url": house.links.url(link), "until": until["date"]}
+    return Outgoing(BOOKING_LINK, link.language, "", params)
 
 
 async def get_or_none(session: AsyncSession, model: type[M], key: int | None) -> M | None:

@@ -52,6 +52,7 @@ from core.db.database import Database
 from core.leases import Lease, claim, give_back
 from core.messaging import consent
 from core.messaging.compose import House, addresses, compose, get_or_none, stale
+from core.messaging.link_tokens import LinkSigner
 from core.messaging.port import REMINDER, Outgoing, Sender, TryLater, Undeliverable
 from core.models import Booking, Notification, ReminderRule
 from core.vocab import Channel, CommunicationStatus, NotificationStatus
@@ -115,8 +116,10 @@ class Dispatcher:
         senders: Mapping[Channel, Sender],
         worker_id: str,
         policy: DeliveryPolicy | None = None,
+        links: LinkSigner | None = None,
     ) -> None:
         self.db = db
+        self.links = links
         self.clock = clock
         self.senders = senders
         self.worker_id = worker_id[:64]
@@ -200,7 +203,7 @@ class Dispatcher:
         now = self.clock.now()
         plans = []
         async with self.db.read() as session:
-            house = await House.load(session)
+            house = await House.load(session, self.links)
             rows = await session.execute(
                 select(Notification).where(col(Notification.id).in_(claimed))
             )

@@ -18,6 +18,7 @@ from typing import Protocol
 REMINDER = "reminder"
 WAITLIST_OFFER = "waitlist_offer"
 STAFF_REPLY = "staff_reply"
+BOOKING_LINK = "booking_link"  # a single-use booking link (core.messaging.booking_links)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Every table of the engine; importing this package fills `SQLModel.metadata`."""
 
 from core.models.booking import Booking, BookingChange, Hold, Occupancy, OutboxEvent
+from core.models.booking_links import BookingLink, RecallCampaign
 from core.models.calls import Call, CallbackRequest, StaffTask
 from core.models.clinic import (
     Branch,
@@ -40,6 +41,7 @@ __all__ = [
     "ApiToken",
     "Booking",
     "BookingChange",
+    "BookingLink",
     "Branch",
     "Call",
     "CallbackRequest",
@@ -65,6 +67,7 @@ __all__ = [
     "PartnerNotification",
     "PartnerOperation",
     "Patient",
+    "RecallCampaign",
     "ReminderRule",
     "Room",
     "ScheduleBreak",
