@@ -3,7 +3,7 @@
 told after quiet hours and automatic bookings
 
 Revision ID: 0011_18b
-Revises: 0010
+Revises: 0011_18a
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_18b"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011_18a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
