@@ -30,6 +30,7 @@ from core.desk.patient_records import PatientRecords
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.messaging.reminder_rules import ReminderRules
+from core.messaging.sms_replies import SmsReplies
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
@@ -77,6 +78,7 @@ class Services:
     partner_inbox: PartnerInbox
     feed: FeedService
     calendar_links: CalendarLinks | None = None
+    sms_replies: SmsReplies | None = None
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -167,4 +169,5 @@ def build_services(
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
         calendar_links=links,
+        sms_replies=SmsReplies(db, clock, policy),  # links: wired when booking links are
     )

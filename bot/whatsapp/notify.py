@@ -13,7 +13,7 @@ the one that costs per message, so it carries only what the template says.
 
 from __future__ import annotations
 
-from bot.notices import word
+from bot.notices import reply_words, word
 from bot.whatsapp.render import render_turn
 from core.messaging.chats import ConversationStore
 from core.messaging.port import Outgoing, TryLater, Undeliverable
@@ -69,9 +69,9 @@ class SmsSender:
     async def send(self, address: str, message: Outgoing) -> str:
         if message.offer_id is not None:
             raise Undeliverable("an offer needs an answer, and SMS brings none back")
-        text = word(Outgoing(message.topic, message.language, message.text, message.params))
+        text = " ".join(filter(None, (word(message).text, reply_words(message))))
         try:
-            return (await self.client.send(address, text.text)).sid
+            return (await self.client.send(address, text)).sid
         except TwilioError as error:
             raise _refusal(error) from None
 

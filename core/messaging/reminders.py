@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_OFFER
+from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_BOOKED, WAITLIST_OFFER
 from core.messaging.queue import insert_notifications, notification_row
 from core.models import (
     Booking,
@@ -69,6 +69,7 @@ class ReminderPlanner:
             for rule in rules:
                 rows.extend(await self._for_rule(session, rule, now))
             rows.extend(await self._offers(session, now))
+            rows.extend(await self._auto_bookings(session, now))
             rows.extend(await self._staff_replies(session, now))
             return await insert_notifications(session, rows, now)
 
@@ -269,6 +270,32 @@ class ReminderPlanner:
                 topic=WAITLIST_OFFER,
             )
             for offer, patient_id, tz in offers
+        ]
+
+    async def _auto_bookings(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+        """A freed time booked for a patient who opted in: told at once (quiet hours
+        aside), with a way to undo it."""
+        booked = await session.execute(
+            select(WaitlistOffer, WaitlistEntry, col(Branch.timezone))
+            .join(WaitlistEntry, col(WaitlistEntry.id) == col(WaitlistOffer.entry_id))
+            .join(Branch, col(Branch.id) == col(WaitlistOffer.branch_id))
+            .where(
+                col(WaitlistOffer.auto),
+                col(WaitlistOffer.created_at) >= now - self.policy.behind,
+                col(WaitlistOffer.start_at) > now,
+            )
+        )
+        return [
+            notification_row(
+                f"autobook:{offer.id}",
+                patient_id=entry.patient_id,
+                booking_id=entry.booking_id,
+                subject_id=offer.id,
+                visit_start=offer.start_at,
+                due_at=self.policy.quiet.next_allowed(now, tz),
+                topic=WAITLIST_BOOKED,
+            )
+            for offer, entry, tz in booked
         ]
 
     async def _staff_replies(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
