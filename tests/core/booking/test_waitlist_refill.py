@@ -16,6 +16,7 @@ from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistService, WaitRequest
 from core.booking.waitlist_offers import WaitlistPolicy
+from core.booking.waitlist_report import refill_report
 from core.models import Hold, WaitlistEntry, WaitlistOffer
 from core.vocab import BookingStatus, Channel, OfferStatus, WaitlistStatus
 from testkit.factories import adult, small_clinic
@@ -129,3 +130,16 @@ async def test_a_patient_who_opted_in_is_booked_at_once(db, clock, auto):
     booked = await bookings.get(entry.booking_id)
     assert booked.patient_id == waiting[auto[0]]
     assert (booked.status, booked.start_at) == (BookingStatus.BOOKED, visit)
+
+
+async def test_the_report_says_how_much_freed_time_was_refilled(db, clock):
+    visit = datetime.combine(clock.now().date() + timedelta(days=1), time(11), tzinfo=WARSAW)
+    bookings, waitlist, booking, waiting = await _world(db, clock, visit=visit)
+    since = clock.now()
+    await bookings.cancel(Actor.staff("desk"), booking.id, "choroba")
+    empty = await refill_report(db, since, clock.now() + timedelta(seconds=1))
+    assert (empty.freed_minutes, empty.refilled_minutes, empty.share) == (15, 0, 0.0)
+    first = (await _offers(db))[0]
+    await waitlist.accept(Actor.patient(waiting[0], Channel.TELEGRAM), first.id)
+    report = await refill_report(db, since, clock.now() + timedelta(seconds=1))
+    assert (report.freed_visits, report.refilled_visits, report.share) == (1, 1, 1.0)
