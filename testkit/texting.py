@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from xml.etree import ElementTree
 
-
 from bot.whatsapp.notify import SmsSender
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.messaging.notifications import DispatchReport, Dispatcher
+from core.messaging.notifications import Dispatcher, DispatchReport
 from core.messaging.reminders import ReminderPlanner
 from core.vocab import Channel
 from edge.twilio_rest import RetryPolicy, TwilioAccount, open_client
