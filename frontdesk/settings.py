@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
     twilio_whatsapp_content_sid: str | None = None  # approved template outside the 24-hour window
     twilio_sms_from: str | None = None  # "+48..." to send SMS reminders from
+    twilio_sms_per_second: float = Field(default=10.0, gt=0, le=1000)  # the sender's limit
     # Notifications.
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)

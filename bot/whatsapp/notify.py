@@ -8,15 +8,22 @@ visit's date, time and address as its variables (1, 2, 3); without one, the
 channel is skipped for the next (SMS).
 
 SMS: the notice's text alone, no options: it is the least private channel and
-the one that costs per message, so it carries only what the template says.
+the one that costs per message, so it carries only what the template says, and the
+words a reply may use when it is two-way. Sends keep within Twilio's pace for one
+sender (10 messages a second for a long code by default; over it Twilio answers 429),
+never more in any second (`SenderPace`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import deque
+
 from bot.notices import reply_words, word
 from bot.whatsapp.render import render_turn
 from core.messaging.chats import ConversationStore
-from core.messaging.port import Outgoing, TryLater, Undeliverable
+from core.messaging.port import Outgoing, Pace, TryLater, Undeliverable
 from core.vocab import Channel
 from edge.twilio_rest import OutsideSessionWindow, TwilioClient, TwilioError, TwilioUnavailable
 
@@ -62,14 +69,50 @@ class WhatsAppSender:
             raise _refusal(error) from None
 
 
+SMS_PER_SECOND = 10.0  # Twilio's default for one long-code sender
+SMS_MARGIN = 0.05  # seconds added to Twilio's window: timers and the network jitter
+SMS_MIN_GAP = 0.8  # of the even spacing: a late turn is made up, never in a burst
+
+
+class SenderPace:
+    """One sender's pace in this process, as Twilio counts it: at most `per_second`
+    messages in any second (widened by `SMS_MARGIN`), whoever they go to, and never two
+    closer than `SMS_MIN_GAP` of the even spacing. A turn that woke late (a busy loop) is
+    made up by the next ones coming a little closer, without a burst that the network's
+    jitter could squeeze into one of Twilio's seconds."""
+
+    def __init__(self, per_second: float = SMS_PER_SECOND) -> None:
+        self.count = max(int(per_second), 1)
+        self.span = self.count / per_second + SMS_MARGIN
+        self.gap = SMS_MIN_GAP / per_second
+        self._sent: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def turn(self, key: str) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._sent and self._sent[0] <= now - self.span:
+                    self._sent.popleft()
+                at = self._sent[-1] + self.gap if self._sent else now
+                if len(self._sent) >= self.count:
+                    at = max(at, self._sent[0] + self.span)
+                if at <= now:
+                    break
+                await asyncio.sleep(at - now)
+            self._sent.append(now)
+
+
 class SmsSender:
-    def __init__(self, client: TwilioClient) -> None:
+    def __init__(self, client: TwilioClient, pace: Pace | None = None) -> None:
         self.client = client
+        self.pace: Pace = pace or SenderPace()
 
     async def send(self, address: str, message: Outgoing) -> str:
         if message.offer_id is not None:
             raise Undeliverable("an offer needs an answer, and SMS brings none back")
         text = " ".join(filter(None, (word(message).text, reply_words(message))))
+        await self.pace.turn(address)
         try:
             return (await self.client.send(address, text)).sid
         except TwilioError as error:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import bisect
 import itertools
 import json
 import re
@@ -109,7 +110,7 @@ class FakeTwilio:
 
     def __post_init__(self) -> None:
         self._failures: deque[Failure] = deque()
-        self._sent_at: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._sent_at: defaultdict[str, list[float]] = defaultdict(list)
         self._always: Failure | None = None
         self._sids = itertools.count(1)
 
@@ -159,6 +160,7 @@ class FakeTwilio:
         )
 
     async def _create(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()  # Twilio counts a sender's pace as requests arrive
         self.requests += 1
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -196,7 +198,8 @@ class FakeTwilio:
             return _error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
             )
-        if not self._within_pace(sender, self.sms_per_second if sms else self.whatsapp_per_second):
+        limit = self.sms_per_second if sms else self.whatsapp_per_second
+        if not self._within_pace(sender, limit, arrived):
             self.throttled += 1
             return _error(429, 20429, "Too Many Requests", {"Retry-After": "1"})
         sid = f"SM{next(self._sids):032x}"
@@ -205,15 +208,14 @@ class FakeTwilio:
         self.messages.append(sent)
         return web.json_response(self._resource(sid, to, sender, str(body)), status=201)
 
-    def _within_pace(self, sender: str, per_second: int) -> bool:
-        """One more message from `sender` keeps within `per_second` over the last second."""
-        now = time.monotonic()
+    def _within_pace(self, sender: str, per_second: int, arrived: float) -> bool:
+        """One more message from `sender`, arrived at `arrived`, keeps within `per_second`
+        over the second before it (arrivals kept in order)."""
         recent = self._sent_at[sender]
-        while recent and recent[0] <= now - 1.0:
-            recent.popleft()
-        if len(recent) >= per_second:
+        del recent[: bisect.bisect_right(recent, arrived - 2.0)]
+        if sum(1 for t in recent if arrived - 1.0 < t <= arrived) >= per_second:
             return False
-        recent.append(now)
+        bisect.insort(recent, arrived)
         return True
 
     def _authorized(self, request: web.Request) -> bool:
