@@ -141,7 +141,7 @@ async def test_help_is_answered_in_the_language_it_was_asked(client, word):
     assert "+48221000000" in said
 
 
-async def _inbound_count(db) -> int:
+async def _inbound_count(db):
     async with db.read() as session:
         return (await session.execute(select(func.count()).select_from(InboundMessage))).scalar()
 

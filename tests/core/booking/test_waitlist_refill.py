@@ -36,6 +36,8 @@ async def _world(db, clock, *, visit: datetime, auto: tuple[int, ...] = ()):
     waiting = [await adult(db, clock, n) for n in (2, 3, 4, 5, 6)]
     bookings = BookingService(db, clock, waitlist=POLICY)
     waitlist = WaitlistService(db, clock, POLICY)
+    assert c.consult.id is not None
+    assert c.internist.id is not None
     booking = await bookings.book(
         Actor.staff("desk"), VisitRequest(holder, c.consult.id, c.internist.id, visit)
     )
