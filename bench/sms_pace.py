@@ -44,9 +44,10 @@ from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, SMS_SENDER
 CEILING = 10.0  # Twilio's default messages a second for one SMS sender
 
 
-class Unpaced:
-    async def turn(self, key: str) -> None:
-        return None
+class Unpaced(SenderPace):
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        yield
 
 
 async def _due_sms(db: Database, count: int) -> None:
