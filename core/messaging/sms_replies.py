@@ -75,8 +75,9 @@ _WORDS: dict[str, tuple[Word, str | None]] = {
     **dict.fromkeys(("НЕТ", "ОТМЕНА", "ОТМЕНИТЬ"), (Word.CANCEL, "ru")),
     **dict.fromkeys(("ZMIEN", "PRZELOZ", "ZMIANA"), (Word.MOVE, "pl")),
     **dict.fromkeys(("MOVE", "REBOOK", "CHANGE"), (Word.MOVE, "en")),
-    **dict.fromkeys(("ЗМІНИТИ", "ПЕРЕНЕСТИ"), (Word.MOVE, "uk")),
-    **dict.fromkeys(("ПЕРЕНЕСТИ", "ИЗМЕНИТЬ"), (Word.MOVE, "ru")),
+    **dict.fromkeys(("ЗМІНИТИ",), (Word.MOVE, "uk")),
+    **dict.fromkeys(("ИЗМЕНИТЬ",), (Word.MOVE, "ru")),
+    **dict.fromkeys(("ПЕРЕНЕСТИ",), (Word.MOVE, None)),  # the same in both
     **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"), (Word.STOP, None)),
     **dict.fromkeys(("СТОП",), (Word.STOP, None)),
     **dict.fromkeys(("START", "UNSTOP", "СТАРТ"), (Word.START, None)),

@@ -171,3 +171,10 @@ async def test_unsigned_forged_and_garbage_requests_store_nothing(db, clock, cli
     assert garbage.status in (400, 403)
     assert await _inbound_count(db) == 0
     assert await _status(db, clock, reminded.id) is BookingStatus.BOOKED
+
+
+async def test_move_without_booking_links_says_how_to_move(db, clock, client, reminded):
+    answer = await text(client, "ZMIEŃ", ANNA)
+    [said] = answer.messages
+    assert "+48221000000" in said
+    assert await _status(db, clock, reminded.id) is BookingStatus.BOOKED
