@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot import actions
 from bot.chat import Button, Reply
-from core.messaging.port import BOOKING_LINK, STAFF_REPLY, WAITLIST_OFFER, Outgoing
+from core.messaging.port import BOOKING_LINK, STAFF_REPLY, WAITLIST_BOOKED, WAITLIST_OFFER, Outgoing
 from edge.i18n import Texts
 
 
@@ -41,10 +41,21 @@ def word(message: Outgoing) -> Reply:
         )
     if message.topic == STAFF_REPLY:
         return Reply(_("Registration desk: {text}", text=message.text))
+    text = message.text
+    if message.topic == WAITLIST_BOOKED:
+        p = message.params
+        text = _(
+            "{clinic}: a time you waited for has become free and we booked it for you: "
+            "{date}, {time}, {address}. If it does not suit you, cancel it.",
+            clinic=p.get("clinic", ""),
+            date=p.get("date", ""),
+            time=p.get("time", ""),
+            address=p.get("address", ""),
+        )
     if message.actions and message.booking_id is not None:
         visit = message.booking_id
         return Reply(
-            message.text,
+            text,
             (
                 (Button(_("✅ I will come"), actions.WILL_COME.pack(visit)),),
                 (
@@ -53,4 +64,15 @@ def word(message: Outgoing) -> Reply:
                 ),
             ),
         )
-    return Reply(message.text)
+    return Reply(text)
+
+
+def reply_words(message: Outgoing) -> str:
+    """What a text message can answer, said under it (SMS has no buttons): the words
+    `core.messaging.sms_replies` reads."""
+    if not message.actions or message.booking_id is None or message.offer_id is not None:
+        return ""
+    _ = Texts(message.language)._
+    if message.topic == WAITLIST_BOOKED:
+        return _("Reply NO to cancel it.")
+    return _("Reply YES to confirm, NO to cancel, MOVE to choose another time.")

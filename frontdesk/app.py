@@ -38,7 +38,7 @@ from frontdesk.settings import Settings
 from frontdesk.staff.routes import setup_staff
 from frontdesk.worker import Worker, default_jobs
 from ivr.flow import Ivr
-from ivr.keys import IVR
+from ivr.keys import IVR, SMS_REPLIES
 from ivr.routes import setup as setup_ivr
 from ivr.sms import SmsConfirmations
 from ivr.turn import Confirmations
@@ -111,6 +111,8 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         SmsConfirmations(sms, services.catalog, services.booking) if sms else Confirmations()
     )
     app[IVR] = Ivr(services.voice(ivr_policy(settings), confirmations))
+    if services.sms_replies is not None:
+        app[SMS_REPLIES] = services.sms_replies
     log.info("database: %s", settings.safe_database_url)
     try:
         yield

@@ -18,9 +18,10 @@ from redis.asyncio import Redis
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import PER_CHAT_SECONDS, SAFETY, TelegramSender
 from bot.webchat.notify import WebChatSender
-from bot.whatsapp.notify import SmsSender, WhatsAppSender
+from bot.whatsapp.notify import SenderPace, SmsSender, WhatsAppSender
 from core.messaging.port import Pace, Sender
-from core.messaging.reminders import PlannerPolicy, QuietHours, ReminderPlanner
+from core.messaging.reminders import PlannerPolicy, ReminderPlanner
+from core.quiet import QuietHours
 from core.vocab import Channel
 from edge.redis_pace import RedisPace
 from edge.twilio_rest import open_client
@@ -64,7 +65,8 @@ async def open_senders(
             )
         account = twilio_account(settings, settings.twilio_sms_from)
         if account is not None:
-            senders[Channel.SMS] = SmsSender(await stack.enter_async_context(open_client(account)))
+            client = await stack.enter_async_context(open_client(account))
+            senders[Channel.SMS] = SmsSender(client, SenderPace(settings.twilio_sms_per_second))
         yield senders
 
 

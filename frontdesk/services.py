@@ -36,12 +36,14 @@ from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.messaging.link_tokens import LinkSigner
 from core.messaging.reminder_rules import ReminderRules
+from core.messaging.sms_replies import SmsReplies
 from core.partners.desk import PartnerDesk
 from core.partners.direct import DirectBooking
 from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
+from core.quiet import QuietHours
 from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
@@ -89,6 +91,7 @@ class Services:
     booking_links: BookingLinks
     desk_links: DeskLinks
     calendar_links: CalendarLinks | None = None
+    sms_replies: SmsReplies | None = None
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -137,6 +140,9 @@ def build_services(
     policy = WaitlistPolicy(
         offer_ttl=timedelta(minutes=settings.waitlist_offer_minutes),
         fan_out=settings.waitlist_fan_out,
+        batch_delay=timedelta(minutes=settings.waitlist_batch_minutes),
+        cutoff=timedelta(minutes=settings.waitlist_cutoff_minutes),
+        quiet=QuietHours(settings.quiet_hours_start, settings.quiet_hours_end),
     )
     secret = settings.secret_bytes()
     links = CalendarLinks(settings.public_base_url, secret) if settings.public_base_url else None
@@ -192,4 +198,5 @@ def build_services(
         booking_links=booking_links,
         desk_links=DeskLinks(db, booking_links),
         calendar_links=links,
+        sms_replies=SmsReplies(db, clock, policy, booking_links),
     )

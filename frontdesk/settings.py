@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     hold_minutes: int = Field(default=5, ge=1, le=120)
     waitlist_offer_minutes: int = Field(default=30, ge=1, le=24 * 60)
     waitlist_fan_out: int = Field(default=3, ge=1, le=50)
+    waitlist_batch_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    waitlist_cutoff_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     slot_horizon_days: int = Field(default=56, ge=1, le=366)
     booking_link_days: int = Field(default=7, ge=1, le=60)  # how long a booking link works
     worker_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
@@ -98,6 +100,7 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
     twilio_whatsapp_content_sid: str | None = None  # approved template outside the 24-hour window
     twilio_sms_from: str | None = None  # "+48..." to send SMS reminders from
+    twilio_sms_per_second: float = Field(default=10.0, gt=0, le=1000)  # the sender's limit
     # Notifications.
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)

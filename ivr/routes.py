@@ -1,4 +1,5 @@
-"""POST /twilio/voice*: Twilio's voice webhooks in, TwiML out.
+"""POST /twilio/voice*: Twilio's voice webhooks in, TwiML out (and POST /twilio/sms, the
+text messages to the same numbers: `ivr.texting`).
 
 Order of checks, for every path: configured (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL, else
 404), signed by Twilio over the public URL and the form (else 403, nothing read or
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from edge.i18n import LANGUAGES, translations
 from edge.twilio_signature import SIGNATURE_HEADER, form_params, is_signed, public_url
-from ivr import demo
+from ivr import demo, texting
 from ivr.handlers import ROUTES, Handler, answer
 from ivr.inbound import InvalidVoiceInput, parse_voice
 from ivr.keys import IVR
@@ -39,6 +40,7 @@ def setup(app: web.Application, config: VoiceConfig, *, with_demo: bool = False)
     catalogs of every language are read at start, not during the first call."""
     for path, handler in ROUTES.items():
         app.router.add_post(path, _webhook(handler, config))
+    texting.setup(app, config.auth_token, config.public_base_url)
     if with_demo:
         demo.setup(app)
     app.on_startup.append(_read_catalogs)

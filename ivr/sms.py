@@ -42,7 +42,8 @@ class SmsConfirmations(Confirmations):
     async def text(self, booking: Booking, language: str) -> str:
         t = Texts(language)
         branch = await self.catalog.branch(booking.branch_id)
-        doctors = await self.catalog.doctor_names()
+        discreet = (await self.catalog.service(booking.service_id)).discreet
+        doctors = {} if discreet else await self.catalog.doctor_names()  # no hint of what for
         return t._(
             "{clinic}: your visit {when}, {doctor}, {branch}, {address}, {city}.",
             clinic=await self.catalog.clinic_name(),

@@ -8,12 +8,21 @@ visit's date, time and address as its variables (1, 2, 3); without one, the
 channel is skipped for the next (SMS).
 
 SMS: the notice's text alone, no options: it is the least private channel and
-the one that costs per message, so it carries only what the template says.
+the one that costs per message, so it carries only what the template says, and the
+words a reply may use when it is two-way. Sends keep within Twilio's pace for one
+sender (10 messages a second for a long code by default; over it Twilio answers 429),
+never more in any second, counted until Twilio answered (`SenderPace`).
 """
 
 from __future__ import annotations
 
-from bot.notices import word
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.notices import reply_words, word
 from bot.whatsapp.render import render_turn
 from core.messaging.chats import ConversationStore
 from core.messaging.port import Outgoing, TryLater, Undeliverable
@@ -62,16 +71,62 @@ class WhatsAppSender:
             raise _refusal(error) from None
 
 
+SMS_PER_SECOND = 10.0  # Twilio's default for one long-code sender
+SMS_MARGIN = 0.01  # seconds added to Twilio's window (timer granularity)
+SMS_MIN_GAP = 0.8  # of the even spacing: a late turn is made up, never in a burst
+
+
+class SenderPace:
+    """One sender's pace in this process, as Twilio counts it: at most `per_second`
+    messages in any second, whoever they go to. A message counts from its turn until
+    one second (and `SMS_MARGIN`) after Twilio answered it: Twilio saw it somewhere in
+    between, so however late the network delivered the one before, the next never meets
+    it inside Twilio's second. Turns are never closer than `SMS_MIN_GAP` of the even
+    spacing, so a turn that woke late is made up without a burst."""
+
+    def __init__(self, per_second: float = SMS_PER_SECOND) -> None:
+        self.count = max(int(per_second), 1)
+        self.span = self.count / per_second + SMS_MARGIN
+        self.gap = SMS_MIN_GAP / per_second
+        self._live: list[list[float]] = []  # [answered at] of each counted message; inf: in flight
+        self._last = -math.inf
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Wait for the sender's turn; the message is sent inside the block."""
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._live = [m for m in self._live if m[0] > now - self.span]
+                at = self._last + self.gap
+                if len(self._live) >= self.count:
+                    oldest = min(m[0] for m in self._live)
+                    at = max(at, oldest + self.span if oldest < math.inf else now + 0.005)
+                if at <= now:
+                    break
+                await asyncio.sleep(at - now)
+            self._last = now
+            message = [math.inf]
+            self._live.append(message)
+        try:
+            yield
+        finally:
+            message[0] = time.monotonic()
+
+
 class SmsSender:
-    def __init__(self, client: TwilioClient) -> None:
+    def __init__(self, client: TwilioClient, pace: SenderPace | None = None) -> None:
         self.client = client
+        self.pace = pace or SenderPace()
 
     async def send(self, address: str, message: Outgoing) -> str:
         if message.offer_id is not None:
             raise Undeliverable("an offer needs an answer, and SMS brings none back")
-        text = word(Outgoing(message.topic, message.language, message.text, message.params))
+        text = " ".join(filter(None, (word(message).text, reply_words(message))))
         try:
-            return (await self.client.send(address, text.text)).sid
+            async with self.pace.turn():
+                return (await self.client.send(address, text)).sid
         except TwilioError as error:
             raise _refusal(error) from None
 

@@ -239,42 +239,10 @@ class BookingService:
 
     async def cancel(self, actor: Actor, booking_id: int, reason: str) -> Booking:
         """Cancel with a reason; the booking goes to the trash and its time is freed."""
-        reason = reason.strip()
-        if not reason or len(reason) > 500:
-            raise InvalidInput("a reason (at most 500 characters) is required")
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await load_for_change(session, booking_id, actor)
-            if booking.status not in CANCELLABLE:
-                raise InvalidTransition(f"a {booking.status} visit cannot be cancelled")
-            assert booking.id is not None
-            await release_booking(session, booking.id)
-            previous = booking.status
-            booking.status = BookingStatus.CANCELLED
-            booking.cancel_reason = reason
-            booking.cancelled_at = now
-            booking.updated_at = now
-            record_change(
-                session,
-                booking_id=booking.id,
-                actor=actor,
-                action="cancelled",
-                at=now,
-                changes={"status": (previous, booking.status), "cancel_reason": (None, reason)},
-            )
-            emit(
-                session,
-                EventKind.CANCELLED,
-                at=now,
-                booking_id=booking.id,
-                reason=reason,
-                by=actor.kind,
-                channel=actor.channel,
-                **where_of(booking),
-            )
-            await announce_freed(session, where_of(booking), booking.service_id, now, self.waitlist)
-            return booking
+            return await cancel_in(session, actor, booking_id, reason, now, self.waitlist)
 
         return await self.db.write(work)
 
@@ -350,21 +318,11 @@ class BookingService:
         return await self.db.write(work)
 
     async def confirm_attendance(self, actor: Actor, booking_id: int) -> Booking:
-        """The patient says they will come (a reminder's "I will come"): a booked visit
-        becomes confirmed, and so does what the clinic was told, in one transaction.
-        `InvalidTransition` once the visit is cancelled or past its start."""
+        """The patient says they will come (a reminder's "I will come"): see `confirm_in`."""
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Booking:
-            booking = await load_for_change(session, booking_id, actor)
-            if booking.status is BookingStatus.BOOKED:
-                await change_status(session, booking, BookingStatus.CONFIRMED, actor, now)
-            elif booking.status is not BookingStatus.CONFIRMED:
-                raise InvalidTransition(f"a {booking.status} visit cannot be confirmed")
-            record_communication(
-                session, booking, CommunicationStatus.CONFIRMED_BY_PATIENT, actor, now
-            )
-            return booking
+            return await confirm_in(session, actor, booking_id, now)
 
         return await self.db.write(work)
 
@@ -414,6 +372,66 @@ class BookingService:
                 .order_by(col(BookingChange.id))
             )
             return list(rows.scalars())
+
+
+async def cancel_in(
+    session: AsyncSession,
+    actor: Actor,
+    booking_id: int,
+    reason: str,
+    now: datetime,
+    policy: WaitlistPolicy,
+) -> Booking:
+    """Cancel inside the caller's transaction (also an SMS reply's): the booking goes to
+    the trash, its time is freed and offered to the waiting list."""
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise InvalidInput("a reason (at most 500 characters) is required")
+    booking = await load_for_change(session, booking_id, actor)
+    if booking.status not in CANCELLABLE:
+        raise InvalidTransition(f"a {booking.status} visit cannot be cancelled")
+    assert booking.id is not None
+    await release_booking(session, booking.id)
+    previous = booking.status
+    booking.status = BookingStatus.CANCELLED
+    booking.cancel_reason = reason
+    booking.cancelled_at = now
+    booking.updated_at = now
+    record_change(
+        session,
+        booking_id=booking.id,
+        actor=actor,
+        action="cancelled",
+        at=now,
+        changes={"status": (previous, booking.status), "cancel_reason": (None, reason)},
+    )
+    emit(
+        session,
+        EventKind.CANCELLED,
+        at=now,
+        booking_id=booking.id,
+        reason=reason,
+        by=actor.kind,
+        channel=actor.channel,
+        **where_of(booking),
+    )
+    await announce_freed(session, where_of(booking), booking.service_id, now, policy)
+    return booking
+
+
+async def confirm_in(
+    session: AsyncSession, actor: Actor, booking_id: int, now: datetime
+) -> Booking:
+    """The patient will come, inside the caller's transaction: a booked visit becomes
+    confirmed, and so does what the clinic was told. `InvalidTransition` once the visit is
+    cancelled or past its start."""
+    booking = await load_for_change(session, booking_id, actor)
+    if booking.status is BookingStatus.BOOKED:
+        await change_status(session, booking, BookingStatus.CONFIRMED, actor, now)
+    elif booking.status is not BookingStatus.CONFIRMED:
+        raise InvalidTransition(f"a {booking.status} visit cannot be confirmed")
+    record_communication(session, booking, CommunicationStatus.CONFIRMED_BY_PATIENT, actor, now)
+    return booking
 
 
 def _check_future(start_at: datetime, now: datetime) -> None:

@@ -13,14 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
 from core.booking.gate import EligibilityGate
 from core.booking.placement import Placement, VisitRequest, drop_hold, load_service, place_booking
-from core.booking.waitlist_offers import WaitlistPolicy, offer_freed_time
+from core.booking.waitlist_offers import (
+    WaitlistPolicy,
+    close_other_offers,
+    offer_freed_time,
+    offer_next_batch,
+)
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import (
@@ -32,9 +37,8 @@ from core.errors import (
     RestrictionViolated,
     SlotTaken,
 )
-from core.journal import emit
 from core.models import Hold, Patient, WaitlistEntry, WaitlistOffer
-from core.vocab import ActorKind, Channel, EventKind, OfferStatus, WaitlistStatus
+from core.vocab import ActorKind, Channel, OfferStatus, WaitlistStatus
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class WaitRequest:
     latest: date | None = None
     time_from: time | None = None
     time_to: time | None = None
+    auto_book: bool = False  # book a matching freed time at once, and tell the patient
 
 
 class WaitlistService:
@@ -86,6 +91,7 @@ class WaitlistService:
                 latest=request.latest,
                 time_from=request.time_from,
                 time_to=request.time_to,
+                auto_book=request.auto_book,
                 channel=request.channel,
                 created_at=self.clock.now(),
             )
@@ -137,18 +143,7 @@ class WaitlistService:
                 return None
             offer.status = OfferStatus.ACCEPTED
             entry.status, entry.booking_id = WaitlistStatus.BOOKED, booking.id
-            for other in await _open_offers(session, hold_token=offer.hold_token):
-                other.status = OfferStatus.GONE
-                other_entry = await session.get_one(WaitlistEntry, other.entry_id)
-                other_entry.status = WaitlistStatus.WAITING
-                emit(
-                    session,
-                    EventKind.WAITLIST_OFFER_GONE,
-                    at=now,
-                    offer_id=other.id,
-                    patient_id=other_entry.patient_id,
-                    channel=other_entry.channel,
-                )
+            await close_other_offers(session, offer.hold_token, now)
             assert booking.id is not None
             return booking.id
 
@@ -170,7 +165,8 @@ class WaitlistService:
         await self.db.write(work)
 
     async def sweep(self) -> int:
-        """Expire lapsed offers (passing their time on) and entries past their last day."""
+        """Expire lapsed offers (passing their time on), offer held times nobody took to
+        the next batch once its delay is over, and expire entries past their last day."""
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> int:
@@ -203,6 +199,7 @@ class WaitlistService:
             ).scalars()
             for entry in stale:
                 entry.status = WaitlistStatus.EXPIRED
+            await self._next_batches(session, now)
             return len(lapsed)
 
         return await self.db.write(work)
@@ -220,6 +217,24 @@ class WaitlistService:
         await drop_hold(session, hold.id)
         freed = Placement(hold.doctor_id, hold.branch_id, hold.room_id, hold.start_at, hold.end_at)
         await offer_freed_time(session, freed, hold.service_id, now, self.policy)
+
+    async def _next_batches(self, session: AsyncSession, now: datetime) -> None:
+        """Each held time whose newest batch was told `batch_delay` ago without an answer
+        that booked it goes to the next batch in line."""
+        told = func.max(func.coalesce(col(WaitlistOffer.told_at), col(WaitlistOffer.created_at)))
+        due = (
+            select(col(WaitlistOffer.hold_token))
+            .where(col(WaitlistOffer.status) == OfferStatus.OPEN)
+            .group_by(col(WaitlistOffer.hold_token))
+            .having(told <= now - self.policy.batch_delay)
+        )
+        holds = (
+            await session.execute(
+                select(Hold).where(col(Hold.token).in_(due), col(Hold.expires_at) > now)
+            )
+        ).scalars()
+        for hold in list(holds):
+            await offer_next_batch(session, hold, now, self.policy)
 
 
 async def _open_offers(

@@ -31,6 +31,7 @@ from core.booking.service import BookingService
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import BookingLinkInvalid, InvalidInput, NotFound
+from core.messaging import consent
 from core.messaging.link_tokens import LinkSigner
 from core.messaging.port import BOOKING_LINK
 from core.messaging.queue import insert_notifications, notification_row
@@ -220,7 +221,7 @@ class BookingLinks:
                             subject_id=link_id,
                             expires_at=expires_at,
                         )
-                        | {"topic": BOOKING_LINK, "due_at": now}
+                        | {"topic": BOOKING_LINK, "due_at": now, "params": {consent.RECALL: True}}
                     )
             return await insert_notifications(session, rows, now)
 

@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.messaging.link_tokens import LinkSigner
-from core.messaging.port import BOOKING_LINK, REMINDER, STAFF_REPLY, WAITLIST_OFFER, Outgoing
+from core.messaging.port import (
+    BOOKING_LINK,
+    REMINDER,
+    STAFF_REPLY,
+    WAITLIST_BOOKED,
+    WAITLIST_OFFER,
+    Outgoing,
+)
 from core.messaging.templates import date_and_time, render, until_day
 from core.models import (
     Booking,
@@ -99,6 +106,12 @@ async def compose(
             return None
         params |= await _place(session, offer.branch_id, offer.start_at, language)
         return Outgoing(WAITLIST_OFFER, language, "", params, offer_id=offer.id, actions=True)
+    if notification.topic == WAITLIST_BOOKED:
+        booked = await get_or_none(session, Booking, notification.booking_id)
+        if booked is None:
+            return None
+        params |= await _place(session, booked.branch_id, booked.start_at, language)
+        return Outgoing(WAITLIST_BOOKED, language, "", params, booking_id=booked.id, actions=True)
     rule = await session.get(ReminderRule, notification.rule_id)
     if rule is None:
         return None
@@ -156,16 +169,20 @@ async def _place(
 
 
 async def _visit(session: AsyncSession, booking: Booking) -> dict[str, str]:
-    doctor = await session.get(Doctor, booking.doctor_id)
+    """Who and what the visit is; nothing of it for a discreet service (its name, doctor
+    or specialty would tell what the patient is treated for)."""
     service = await session.get(Service, booking.service_id)
+    if service is None or service.discreet:
+        return {"doctor": "", "service": "", "specialty": ""}
+    doctor = await session.get(Doctor, booking.doctor_id)
     specialty = (
         await session.get(Specialty, service.specialty_id)
-        if service is not None and service.specialty_id is not None
+        if service.specialty_id is not None
         else None
     )
     return {
         "doctor": f"{doctor.first_name} {doctor.last_name}" if doctor else "",
-        "service": service.name if service else "",
+        "service": service.name,
         "specialty": specialty.name if specialty else "",
     }
 

@@ -51,6 +51,7 @@ from core.cause import caused_by
 from core.clock import Clock
 from core.db.database import Database
 from core.leases import Lease, claim, give_back
+from core.messaging import consent
 from core.messaging.compose import House, addresses, compose, get_or_none, stale
 from core.messaging.link_tokens import LinkSigner
 from core.messaging.port import REMINDER, Outgoing, Sender, TryLater, Undeliverable
@@ -102,6 +103,7 @@ class _Plan:
 class _Outcome:
     plan: _Plan
     channel: Channel | None = None
+    address: str = ""
     provider_id: str = ""
     error: str = ""
     transient: bool = False
@@ -210,8 +212,11 @@ class Dispatcher:
                 plan = _Plan(row, skip=await stale(session, row, now))
                 if plan.skip is None:
                     plan.message = await compose(session, row, house)
-                    plan.addresses = await addresses(session, row)
-                    if plan.message is None:
+                    found = await addresses(session, row)
+                    plan.addresses = await consent.allowed(session, row.topic, row.params, found)
+                    if found and not plan.addresses:
+                        plan.skip = "the patient said STOP"
+                    elif plan.message is None:
                         plan.fail = "nothing left to say"
                     elif not plan.addresses:
                         plan.fail = "no way to reach the patient"
@@ -290,7 +295,7 @@ class Dispatcher:
                     failures.append(f"{channel}: {type(exc).__name__}")
                     transient = True
                 else:
-                    return _Outcome(plan, channel, provider_id)
+                    return _Outcome(plan, channel, address, provider_id)
         return _Outcome(plan, error="; ".join(failures)[:300], transient=transient)
 
     async def _record(self, outcomes: Sequence[_Outcome], report: DispatchReport) -> None:
@@ -313,13 +318,19 @@ class Dispatcher:
                     .values(
                         status=NotificationStatus.SENT,
                         channel=bindparam("via"),
+                        sent_to=bindparam("to"),
                         provider_id=bindparam("pid"),
                         sent_at=now,
                         error=None,
                         lease_until=None,
                     ),
                     [
-                        {"nid": o.plan.row.id, "via": o.channel, "pid": o.provider_id[:64]}
+                        {
+                            "nid": o.plan.row.id,
+                            "via": o.channel,
+                            "to": o.address[:64],
+                            "pid": o.provider_id[:64],
+                        }
                         for o in sent
                     ],
                 )

@@ -18,6 +18,7 @@ from typing import Protocol
 REMINDER = "reminder"
 WAITLIST_OFFER = "waitlist_offer"
 STAFF_REPLY = "staff_reply"
+WAITLIST_BOOKED = "waitlist_booked"  # a freed time booked for a patient who opted in
 BOOKING_LINK = "booking_link"  # a single-use booking link (core.messaging.booking_links)
 
 

@@ -46,12 +46,12 @@ async def insert_notifications(
     for start in range(0, len(rows), _CHUNK):
         chunk = [
             {
-                **row,
                 "status": NotificationStatus.PENDING,
                 "attempts": 0,
                 "params": {},
                 "created_at": now,
                 "cause": current_cause(),
+                **row,
             }
             for row in rows[start : start + _CHUNK]
         ]

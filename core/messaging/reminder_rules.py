@@ -145,7 +145,10 @@ class ReminderRules:
 
 
 def default_rules() -> list[RuleDraft]:
-    """What a new clinic starts with: only clinic, address, date and time are said."""
+    """What a new clinic starts with, after Poland's central e-registration (CeR) and the
+    NHS: a text 1 day and 7 days before the visit, each two-way (the patient confirms,
+    cancels or asks to move it by replying: `core.messaging.sms_replies`). Only clinic,
+    address, date and time are said: never what the visit is for."""
     return [
         RuleDraft(
             name="Day before the visit",
@@ -160,6 +163,21 @@ def default_rules() -> list[RuleDraft]:
                 "uk": "{{ clinic }}: нагадуємо про візит {{ date }} о {{ time }}, {{ address }}.",
                 "ru": "{{ clinic }}: напоминаем о визите {{ date }} в {{ time }}, {{ address }}.",
                 "en": "{{ clinic }}: a reminder of your visit on {{ date }} at {{ time }}, "
+                "{{ address }}.",
+            },
+        ),
+        RuleDraft(
+            name="Seven days before the visit",
+            kind=RuleKind.DAYS_BEFORE,
+            days=7,
+            at_local=time(18, 0),
+            sets_status=CommunicationStatus.REMINDER_SENT,
+            with_actions=True,
+            templates={
+                "pl": "{{ clinic }}: za tydzień, {{ date }} o {{ time }}, wizyta, {{ address }}.",
+                "uk": "{{ clinic }}: через тиждень, {{ date }} о {{ time }}, візит, {{ address }}.",
+                "ru": "{{ clinic }}: через неделю, {{ date }} в {{ time }}, визит, {{ address }}.",
+                "en": "{{ clinic }}: your visit is in a week, on {{ date }} at {{ time }}, "
                 "{{ address }}.",
             },
         ),

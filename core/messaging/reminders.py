@@ -13,7 +13,7 @@ when its turn comes (`core.messaging.compose.stale`, checked before sending).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
-from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_OFFER
+from core.messaging.port import REMINDER, STAFF_REPLY, WAITLIST_BOOKED, WAITLIST_OFFER
 from core.messaging.queue import insert_notifications, notification_row
 from core.models import (
     Booking,
@@ -36,31 +36,10 @@ from core.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from core.quiet import QuietHours
 from core.vocab import BookingStatus, OfferStatus, RuleKind
 
 ACTIVE = (BookingStatus.BOOKED, BookingStatus.CONFIRMED)
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """No messages between `start` and `end`, local time (the window may span midnight)."""
-
-    start: time = time(21, 0)
-    end: time = time(8, 0)
-
-    def holds(self, local: time) -> bool:
-        if self.start <= self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-    def next_allowed(self, at: datetime, tz: str) -> datetime:
-        """`at`, or the end of the quiet hours it falls in."""
-        zone = ZoneInfo(tz)
-        local = at.astimezone(zone)
-        if not self.holds(local.time()):
-            return at
-        day = local.date() if local.time() < self.end else local.date() + timedelta(days=1)
-        return datetime.combine(day, self.end, zone)
 
 
 @dataclass(frozen=True)
@@ -90,6 +69,7 @@ class ReminderPlanner:
             for rule in rules:
                 rows.extend(await self._for_rule(session, rule, now))
             rows.extend(await self._offers(session, now))
+            rows.extend(await self._auto_bookings(session, now))
             rows.extend(await self._staff_replies(session, now))
             return await insert_notifications(session, rows, now)
 
@@ -290,6 +270,32 @@ class ReminderPlanner:
                 topic=WAITLIST_OFFER,
             )
             for offer, patient_id, tz in offers
+        ]
+
+    async def _auto_bookings(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+        """A freed time booked for a patient who opted in: told at once (quiet hours
+        aside), with a way to undo it."""
+        booked = await session.execute(
+            select(WaitlistOffer, WaitlistEntry, col(Branch.timezone))
+            .join(WaitlistEntry, col(WaitlistEntry.id) == col(WaitlistOffer.entry_id))
+            .join(Branch, col(Branch.id) == col(WaitlistOffer.branch_id))
+            .where(
+                col(WaitlistOffer.auto),
+                col(WaitlistOffer.created_at) >= now - self.policy.behind,
+                col(WaitlistOffer.start_at) > now,
+            )
+        )
+        return [
+            notification_row(
+                f"autobook:{offer.id}",
+                patient_id=entry.patient_id,
+                booking_id=entry.booking_id,
+                subject_id=offer.id,
+                visit_start=offer.start_at,
+                due_at=self.policy.quiet.next_allowed(now, tz),
+                topic=WAITLIST_BOOKED,
+            )
+            for offer, entry, tz in booked
         ]
 
     async def _staff_replies(self, session: AsyncSession, now: datetime) -> list[dict[str, Any]]:

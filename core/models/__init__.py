@@ -20,6 +20,7 @@ from core.models.messaging import (
     EscalationMessage,
     InboundMessage,
     LinkCode,
+    MessagingConsent,
     Throttle,
 )
 from core.models.partners import (
@@ -56,6 +57,7 @@ __all__ = [
     "Hold",
     "InboundMessage",
     "LinkCode",
+    "MessagingConsent",
     "Notification",
     "Occupancy",
     "OutboxEvent",

@@ -89,6 +89,7 @@ class Service(SQLModel, table=True):
     patient_info: str = Field(default="", max_length=2000)
     mode: ServiceMode = enum(ServiceMode, default=ServiceMode.IN_PERSON)
     active: bool = True
+    discreet: bool = False  # its name, doctor and specialty never written in a message
 
 
 class DoctorService(SQLModel, table=True):

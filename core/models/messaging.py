@@ -82,3 +82,17 @@ class Throttle(SQLModel, table=True):
     scope: str = Field(max_length=120, primary_key=True)
     window_start: datetime = utc()
     count: int = 0
+
+
+class MessagingConsent(SQLModel, table=True):
+    """A patient's STOP or START for an address on a channel, as said and when: the newest
+    row of an address is what holds. Kept, never updated, so the history stays."""
+
+    __tablename__ = "messaging_consent"
+    __table_args__ = (Index("ix_consent_address", "channel", "address", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    address: str = Field(max_length=64)
+    stopped: bool
+    keyword: str = Field(max_length=16)  # the word the patient sent, folded
+    at: datetime = utc()

@@ -44,7 +44,10 @@ class Notification(SQLModel, table=True):
     """One message to one patient. `key` names what it is about, so planning it twice,
     from any number of workers, makes one row; `status` moves forward only."""
 
-    __table_args__ = (Index("ix_notification_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_notification_status_due", "status", "due_at"),
+        Index("ix_notification_sent_to", "sent_to", "sent_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=160, unique=True)
     rule_id: int | None = Field(default=None, foreign_key="reminder_rule.id")
@@ -64,6 +67,7 @@ class Notification(SQLModel, table=True):
     lease_until: datetime | None = utc(nullable=True)
     channel: Channel | None = optional_enum(Channel)  # the one that took it
     provider_id: str | None = Field(default=None, max_length=64)
+    sent_to: str | None = Field(default=None, max_length=64)  # the address that took it
     error: str | None = Field(default=None, max_length=300)  # codes and reasons, no content
     doubt: DoubtOutcome | None = optional_enum(DoubtOutcome)  # how an in_doubt row was settled
     sent_at: datetime | None = utc(nullable=True)

@@ -27,6 +27,7 @@ class WaitlistEntry(SQLModel, table=True):
     time_to: time | None = None
     channel: Channel = enum(Channel)
     status: WaitlistStatus = enum(WaitlistStatus, default=WaitlistStatus.WAITING)
+    auto_book: bool = False  # a matching freed time is booked at once, the patient told
     booking_id: int | None = Field(default=None, foreign_key="booking.id")
     created_at: datetime = utc()
 
@@ -49,4 +50,6 @@ class WaitlistOffer(SQLModel, table=True):
     end_at: datetime = utc()
     status: OfferStatus = enum(OfferStatus, default=OfferStatus.OPEN)
     expires_at: datetime = utc(index=True)
+    told_at: datetime | None = utc(nullable=True)  # when the patient can be told (quiet hours)
+    auto: bool = False  # booked at once for a patient who opted in (accepted when made)
     created_at: datetime = utc()

@@ -11,6 +11,9 @@ Twilio's contract (PLATFORMS.md):
   63007, 21602, 21617);
 - a sent message is recorded (`messages`) and answered 201 with a realistic message
   resource (sid "SM" + 32 hex, status "queued");
+- each sender is held to Twilio's default pace (10 messages a second for an SMS number,
+  80 for a WhatsApp sender): a message over it, in any one-second window, is refused
+  429 (code 20429, Retry-After 1) and counted in `throttled`;
 - failures can be queued (`fail_next`): throttled (429 with Retry-After), server
   error (500), outside the 24-hour window (63016, 400), or any of them forever;
 - `GET .../Messages.json` lists what was sent, the newest first, by `To` and `From`;
@@ -18,7 +21,8 @@ Twilio's contract (PLATFORMS.md):
   the test with `number`) with their `voice_url` and `status_callback`, in pages of
   `PageSize` linked by `next_page_uri`;
 - `sign` signs a webhook form exactly as Twilio does (RequestValidator over the
-  public URL), and `inbound_whatsapp` builds a realistic inbound message's fields.
+  public URL), and `inbound_whatsapp` and `inbound_sms` build a realistic inbound
+  message's fields.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import bisect
 import itertools
 import json
 import re
 import secrets
-from collections import deque
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -98,9 +104,13 @@ class FakeTwilio:
     requests: int = 0  # every POST to Messages.json, refused ones included
     delay: float = 0.0  # seconds before answering (a slow Twilio, for timeouts)
     numbers: list[dict[str, Any]] = field(default_factory=list)  # IncomingPhoneNumbers
+    sms_per_second: int = 10  # Twilio's default for a long code
+    whatsapp_per_second: int = 80
+    throttled: int = 0  # sends refused 429 for going over a sender's pace
 
     def __post_init__(self) -> None:
         self._failures: deque[Failure] = deque()
+        self._sent_at: defaultdict[str, list[float]] = defaultdict(list)
         self._always: Failure | None = None
         self._sids = itertools.count(1)
 
@@ -150,6 +160,7 @@ class FakeTwilio:
         )
 
     async def _create(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()  # Twilio counts a sender's pace as requests arrive
         self.requests += 1
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -187,11 +198,25 @@ class FakeTwilio:
             return _error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
             )
+        limit = self.sms_per_second if sms else self.whatsapp_per_second
+        if not self._within_pace(sender, limit, arrived):
+            self.throttled += 1
+            return _error(429, 20429, "Too Many Requests", {"Retry-After": "1"})
         sid = f"SM{next(self._sids):032x}"
         template = content_sid if isinstance(content_sid, str) and not sms else None
         sent = Sent(to, sender, str(body), sid, template, values)
         self.messages.append(sent)
         return web.json_response(self._resource(sid, to, sender, str(body)), status=201)
+
+    def _within_pace(self, sender: str, per_second: int, arrived: float) -> bool:
+        """One more message from `sender`, arrived at `arrived`, keeps within `per_second`
+        over the second before it (arrivals kept in order)."""
+        recent = self._sent_at[sender]
+        del recent[: bisect.bisect_right(recent, arrived - 2.0)]
+        if sum(1 for t in recent if arrived - 1.0 < t <= arrived) >= per_second:
+            return False
+        bisect.insort(recent, arrived)
+        return True
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -318,6 +343,39 @@ def inbound_whatsapp(
         "From": f"whatsapp:{number}",
         "ApiVersion": "2010-04-01",
         **extra,
+    }
+
+
+def inbound_sms(
+    body: str,
+    *,
+    number: str = PATIENT,
+    to: str = SMS_SENDER,
+    account_sid: str = ACCOUNT_SID,
+    message_sid: str | None = None,
+) -> dict[str, str]:
+    """The form fields of an inbound SMS as Twilio posts them to the number's sms_url."""
+    sid = message_sid or f"SM{'5a' * 8}{next(_message_counter):016x}"
+    return {
+        "ToCountry": "PL",
+        "ToState": "",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "PL",
+        "To": to,
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": account_sid,
+        "From": number,
+        "ApiVersion": "2010-04-01",
     }
 
 

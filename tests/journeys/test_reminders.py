@@ -129,7 +129,7 @@ async def _twilio(fake: FakeTwilio, sender: str = SENDER) -> AsyncIterator[Twili
         yield http
 
 
-async def test_sms_carries_the_text_alone_and_never_an_offer(
+async def test_sms_carries_the_text_and_the_words_to_reply_and_never_an_offer(
     twilio: FakeTwilio, db: Database, clock: FrozenClock
 ) -> None:
     async with _twilio(twilio, SMS_SENDER) as http:
@@ -147,5 +147,6 @@ async def test_sms_carries_the_text_alone_and_never_an_offer(
     assert (sent.to, sent.from_, sent.body) == (
         "+48501000999",
         SMS_SENDER,
-        "Clinic: visit tomorrow at 08:00.",
+        "Clinic: visit tomorrow at 08:00. "
+        "Reply YES to confirm, NO to cancel, MOVE to choose another time.",  # two-way
     )

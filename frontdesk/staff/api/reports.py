@@ -1,5 +1,6 @@
 """`/api/v1/reports`: simple counts for the clinic's managers, within the asker's scope:
-bookings per channel, phone calls per day and per outcome."""
+bookings per channel, phone calls per day and per outcome, the freed time the waiting list
+refilled."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.booking.waitlist_report import refill_report
 from core.calls.reports import CallReports
 from core.vocab import CallOutcome, Channel
 from frontdesk import keys
 from frontdesk.staff.api.models import Input, Instant
-from frontdesk.staff.api.openapi import DESK, Api, Call
+from frontdesk.staff.api.openapi import ADMIN, DESK, Api, Call
 
 routes = Api()
 TAG = "reports"
@@ -65,6 +67,47 @@ async def bookings_per_channel(call: Call) -> BookingsPerChannel:
         start=q.start,
         end=q.end,
         rows=[ChannelCount(channel=c, bookings=counts.get(c, 0)) for c in Channel],
+    )
+
+
+class CancellationPeriod(Period):
+    start: Instant = Field(description="Cancellations made at or after")
+    end: Instant = Field(description="Cancellations made before")
+
+
+class WaitlistRefill(BaseModel):
+    """Of the visit time cancellations freed ahead of the visit, how much the waiting list
+    booked again (offers accepted, automatic bookings): the whole clinic's figures."""
+
+    start: datetime
+    end: datetime
+    freed_minutes: int
+    refilled_minutes: int
+    freed_visits: int
+    refilled_visits: int
+    share: float = Field(description="refilled_minutes / freed_minutes (0 when none freed)")
+
+
+@routes.route(
+    "GET",
+    "/reports/waitlist-refill",
+    summary="How much freed time the waiting list refilled",
+    tag=TAG,
+    roles=ADMIN,
+    query=CancellationPeriod,
+    response=WaitlistRefill,
+)
+async def waitlist_refill(call: Call) -> WaitlistRefill:
+    q = call.query_as(CancellationPeriod)
+    report = await refill_report(call.request.app[keys.SERVICES].db, q.start, q.end)
+    return WaitlistRefill(
+        start=q.start,
+        end=q.end,
+        freed_minutes=report.freed_minutes,
+        refilled_minutes=report.refilled_minutes,
+        freed_visits=report.freed_visits,
+        refilled_visits=report.refilled_visits,
+        share=round(report.share, 4),
     )
 
 

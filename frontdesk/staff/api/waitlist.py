@@ -36,6 +36,7 @@ class EntryOut(Output):
     time_from: LocalTime | None
     time_to: LocalTime | None
     channel: Channel
+    auto_book: bool
     status: WaitlistStatus
     booking_id: int | None
     created_at: datetime
@@ -55,6 +56,10 @@ class NewEntry(Input):
     latest: date | None = Field(default=None, ge=date(2000, 1, 1), le=date(2999, 12, 31))
     time_from: LocalTime | None = None
     time_to: LocalTime | None = None
+    auto_book: bool = Field(
+        default=False,
+        description="Book a matching freed time at once (the patient is told, and may cancel)",
+    )
 
 
 def lists(request: web.Request) -> DeskLists:
@@ -107,6 +112,7 @@ async def join_waitlist(call: Call) -> EntryOut:
             latest=b.latest,
             time_from=b.time_from,
             time_to=b.time_to,
+            auto_book=b.auto_book,
         )
     )
     return EntryOut.model_validate(entry)

@@ -15,10 +15,11 @@ from core.actors import Actor
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.errors import BookingLinkInvalid, InvalidInput, SlotTaken
-from core.messaging.booking_links import BookingLinks, Newcomer
+from core.messaging import consent
+from core.messaging.booking_links import BookingLinks, Newcomer, Recipient
 from core.messaging.link_tokens import LinkSigner
 from core.messaging.notifications import DeliveryPolicy, Dispatcher
-from core.models import BookingLink, Conversation
+from core.models import BookingLink, Conversation, RecallCampaign
 from core.patients.cards import PatientService
 from core.schedule.search import SlotQuery, SlotSearch
 from core.vocab import BookingStatus, Channel, LinkOrigin
@@ -265,3 +266,37 @@ async def test_the_link_goes_out_once_by_the_channel_the_number_chats_on(db, clo
         return await session.get(BookingLink, issued.link_id)
 
     assert (await db.write(read)).used_at is None
+
+
+async def test_a_recall_campaign_skips_a_number_that_said_stop(db, clock):
+    """A recall link is the desk's offer, not the patient's request: a number that sent
+    STOP is skipped. A link the patient asked for (on a call, from the desk) still goes."""
+    await small_clinic(db, clock, days=1)
+    links = _links(db, clock)
+    stopped, willing = "+48501000001", "+48501000002"
+
+    async def setup(session):
+        consent.record(session, Channel.SMS, stopped, stopped=True, keyword="STOP", at=clock.now())
+        campaign = RecallCampaign(name="Bilans", created_by="anna", created_at=clock.now())
+        session.add(campaign)
+        await session.flush()
+        return campaign.id
+
+    campaign_id = await db.write(setup)
+    recipients = [Recipient(stopped), Recipient(willing)]
+    assert await links.issue_many(recipients, campaign_id=campaign_id, created_by="anna") == 2
+    asked = await links.issue(origin=LinkOrigin.CALLBACK, created_by="anna", phone=stopped)
+    assert await links.send(asked.link_id, Channel.SMS, stopped)
+    sms = Recorder()
+    dispatcher = Dispatcher(
+        db,
+        clock,
+        {Channel.SMS: sms},
+        "w",
+        DeliveryPolicy(),
+        links=LinkSigner(SECRET, "https://clinic.example"),
+    )
+    report = await dispatcher.run_once()
+    assert (report.sent, report.skipped) == (2, 1)
+    sent = sorted((address, message.params["url"] == asked.url) for address, message in sms.sent)
+    assert sent == [(stopped, True), (willing, False)]

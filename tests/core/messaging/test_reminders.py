@@ -10,7 +10,8 @@ import pytest
 
 from core.errors import InvalidInput, TemplateInvalid
 from core.messaging.reminder_rules import ReminderRules, RuleDraft
-from core.messaging.reminders import QuietHours, ReminderPlanner
+from core.messaging.reminders import ReminderPlanner
+from core.quiet import QuietHours
 from core.vocab import PatientEvent, RuleKind
 from testkit.factories import small_clinic
 from testkit.reminders import DAY_BEFORE, all_notifications, book_visit, telegram_patient

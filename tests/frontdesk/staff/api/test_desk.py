@@ -221,3 +221,26 @@ async def test_bookings_per_channel(world: World) -> None:
     await world.call(
         "admin", "GET", f"/reports/bookings-per-channel?start={end}&end={start}", status=400
     )
+
+
+async def test_waitlist_refill_report_and_automatic_booking(world: World) -> None:
+    c = world.desk.clinic
+    entry = await world.call(
+        "admin",
+        "POST",
+        "/waitlist",
+        json={
+            "patient_id": world.patient_id,
+            "channel": "sms",
+            "doctor_id": c.internist.id,
+            "auto_book": True,
+        },
+        status=201,
+    )
+    assert entry["auto_book"] is True
+    start = NINE.date().isoformat() + "T00:00:00Z"
+    end = (NINE + timedelta(days=2)).date().isoformat() + "T00:00:00Z"
+    path = f"/reports/waitlist-refill?start={start}&end={end}"
+    report = await world.call("admin", "GET", path)
+    assert (report["freed_minutes"], report["refilled_minutes"], report["share"]) == (0, 0, 0.0)
+    await world.call("registrar", "GET", path, status=403)  # the whole clinic's figures
