@@ -11,8 +11,8 @@ import pytest
 from core.calls.callbacks import MAX_ATTEMPTS, RETRY_DELAYS, CallbackService
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.errors import InvalidTransition
 from core.desk.accounts import StaffAccounts
+from core.errors import InvalidTransition
 from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus
 from testkit.staff_desk import ADMIN, Desk, desk
 
