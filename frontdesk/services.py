@@ -26,6 +26,7 @@ from core.desk.booking_search import BookingSearch
 from core.desk.bookings import StaffBookings
 from core.desk.inbox import Inbox
 from core.desk.lists import DeskLists
+from core.desk.no_shows import NoShows
 from core.desk.patient_records import PatientRecords
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
@@ -35,6 +36,7 @@ from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
+from core.patients.phones import PhoneCards
 from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch
 from core.schedule.templates import ScheduleService
@@ -75,6 +77,8 @@ class Services:
     partner_desk: PartnerDesk
     partner_inbox: PartnerInbox
     feed: FeedService
+    phone_cards: PhoneCards
+    no_shows: NoShows
     calendar_links: CalendarLinks | None = None
 
     def bot(self) -> BotServices:
@@ -162,5 +166,7 @@ def build_services(
         partner_desk=PartnerDesk(db, clock),
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
+        phone_cards=PhoneCards(db),
+        no_shows=NoShows(db),
         calendar_links=links,
     )

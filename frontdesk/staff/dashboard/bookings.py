@@ -82,7 +82,7 @@ async def booking(request: web.Request) -> web.Response:
         history=await desk.bookings.history(member.scope, booking_id),
         doctors=await desk.catalog.doctor_names(),
         contacts=await request.app[keys.SERVICES].patients.contacts(row.booking.patient_id),
-        next_statuses=next_statuses(member.scope, row.booking.status),
+        next_statuses=next_statuses(member.scope, row, desk.clock.now()),
         can_change=member.scope.role in DESK,
         now=desk.clock.now(),
     )

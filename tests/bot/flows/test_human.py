@@ -12,8 +12,8 @@ from core.booking.service import BookingService
 from core.messaging.escalation import EscalationService
 from core.patients.linking import LinkingService
 from core.vocab import Channel
-from testkit.chat import Patient as Chat
 from testkit.chat import SECRET, make_dialog
+from testkit.chat import Patient as Chat
 from testkit.factories import adult, small_clinic
 
 SATURDAY_NOON = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)
