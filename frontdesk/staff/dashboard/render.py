@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from babel.dates import format_date
 
 from edge import templates
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, accepted_language
@@ -47,7 +48,11 @@ TEMPLATES = web.AppKey("dashboard_templates", Templates)
 def _environment(language: str) -> jinja2.Environment:
     environment = templates.localized("frontdesk.staff.dashboard", "templates", language)
     environment.globals |= {"languages": LANGUAGE_NAMES}
-    environment.filters |= {"as_time": datetime.fromisoformat, "dict_without": _without}
+    environment.filters |= {
+        "as_time": datetime.fromisoformat,
+        "dict_without": _without,
+        "long_date": lambda day: format_date(day, "d MMMM y", locale=language),
+    }
     return environment
 
 

@@ -40,6 +40,9 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_get("/staff/bookings", bookings.search, name="staff-bookings")
     r.add_get(f"/staff/bookings/{ID}", bookings.booking, name="staff-booking")
     r.add_get(f"/staff/bookings/{ID}/move", bookings.move_choices, name="staff-move-choices")
+    r.add_get(
+        f"/staff/bookings/{ID}/move/confirm", bookings.confirm_move, name="staff-move-confirm"
+    )
     r.add_post(f"/staff/bookings/{ID}/move", bookings.move, name="staff-move")
     r.add_post(f"/staff/bookings/{ID}/cancel", bookings.cancel, name="staff-cancel")
     r.add_post(f"/staff/bookings/{ID}/restore", bookings.restore, name="staff-restore")
