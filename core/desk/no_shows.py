@@ -57,12 +57,20 @@ class NoShows:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def report(self, scope: StaffScope, start: datetime, end: datetime) -> NoShowReport:
+    async def report(
+        self,
+        scope: StaffScope,
+        start: datetime,
+        end: datetime,
+        *,
+        branch_ids: frozenset[int] | None = None,
+    ) -> NoShowReport:
         """No-shows of visits in [start, end) per doctor, service and booking channel, the
-        most missed first."""
-        doctors = await self._counts(scope, start, end, col(Booking.doctor_id))
-        services = await self._counts(scope, start, end, col(Booking.service_id))
-        channels = await self._counts(scope, start, end, col(Booking.source))
+        most missed first; in `branch_ids` (None: all) as far as the scope reaches."""
+        where = (*_period(scope, start, end), _in(Booking.branch_id, branch_ids))
+        doctors = await self._counts(where, col(Booking.doctor_id))
+        services = await self._counts(where, col(Booking.service_id))
+        channels = await self._counts(where, col(Booking.source))
         return NoShowReport(
             doctors=doctors,
             services=services,
@@ -87,13 +95,11 @@ class NoShows:
             )
             return PatientNoShows(int(count), list(rows.scalars()))
 
-    async def _counts(
-        self, scope: StaffScope, start: datetime, end: datetime, key: Any
-    ) -> list[NoShowCount]:
+    async def _counts(self, where: Sequence[Any], key: Any) -> list[NoShowCount]:
         missed = func.sum(case((col(Booking.status) == BookingStatus.NO_SHOW, 1), else_=0))
         async with self.db.read() as session:
             rows = await session.execute(
-                select(key, missed, func.count()).where(*_period(scope, start, end)).group_by(key)
+                select(key, missed, func.count()).where(*where).group_by(key)
             )
             found = [NoShowCount(k, int(n or 0), int(due)) for k, n, due in rows.all()]
         return sorted(found, key=lambda c: (-c.no_shows, -c.due, str(c.key)))

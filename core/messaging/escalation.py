@@ -73,11 +73,13 @@ class EscalationService:
                 if branch_id is not None
                 else await _last_visit_branch(session, patient_id)
             )
+            if chosen is not None and await session.get(Branch, chosen) is None:
+                chosen = None  # a branch the chat remembers that is gone since
             case = Escalation(
                 channel=channel,
                 chat_id=chat_id,
                 patient_id=patient_id,
-                branch_id=chosen if chosen is None or await session.get(Branch, chosen) else None,
+                branch_id=chosen,
                 language=language,
                 reason=reason,
                 created_at=now,

@@ -1,8 +1,8 @@
 """Pages in the staff member's language: one jinja2 environment per language with the
 babel catalogs installed, dates formatted by babel in the branch's time zone.
 
-The language is the member's choice, kept in a cookie (set on the login page
-or from the menu), else the browser's preference, else Polish.
+The language is the member's choice, kept on their account (chosen from the menu), else
+in a cookie (chosen on the login page), else the browser's preference, else Polish.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from babel.dates import format_date
 
 from edge import templates
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, accepted_language
+from frontdesk.staff import auth as staff_auth
 
 LANGUAGE_COOKIE = "staff_language"
 
@@ -61,7 +62,11 @@ def _without(values: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 def language_of(request: web.Request) -> str:
-    """The member's chosen language, else the browser's first supported one, else Polish."""
+    """The signed-in member's language, else the one chosen in this browser, else the
+    browser's first supported one, else Polish."""
+    member = staff_auth.signed_in(request)
+    if member is not None and member.language in LANGUAGES:
+        return member.language
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen

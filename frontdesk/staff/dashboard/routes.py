@@ -15,6 +15,7 @@ from frontdesk.staff.dashboard import (
     calls,
     inbox,
     lists,
+    no_shows,
     pages,
     partner_pages,
     settings_pages,
@@ -60,6 +61,7 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_get("/staff/tasks", calls.tasks, name="staff-tasks")
     r.add_post(f"/staff/tasks/{ID}/take", calls.take_task, name="staff-task-take")
     r.add_post(f"/staff/tasks/{ID}/close", calls.close_task, name="staff-task-close")
+    r.add_get("/staff/no-shows", no_shows.report, name="staff-no-shows")
     r.add_get("/staff/waitlist", lists.waitlist, name="staff-waitlist")
     r.add_get("/staff/schedules", lists.schedules, name="staff-schedules")
     r.add_get("/staff/services", settings_pages.services, name="staff-services")
