@@ -22,23 +22,24 @@ async def escalate(turn: Turn, reason: str) -> None:
     )
     turn.state["escalation"] = case.id
     turn.state["transcript"] = []
+    opens = await turn.services.escalation.desk_opens(case.branch_id)
+    closed = (
+        ""
+        if opens is None
+        else "\n"
+        + turn._(
+            "The desk is closed now: it answers from {when}.",
+            when=turn.texts.when(opens.at, opens.timezone),
+        )
+    )
     if reason == "asked":
         turn.go(None)
-        opens = await turn.services.escalation.desk_opens(case.branch_id)
         turn.say(
             turn._(
                 "I have passed our conversation to the registration desk. A person will "
                 "answer here; just write your message."
             )
-            + (
-                ""
-                if opens is None
-                else "\n"
-                + turn._(
-                    "The desk is closed now: it answers from {when}.",
-                    when=turn.texts.when(opens.at, opens.timezone),
-                )
-            ),
+            + closed,
             [[turn.button(turn._("🏠 Menu"), actions.MENU.pack())]],
         )
     else:
@@ -46,7 +47,8 @@ async def escalate(turn: Turn, reason: str) -> None:
             turn._(
                 "Sorry, I did not understand. I have asked the registration desk to help you "
                 "here; meanwhile you can keep going with the menu."
-            ),
+            )
+            + closed,
             menu.menu_rows(turn),
         )
 

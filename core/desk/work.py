@@ -123,7 +123,10 @@ class DeskWork(Generic[W]):
                 update(m)
                 .where(self._open_in(scope, item_id), self._mine(scope), only_if)
                 .values(
-                    taken_by=None, taken_at=None, note=note.strip()[:NOTE_CHARS] or None, **values
+                    taken_by=None,
+                    taken_at=None,
+                    note=note.strip()[:NOTE_CHARS] or col(m.note),  # else the last note stays
+                    **values,
                 )
                 .returning(col(m.id))
             )

@@ -68,7 +68,7 @@ async def test_no_answer_puts_the_request_back_with_its_attempts_until_the_last(
 
     clock.advance(timedelta(hours=1))
     second = await callbacks.done(ADMIN, request.id, CallbackOutcome.NO_ANSWER)
-    assert (second.status, second.attempts) == (CallbackStatus.OPEN, 2)
+    assert (second.status, second.attempts, second.note) == (CallbackStatus.OPEN, 2, "nobody")
     assert second.retry_at == clock.now() + RETRY_DELAYS[1]
     last = await callbacks.done(ADMIN, request.id, CallbackOutcome.NO_ANSWER)
     assert (last.status, last.attempts, last.outcome) == (
