@@ -21,6 +21,7 @@ DAY = (WEDNESDAY_8 - timedelta(hours=8), WEDNESDAY_8 + timedelta(hours=16))
 
 async def visit(db, clock, clinic: Desk, doctor_id, n: int, hours: int) -> int:
     """A consultation on Wednesday at 08:00 + `hours` for the n-th test patient."""
+    assert clinic.clinic.consult.id is not None
     booked = await BookingService(db, clock).book(
         Actor.staff("setup"),
         VisitRequest(
@@ -30,6 +31,7 @@ async def visit(db, clock, clinic: Desk, doctor_id, n: int, hours: int) -> int:
             WEDNESDAY_8 + timedelta(hours=hours),
         ),
     )
+    assert booked.id is not None
     return booked.id
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
-import axe_playwright_python
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 from sqlalchemy import select
 
 from core.calls.callbacks import CallbackService
@@ -36,9 +35,9 @@ from testkit.dashboard import WEDNESDAY_8, book
 from testkit.staff_desk import Desk
 from tests.frontdesk.staff.dashboard.test_browser import log_in, shot, status
 
-AXE_SOURCE = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
-LAPTOP = {"width": 1366, "height": 768}
-TABLET = {"width": 768, "height": 1024}
+AXE_SOURCE = (files("axe_playwright_python") / "axe.min.js").read_text()
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 BLOCKING = ("serious", "critical")
 # What the Tab key must reach on a page: every visible control.
 CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea"
@@ -90,12 +89,13 @@ async def unreachable_by_tab(page: Page) -> list[str]:
             reached.add(mark)
         if len(reached) == marked:
             break
-    return await page.evaluate(
+    missed: list[str] = await page.evaluate(
         """(reached) => [...document.querySelectorAll('[data-tab-check]')]
             .filter(el => !reached.includes(el.dataset.tabCheck))
             .map(el => el.outerHTML.slice(0, 120))""",
         sorted(reached),
     )
+    return missed
 
 
 async def every_page(db: Database, clock: FrozenClock, clinic: Desk) -> list[str]:

@@ -108,6 +108,7 @@ async def test_a_case_another_member_took_is_refused(
 ) -> None:
     cases = EscalationService(db, clock)
     case = await cases.open(Channel.TELEGRAM, "4245", reason="asked", language="pl")
+    assert case.id is not None
     await cases.take(case.id, "admin")
     token = await log_in(client, "reg")
     refused = await client.post(f"/staff/inbox/{case.id}/take", data={"csrf_token": token})
