@@ -13,7 +13,7 @@ PY_DIRS := $(strip $(foreach d,core edge frontdesk bot ivr partners tests testki
 # The dashboard's browser tests drive Debian's chromium; installed once, as root.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv demo test lint bench migrate clean distclean chromium axe
+.PHONY: venv demo test lint bench migrate clean distclean chromium
 
 venv: $(STAMP)
 
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/frontdesk demo
 
-test: venv lint chromium axe
+test: venv lint chromium
 	$(BIN)/pytest
 
 chromium: $(CHROMIUM)
@@ -34,12 +34,6 @@ chromium: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
-
-# axe-core, the accessibility checker the browser tests inject (npm's registry).
-axe: node_modules/axe-core/axe.min.js
-
-node_modules/axe-core/axe.min.js:
-	npm install --no-save --no-package-lock axe-core@4.10.2
 
 lint: venv
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 GCRA over its Redis state store): an overall rate and a rate per key (a chat), each one
 call per interval, evenly spaced (`burst=1`), so N workers together send no faster than
 one would. Each `turn` waits, without blocking the loop, until both admit the call.
+`RedisSenderPace` is the overall rate alone, as Twilio counts one sender's messages.
 
 The key's turn is taken first, then the overall one, as `LocalPace` does: a chat's
 next call waits its second before it queues for the overall rate. Two processes
@@ -14,6 +15,9 @@ the hosts' clocks in sync (NTP).
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from pyrate_limiter import GCRA, Limiter, Rate, RateItem, RedisStateStore, StateBucket
 from pyrate_limiter.abstracts import AbstractBucket, BucketFactory
@@ -64,3 +68,17 @@ class RedisPace:
     async def turn(self, key: str) -> None:
         await self._per_key.try_acquire_async(key, blocking=True)
         await self._overall.try_acquire_async("all", blocking=True)
+
+
+class RedisSenderPace:
+    """One sender's pace across processes (Twilio's limit per number): `per_second`
+    messages, evenly spaced, whichever process sends them; the SMS sender's `turn`."""
+
+    def __init__(self, redis: Redis, namespace: str, *, per_second: float) -> None:
+        rate = Rate(1, max(round(1000 / per_second), 1), burst=1)
+        self._limiter = Limiter(_PerKey(redis, namespace, rate), buffer_ms=BUFFER_MS)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        await self._limiter.try_acquire_async("all", blocking=True)
+        yield

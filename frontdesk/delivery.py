@@ -18,12 +18,12 @@ from redis.asyncio import Redis
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import PER_CHAT_SECONDS, SAFETY, TelegramSender
 from bot.webchat.notify import WebChatSender
-from bot.whatsapp.notify import SenderPace, SmsSender, WhatsAppSender
+from bot.whatsapp.notify import SMS_SHARED_SHARE, SenderPace, SmsSender, Turns, WhatsAppSender
 from core.messaging.port import Pace, Sender
 from core.messaging.reminders import PlannerPolicy, ReminderPlanner
 from core.quiet import QuietHours
 from core.vocab import Channel
-from edge.redis_pace import RedisPace
+from edge.redis_pace import RedisPace, RedisSenderPace
 from edge.twilio_rest import open_client
 from frontdesk.faces import telegram_config, twilio_account
 from frontdesk.services import Services
@@ -46,14 +46,14 @@ async def open_senders(
 ) -> AsyncIterator[dict[Channel, Sender]]:
     senders: dict[Channel, Sender] = {Channel.WEB: WebChatSender()}
     async with AsyncExitStack() as stack:
+        redis: Redis | None = None
+        if settings.redis_url:  # the send limits shared by every process
+            redis = Redis.from_url(settings.redis_url)
+            stack.push_async_callback(redis.aclose)
         if settings.telegram_bot_token:
             bot = make_bot(telegram_config(settings))
             stack.push_async_callback(bot.session.close)
-            pace: Pace | None = None
-            if settings.redis_url:
-                redis = Redis.from_url(settings.redis_url)
-                stack.push_async_callback(redis.aclose)
-                pace = telegram_pace(redis, settings)
+            pace: Pace | None = None if redis is None else telegram_pace(redis, settings)
             senders[Channel.TELEGRAM] = TelegramSender(
                 bot, per_second=settings.telegram_messages_per_second, pace=pace
             )
@@ -66,8 +66,19 @@ async def open_senders(
         account = twilio_account(settings, settings.twilio_sms_from)
         if account is not None:
             client = await stack.enter_async_context(open_client(account))
-            senders[Channel.SMS] = SmsSender(client, SenderPace(settings.twilio_sms_per_second))
+            senders[Channel.SMS] = SmsSender(client, sms_pace(redis, settings))
         yield senders
+
+
+def sms_pace(redis: Redis | None, settings: Settings) -> Turns:
+    """The SMS sender's pace: this process's own, or shared in Redis under the number."""
+    if redis is None:
+        return SenderPace(settings.twilio_sms_per_second)
+    return RedisSenderPace(
+        redis,
+        f"frontdesk:twilio:sms:{settings.twilio_sms_from}",
+        per_second=settings.twilio_sms_per_second * SMS_SHARED_SHARE,
+    )
 
 
 def telegram_pace(redis: Redis, settings: Settings) -> RedisPace:

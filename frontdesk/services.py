@@ -29,6 +29,7 @@ from core.desk.card_merge import CardReview
 from core.desk.inbox import Inbox
 from core.desk.link_sending import DeskLinks
 from core.desk.lists import DeskLists
+from core.desk.no_shows import NoShows
 from core.desk.patient_card import PatientCards
 from core.desk.patient_records import PatientRecords
 from core.messaging.booking_links import BookingLinks
@@ -43,6 +44,7 @@ from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
+from core.patients.phones import PhoneCards
 from core.quiet import QuietHours
 from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch
@@ -90,6 +92,8 @@ class Services:
     feed: FeedService
     booking_links: BookingLinks
     desk_links: DeskLinks
+    phone_cards: PhoneCards
+    no_shows: NoShows
     calendar_links: CalendarLinks | None = None
     sms_replies: SmsReplies | None = None
 
@@ -197,6 +201,8 @@ def build_services(
         feed=FeedService(db, clock),
         booking_links=booking_links,
         desk_links=DeskLinks(db, booking_links),
+        phone_cards=PhoneCards(db),
+        no_shows=NoShows(db),
         calendar_links=links,
         sms_replies=SmsReplies(db, clock, policy, booking_links),
     )

@@ -9,23 +9,37 @@ from bot.turn import Turn
 
 
 async def escalate(turn: Turn, reason: str) -> None:
+    """Open the case for the branch the patient picked in this chat, if they did (else the
+    core takes their last visit's); outside opening hours, say when the desk answers."""
     case = await turn.services.escalation.open(
         turn.incoming.channel,
         turn.incoming.chat_id,
         reason=reason,
         language=turn.texts.language,
         patient_id=turn.patient_id,
+        branch_id=turn.data.get("slot_branch") or turn.data.get("branch"),
         transcript=[(author, text) for author, text in turn.state.get("transcript", [])],
     )
     turn.state["escalation"] = case.id
     turn.state["transcript"] = []
+    opens = await turn.services.escalation.desk_opens(case.branch_id)
+    closed = (
+        ""
+        if opens is None
+        else "\n"
+        + turn._(
+            "The desk is closed now: it answers from {when}.",
+            when=turn.texts.when(opens.at, opens.timezone),
+        )
+    )
     if reason == "asked":
         turn.go(None)
         turn.say(
             turn._(
                 "I have passed our conversation to the registration desk. A person will "
                 "answer here; just write your message."
-            ),
+            )
+            + closed,
             [[turn.button(turn._("🏠 Menu"), actions.MENU.pack())]],
         )
     else:
@@ -33,7 +47,8 @@ async def escalate(turn: Turn, reason: str) -> None:
             turn._(
                 "Sorry, I did not understand. I have asked the registration desk to help you "
                 "here; meanwhile you can keep going with the menu."
-            ),
+            )
+            + closed,
             menu.menu_rows(turn),
         )
 

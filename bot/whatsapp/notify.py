@@ -11,7 +11,8 @@ SMS: the notice's text alone, no options: it is the least private channel and
 the one that costs per message, so it carries only what the template says, and the
 words a reply may use when it is two-way. Sends keep within Twilio's pace for one
 sender (10 messages a second for a long code by default; over it Twilio answers 429),
-never more in any second, counted until Twilio answered (`SenderPace`).
+never more in any second, counted until Twilio answered (`SenderPace`); with Redis, every
+process shares one evenly spaced pace a little under it (`RedisSenderPace`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 from bot.notices import reply_words, word
 from bot.whatsapp.render import render_turn
@@ -74,6 +76,9 @@ class WhatsAppSender:
 SMS_PER_SECOND = 10.0  # Twilio's default for one long-code sender
 SMS_MARGIN = 0.01  # seconds added to Twilio's window (timer granularity)
 SMS_MIN_GAP = 0.8  # of the even spacing: a late turn is made up, never in a burst
+# Shared through Redis the turns are only evenly spaced (not counted until answered):
+# a tenth under the limit leaves room for the network's jitter.
+SMS_SHARED_SHARE = 0.9
 
 
 class SenderPace:
@@ -115,8 +120,15 @@ class SenderPace:
             message[0] = time.monotonic()
 
 
+class Turns(Protocol):
+    """A sender's pace: the message is sent inside `turn()` (`SenderPace` in one process,
+    `edge.redis_pace.RedisSenderPace` shared by every process through Redis)."""
+
+    def turn(self) -> AbstractAsyncContextManager[None]: ...
+
+
 class SmsSender:
-    def __init__(self, client: TwilioClient, pace: SenderPace | None = None) -> None:
+    def __init__(self, client: TwilioClient, pace: Turns | None = None) -> None:
         self.client = client
         self.pace = pace or SenderPace()
 

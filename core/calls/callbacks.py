@@ -6,13 +6,16 @@ gave (`core.desk.work`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import case
+from datetime import timedelta
+
+from sqlalchemy import case, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database
+from core.db.types import UTCDateTime
 from core.desk.lists import Found
 from core.desk.scope import StaffScope
 from core.desk.work import DeskWork
@@ -20,6 +23,10 @@ from core.models import CallbackRequest
 from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus
 
 MAX_LISTED = 500
+# A call back that finds nobody puts the request back, to be tried again this much later
+# (one delay per attempt so far); after the last, it is done with "no answer".
+RETRY_DELAYS = (timedelta(minutes=30), timedelta(hours=2))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 
 class CallbackService:
@@ -90,11 +97,12 @@ class CallbackService:
         offset: int = 0,
     ) -> Found[CallbackRequest]:
         """The requests in the member's scope, the longest waiting first: the order the
-        desk should call back in."""
+        desk should call back in. One that found nobody waits from its retry time."""
         where = [col(CallbackRequest.status).in_(sorted(statuses))]
         if branch_ids is not None:
             where.append(col(CallbackRequest.branch_id).in_(sorted(branch_ids)))
-        return await self._work.page(scope, *where, limit=limit, offset=offset)
+        due = func.coalesce(col(CallbackRequest.retry_at), col(CallbackRequest.created_at))
+        return await self._work.page(scope, *where, limit=limit, offset=offset, due=due)
 
     async def take(self, scope: StaffScope, request_id: int) -> CallbackRequest:
         """The member is calling the number back; nobody else can take the request now."""
@@ -103,12 +111,37 @@ class CallbackService:
     async def done(
         self, scope: StaffScope, request_id: int, outcome: CallbackOutcome, note: str = ""
     ) -> CallbackRequest:
-        """The desk called back; the number may open a new request from now on."""
+        """The desk called back; the number may open a new request from now on. "No
+        answer" puts the request back with its attempt counted and a later retry time,
+        until the last attempt (`MAX_ATTEMPTS`), which closes it."""
+        now = self.clock.now()
+        attempts = col(CallbackRequest.attempts)
+        if outcome is CallbackOutcome.NO_ANSWER:
+            delay = case(
+                *(
+                    (attempts == n, literal(now + d, UTCDateTime()))
+                    for n, d in enumerate(RETRY_DELAYS)
+                ),
+                else_=literal(now + RETRY_DELAYS[-1], UTCDateTime()),
+            )
+            again = await self._work.put_back(
+                scope,
+                request_id,
+                note,
+                only_if=attempts < MAX_ATTEMPTS - 1,
+                attempts=attempts + 1,
+                retry_at=delay,
+                outcome=outcome,
+                updated_at=now,
+            )
+            if again is not None:
+                return again
         return await self._work.finish(
             scope,
             request_id,
             note,
             outcome=outcome,
             open_phone=None,
-            updated_at=self.clock.now(),
+            updated_at=now,
+            attempts=attempts + 1 if outcome is CallbackOutcome.NO_ANSWER else attempts,
         )

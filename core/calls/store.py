@@ -19,11 +19,11 @@ from sqlmodel import col
 
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
-from core.errors import ConcurrentUpdate, NotFound, PhoneInvalid, Throttled
+from core.errors import ConcurrentUpdate, NotFound, Throttled
 from core.models import Call, Patient
-from core.patients.cards import PatientService
+from core.patients.phones import PhoneCards
 from core.throttle import Limit, bump, refund
-from core.vocab import CallOutcome, ContactKind
+from core.vocab import CallOutcome
 
 MAX_PATH = 200  # steps kept per call; a caller looping in the menu does not grow it further
 BIRTH_DATE_TRIES = Limit(attempts=5, window=timedelta(hours=1))
@@ -169,12 +169,7 @@ class Callers:
 
     async def card_for(self, caller: str) -> Patient | None:
         """The card whose phone is the caller ID; None for an unknown or withheld number."""
-        try:
-            return await PatientService(self.db, self.clock).find_by_contact(
-                ContactKind.PHONE, caller
-            )
-        except PhoneInvalid:
-            return None
+        return await PhoneCards(self.db).card(caller)
 
     async def confirm(self, patient_id: int, caller: str, typed: str) -> bool:
         """Whether `typed` (DDMMYYYY) is the card's date of birth; `Throttled` after too

@@ -27,6 +27,7 @@ from core.clock import Clock
 from core.db.database import Database
 from core.desk.scope import StaffScope
 from core.errors import AuthenticationFailed, Forbidden, InvalidInput, NotFound, Throttled
+from core.messaging.templates import LANGUAGES
 from core.models import ApiToken, Branch, Doctor, StaffBranch, StaffMember
 from core.throttle import Limit, bump, refund
 from core.vocab import Channel, StaffRole
@@ -198,6 +199,21 @@ class StaffAccounts:
         _check_password(password)
         member = await self.get(staff_id)
         await self._store_hash(member, await asyncio.to_thread(self.hasher.hash, password))
+
+    async def set_language(self, staff_id: int, language: str) -> None:
+        """The language the member reads the dashboard in, kept on their account so it
+        follows them to any browser."""
+        if language not in LANGUAGES:
+            raise InvalidInput("unknown language", field="language")
+
+        async def work(session: AsyncSession) -> None:
+            done = await session.execute(
+                update(StaffMember).where(col(StaffMember.id) == staff_id).values(language=language)
+            )
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound("no such staff member")
+
+        await self.db.write(work)
 
     async def set_active(self, staff_id: int, active: bool) -> StaffMember:
         """Close (or reopen) an account: a closed one can neither log in nor use its tokens,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -26,13 +27,26 @@ from core.db.database import Database
 from core.desk.accounts import StaffAccounts
 from core.desk.booking_search import BookingFilter, BookingPage, BookingRow, BookingSearch
 from core.desk.scope import StaffScope
-from core.errors import Forbidden, OutsideAvailability
+from core.errors import Forbidden, InvalidTransition, OutsideAvailability
 from core.models import Booking, BookingChange, Slot
 from core.vocab import ActorKind, BookingStatus, StaffRole
 
 DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
 # What a doctor may mark on their own visits: the visit's progress, not the desk's work.
 DOCTOR_STATUSES = frozenset({BookingStatus.IN_PROGRESS, BookingStatus.COMPLETED})
+# Marked from the visit's local day on, never ahead of it.
+ON_THE_DAY = frozenset({BookingStatus.ARRIVED, BookingStatus.IN_PROGRESS, BookingStatus.COMPLETED})
+
+
+def status_due(status: BookingStatus, start_at: datetime, timezone: str, now: datetime) -> bool:
+    """Whether the visit's time allows `status` now: a patient arrives (and is seen) on the
+    visit's day, in its branch's zone; misses it once its time has come; confirms any time."""
+    if status is BookingStatus.NO_SHOW:
+        return now >= start_at
+    if status in ON_THE_DAY:
+        zone = ZoneInfo(timezone)
+        return now.astimezone(zone).date() >= start_at.astimezone(zone).date()
+    return True
 
 
 @dataclass(frozen=True)
@@ -106,10 +120,13 @@ class StaffBookings:
         self, scope: StaffScope, booking_id: int, status: BookingStatus
     ) -> Booking:
         """The desk moves any visit along its statuses; a doctor marks the progress of
-        their own visits only."""
+        their own visits only. Arrival and progress wait for the visit's day, a no-show
+        for its time (`status_due`)."""
         if scope.role is StaffRole.DOCTOR and status not in DOCTOR_STATUSES:
             raise Forbidden("a doctor marks only a visit's progress")
-        await self.get(scope, booking_id)
+        row = await self.get(scope, booking_id)
+        if not status_due(status, row.booking.start_at, row.timezone, self.booking.clock.now()):
+            raise InvalidTransition(f"a visit ahead cannot be marked {status}", reason="not_yet")
         return await self.booking.set_status(scope.actor, booking_id, status)
 
     async def branch_at(self, doctor_id: int, start_at: datetime) -> int:

@@ -1,4 +1,5 @@
-"""The desk's inbox: the escalated conversations to answer, and a stamp that changes
+"""The desk's inbox: the escalated conversations to answer, each in a member's scope (a
+case belongs to a branch, or to none: every registrar's), and a stamp that changes
 whenever one opens, is taken, closed or gets a message.
 
 The stamp is read from the database, so every server process sees the same
@@ -15,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import col
 
 from core.db.database import Database
+from core.desk.scope import StaffScope
 from core.errors import NotFound
 from core.messaging.escalation import ACTIVE
 from core.models import Escalation, EscalationMessage, Patient
@@ -37,6 +39,7 @@ class Inbox:
 
     async def cases(
         self,
+        scope: StaffScope,
         statuses: tuple[EscalationStatus, ...] = ACTIVE,
         limit: int = MAX_CASES,
         offset: int = 0,
@@ -44,7 +47,10 @@ class Inbox:
         """Cases in `statuses`, the longest waiting first, each with its latest message."""
         statement = (
             _items()
-            .where(col(Escalation.status).in_([s.value for s in statuses]))
+            .where(
+                col(Escalation.status).in_([s.value for s in statuses]),
+                scope.desk_rows(Escalation.branch_id),
+            )
             .order_by(col(Escalation.created_at), col(Escalation.id))
             .limit(min(limit, MAX_CASES))
             .offset(max(offset, 0))
@@ -52,10 +58,15 @@ class Inbox:
         async with self.db.read() as session:
             return [_item(*found) for found in (await session.execute(statement)).all()]
 
-    async def case(self, escalation_id: int) -> InboxItem:
+    async def case(self, scope: StaffScope, escalation_id: int) -> InboxItem:
+        """The case, if it is in the member's scope; else `NotFound`."""
         async with self.db.read() as session:
             found = (
-                await session.execute(_items().where(col(Escalation.id) == escalation_id))
+                await session.execute(
+                    _items().where(
+                        col(Escalation.id) == escalation_id, scope.desk_rows(Escalation.branch_id)
+                    )
+                )
             ).first()
         if found is None:
             raise NotFound("no such escalation")

@@ -42,14 +42,20 @@ class DeskWork(Generic[W]):
         self.noun = noun  # for messages: "callback request", "task"
 
     async def page(
-        self, scope: StaffScope, *where: ColumnElement[bool], limit: int, offset: int
+        self,
+        scope: StaffScope,
+        *where: ColumnElement[bool],
+        limit: int,
+        offset: int,
+        due: Any = None,
     ) -> Found[W]:
-        """The items in scope that match `where`, the longest waiting first."""
+        """The items in scope that match `where`, the longest waiting first (by `due`, a
+        column or expression, when given; else by when they came)."""
         m = self.model
         statement = (
             select(m)
             .where(scope.desk_rows(m.branch_id), *where)
-            .order_by(col(m.created_at), col(m.id))
+            .order_by(col(m.created_at) if due is None else due, col(m.id))
         )
         return await read_page(self.db, statement, limit, offset)
 
@@ -77,16 +83,11 @@ class DeskWork(Generic[W]):
         """Mark the item done with a note (clipped) and `values` (an outcome): by its
         taker, by anyone when nobody took it, by an admin always."""
         m = self.model
-        mine = (  # the rule of `may_finish`, in SQL
-            true()
-            if scope.role is StaffRole.ADMIN
-            else or_(col(m.taken_by).is_(None), col(m.taken_by) == scope.login)
-        )
 
         async def work(session: AsyncSession) -> W:
             done = await session.execute(
                 update(m)
-                .where(self._open_in(scope, item_id), mine)
+                .where(self._open_in(scope, item_id), self._mine(scope))
                 .values(
                     status=DONE,
                     closed_at=self.clock.now(),
@@ -102,6 +103,48 @@ class DeskWork(Generic[W]):
             return await session.get_one(m, item_id, populate_existing=True)
 
         return await self.db.write(work)
+
+    async def put_back(
+        self,
+        scope: StaffScope,
+        item_id: int,
+        note: str,
+        *,
+        only_if: ColumnElement[bool],
+        **values: Any,
+    ) -> W | None:
+        """Return the item to the queue, taken by nobody, with a note and `values` (a later
+        time, a count), when `only_if` holds of it; None when it does not (the caller
+        then finishes it). Refused as `finish` is: not in scope, done, someone else's."""
+        m = self.model
+
+        async def work(session: AsyncSession) -> W | None:
+            back = await session.execute(
+                update(m)
+                .where(self._open_in(scope, item_id), self._mine(scope), only_if)
+                .values(
+                    taken_by=None,
+                    taken_at=None,
+                    note=note.strip()[:NOTE_CHARS] or col(m.note),  # else the last note stays
+                    **values,
+                )
+                .returning(col(m.id))
+            )
+            if back.first() is not None:
+                return await session.get_one(m, item_id, populate_existing=True)
+            current = await self._refusal(session, scope, item_id)
+            if not may_finish(scope, current.taken_by):
+                raise InvalidTransition(f"the {self.noun} is taken", reason="taken")
+            return None
+
+        return await self.db.write(work)
+
+    def _mine(self, scope: StaffScope) -> ColumnElement[bool]:
+        """The rule of `may_finish`, in SQL."""
+        m = self.model
+        if scope.role is StaffRole.ADMIN:
+            return true()
+        return or_(col(m.taken_by).is_(None), col(m.taken_by) == scope.login)
 
     def _open_in(self, scope: StaffScope, item_id: int) -> ColumnElement[bool]:
         m = self.model

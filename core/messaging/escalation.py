@@ -9,20 +9,31 @@ to know how to reach Telegram or WhatsApp.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.clinic.hours import is_open, next_opening
 from core.clock import Clock
 from core.db.database import Database
 from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.journal import emit
-from core.models import Escalation, EscalationMessage
+from core.models import Booking, Branch, Escalation, EscalationMessage
 from core.vocab import Channel, EscalationStatus, EventKind
 
 MAX_TEXT = 4096
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.TAKEN)
+
+
+@dataclass(frozen=True)
+class DeskOpens:
+    """When a closed desk answers next: the local opening time and the branch's zone."""
+
+    at: datetime
+    timezone: str
 
 
 def _clean(text: str) -> str:
@@ -45,19 +56,30 @@ class EscalationService:
         reason: str,
         language: str,
         patient_id: int | None = None,
+        branch_id: int | None = None,
         transcript: Sequence[tuple[str, str]] = (),
     ) -> Escalation:
-        """Hand the chat to the desk, or return its case that is still open."""
+        """Hand the chat to the desk, or return its case that is still open. The case
+        belongs to `branch_id` (the branch the patient chose in the chat), else to the
+        branch of the patient's last visit, else to no branch (every registrar's)."""
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> Escalation:
             current = await _active(session, channel, chat_id)
             if current is not None:
                 return current
+            chosen = (
+                branch_id
+                if branch_id is not None
+                else await _last_visit_branch(session, patient_id)
+            )
+            if chosen is not None and await session.get(Branch, chosen) is None:
+                chosen = None  # a branch the chat remembers that is gone since
             case = Escalation(
                 channel=channel,
                 chat_id=chat_id,
                 patient_id=patient_id,
+                branch_id=chosen,
                 language=language,
                 reason=reason,
                 created_at=now,
@@ -101,8 +123,14 @@ class EscalationService:
         await self.db.write(work)
 
     async def take(self, escalation_id: int, staff_login: str) -> Escalation:
+        """The member answers the case from now on; one taken by someone else is refused
+        (reason "taken"), taking one's own again changes nothing. Under the case's row
+        lock, so two members taking it at once cannot both have it."""
+
         async def work(session: AsyncSession) -> Escalation:
             case = await _load(session, escalation_id, active=True)
+            if case.taken_by not in (None, staff_login):
+                raise InvalidTransition("the conversation is taken", reason="taken")
             case.status, case.taken_by = EscalationStatus.TAKEN, staff_login
             return case
 
@@ -139,6 +167,22 @@ class EscalationService:
             return message
 
         return await self.db.write(work)
+
+    async def desk_opens(self, branch_id: int | None) -> DeskOpens | None:
+        """When the desk answers a case of `branch_id` (None: any branch's desk), if it
+        is closed now; None while it is open, or when no opening hours are known."""
+        now = self.clock.now()
+        async with self.db.read() as session:
+            statement = select(Branch).order_by(col(Branch.id))
+            if branch_id is not None:
+                statement = statement.where(col(Branch.id) == branch_id)
+            branches = list((await session.execute(statement)).scalars())
+        if any(is_open(b, now) for b in branches):
+            return None
+        openings = [
+            DeskOpens(at, b.timezone) for b in branches if (at := next_opening(b, now)) is not None
+        ]
+        return min(openings, key=lambda o: o.at) if openings else None
 
     async def close(self, escalation_id: int) -> None:
         async def work(session: AsyncSession) -> None:
@@ -182,6 +226,19 @@ class EscalationService:
         if found is None:
             raise NotFound("no such message")
         return found
+
+
+async def _last_visit_branch(session: AsyncSession, patient_id: int | None) -> int | None:
+    """The branch of the patient's latest visit (by its time, whatever its status)."""
+    if patient_id is None:
+        return None
+    found = await session.execute(
+        select(col(Booking.branch_id))
+        .where(col(Booking.patient_id) == patient_id)
+        .order_by(col(Booking.start_at).desc(), col(Booking.id).desc())
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
 
 
 async def _active(session: AsyncSession, channel: Channel, chat_id: str) -> Escalation | None:

@@ -69,6 +69,9 @@ class CallbackRequest(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=NOTE_CHARS)
     closed_at: datetime | None = utc(nullable=True)
     closed_by: str | None = Field(default=None, max_length=100)
+    # Calls back that found nobody; the request waits until `retry_at` before the next.
+    attempts: int = 0
+    retry_at: datetime | None = utc(nullable=True)
 
 
 class StaffTask(SQLModel, table=True):

@@ -46,6 +46,9 @@ class Escalation(SQLModel, table=True):
     channel: Channel = enum(Channel)
     chat_id: str = Field(max_length=64)
     patient_id: int | None = Field(default=None, foreign_key="patient.id")
+    # The branch whose desk answers: the chat's last visit's, else the one the patient chose;
+    # None: any registrar's.
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
     language: str = Field(default="pl", max_length=5)
     reason: str = Field(max_length=32)  # "asked" or "not_understood"
     status: EscalationStatus = enum(EscalationStatus, default=EscalationStatus.OPEN)

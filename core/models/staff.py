@@ -21,6 +21,8 @@ class StaffMember(SQLModel, table=True):
     # A doctor's account sees that doctor's schedule only.
     doctor_id: int | None = Field(default=None, foreign_key="doctor.id", index=True)
     active: bool = True
+    # The language the member chose for the dashboard (pl, uk, ru, en); None: not chosen yet.
+    language: str | None = Field(default=None, max_length=5)
     password_hash: str = Field(max_length=200, repr=False)
     created_at: datetime = utc()
 

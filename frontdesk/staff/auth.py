@@ -98,6 +98,11 @@ async def require(request: web.Request, *roles: StaffRole) -> StaffScope:
     return scope
 
 
+def signed_in(request: web.Request) -> StaffMember | None:
+    """The member this request was already authenticated as, if it was (no lookup)."""
+    return request[_WHO].member if _WHO in request else None
+
+
 def by_token(request: web.Request) -> bool:
     """Whether this request's member (already authenticated) showed a bearer token."""
     return _WHO in request and request[_WHO].by_token

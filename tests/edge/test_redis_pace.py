@@ -1,6 +1,7 @@
 """Send limits shared through Redis (edge/redis_pace.py), against the local Redis and the
-fake Telegram enforcing Telegram's limits (30 a second overall, one a second per chat):
-two workers pacing themselves apart exceed them together, two sharing one pace do not."""
+fake Telegram enforcing Telegram's limits (30 a second overall, one a second per chat)
+and the fake Twilio enforcing a sender's: two workers pacing themselves apart exceed them
+together, two sharing one pace do not."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from redis.asyncio import Redis
 from bot.telegram.config import TelegramConfig
 from bot.telegram.lifecycle import make_bot
 from bot.telegram.notify import PER_CHAT_SECONDS, TelegramSender
+from bot.whatsapp.notify import SMS_SHARED_SHARE, SenderPace, SmsSender, Turns
 from core.messaging.port import STAFF_REPLY, Outgoing, Pace
-from edge.redis_pace import RedisPace
+from edge.redis_pace import RedisPace, RedisSenderPace
+from edge.twilio_rest import RetryPolicy, TwilioAccount, open_client
 from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, SMS_SENDER, FakeTwilio
+from testkit.messengers import no_sleep
 
 # Each worker's pace, under Telegram's 30 a second with room for a loaded machine's jitter:
 # two workers pacing themselves apart send 40 a second together, sharing a pace 20.
 PER_SECOND = 20
 MESSAGE = Outgoing(topic=STAFF_REPLY, language="pl", text="Dzień dobry")
+# Twilio counts one sender's SMS: 20 a second here, so the test takes seconds, not tens.
+SMS_PER_SECOND = 20
 
 
 @pytest.fixture
@@ -89,3 +96,46 @@ async def test_workers_sharing_a_pace_keep_one_a_second_per_chat(
 
     assert limited.throttled == 0
     assert len(limited.calls_of("sendMessage")) == 4
+
+
+async def _two_sms_workers_send(fake: FakeTwilio, paces: list[Turns]) -> None:
+    """Two workers' SMS senders, each texting 40 numbers at once, to one Twilio sender."""
+    account = TwilioAccount(ACCOUNT_SID, AUTH_TOKEN, SMS_SENDER, fake.base_url)
+    message = Outgoing("reminder", "pl", "Przychodnia: jutro 08:00.")
+    async with (
+        open_client(account, RetryPolicy(attempts=1, sleep=no_sleep)) as one,
+        open_client(account, RetryPolicy(attempts=1, sleep=no_sleep)) as other,
+    ):
+        senders = [SmsSender(one, paces[0]), SmsSender(other, paces[1])]
+        await asyncio.gather(
+            *(
+                sender.send(f"+48501{w}{n:05d}", message)
+                for w, sender in enumerate(senders)
+                for n in range(40)
+            ),
+            return_exceptions=True,  # a 429 is the sender's TryLater: counted by the fake
+        )
+
+
+async def test_sms_workers_pacing_themselves_apart_exceed_the_senders_limit(
+    twilio: FakeTwilio,
+) -> None:
+    twilio.sms_per_second = SMS_PER_SECOND
+    await _two_sms_workers_send(twilio, [SenderPace(SMS_PER_SECOND), SenderPace(SMS_PER_SECOND)])
+    assert twilio.throttled > 0  # each kept the sender's limit: twice it together
+
+
+async def test_sms_workers_sharing_a_pace_keep_the_senders_limit(
+    twilio: FakeTwilio, redis: Redis
+) -> None:
+    twilio.sms_per_second = SMS_PER_SECOND
+    namespace = f"test:sms:{secrets.token_hex(4)}"
+    shared = SMS_PER_SECOND * SMS_SHARED_SHARE
+    await _two_sms_workers_send(
+        twilio,
+        [
+            RedisSenderPace(redis, namespace, per_second=shared),
+            RedisSenderPace(redis, namespace, per_second=shared),
+        ],
+    )
+    assert (len(twilio.messages), twilio.throttled) == (80, 0)

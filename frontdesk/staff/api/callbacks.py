@@ -49,6 +49,8 @@ class CallbackOut(WithPatient):
     note: str | None
     closed_at: datetime | None
     closed_by: str | None
+    attempts: int = Field(description="Calls back that found nobody")
+    retry_at: datetime | None = Field(description="Not to be called again before this time")
 
 
 class CallbackList(Page[CallbackOut]):

@@ -31,6 +31,7 @@ class EscalationOut(BaseModel):
     channel: Channel
     patient_id: int | None
     patient_name: str | None = Field(description="null: the chat is not linked to a card")
+    branch_id: int | None = Field(description="The branch whose desk answers; null: any")
     language: str
     reason: str
     status: EscalationStatus
@@ -50,6 +51,7 @@ class EscalationOut(BaseModel):
             channel=case.channel,
             patient_id=case.patient_id,
             patient_name=item.patient_name,
+            branch_id=case.branch_id,
             language=case.language,
             reason=case.reason,
             status=case.status,
@@ -102,7 +104,7 @@ def service(request: web.Request) -> EscalationService:
 
 async def _detail(call: Call, escalation_id: int) -> EscalationDetail:
     services = call.request.app[keys.SERVICES]
-    item = await services.inbox.case(escalation_id)
+    item = await services.inbox.case(call.scope, escalation_id)
     messages = await services.escalation.transcript(escalation_id)
     logins = [item.case.taken_by, *(m.staff_login for m in messages)]
     names = await services.staff.display_names(login for login in logins if login)
@@ -110,6 +112,11 @@ async def _detail(call: Call, escalation_id: int) -> EscalationDetail:
         **EscalationOut.of(item, names).model_dump(),
         transcript=[MessageOut.of(m, names) for m in messages],
     )
+
+
+async def _in_scope(call: Call) -> None:
+    """A case outside the member's branches is "not found", before anything is done to it."""
+    await call.request.app[keys.SERVICES].inbox.case(call.scope, call.ids["escalation_id"])
 
 
 @routes.route(
@@ -125,7 +132,7 @@ async def list_escalations(call: Call) -> EscalationList:
     q = call.query_as(EscalationQuery)
     statuses = tuple(dict.fromkeys(q.status)) or ACTIVE
     services = call.request.app[keys.SERVICES]
-    items = await services.inbox.cases(statuses, limit=q.limit + 1, offset=q.offset)
+    items = await services.inbox.cases(call.scope, statuses, limit=q.limit + 1, offset=q.offset)
     names = await services.staff.display_names(i.case.taken_by for i in items if i.case.taken_by)
     return paged(
         EscalationList,
@@ -157,6 +164,7 @@ async def get_escalation(call: Call) -> EscalationDetail:
     errors=(409,),
 )
 async def take_escalation(call: Call) -> EscalationDetail:
+    await _in_scope(call)
     await service(call.request).take(call.ids["escalation_id"], call.scope.login)
     return await _detail(call, call.ids["escalation_id"])
 
@@ -173,6 +181,7 @@ async def take_escalation(call: Call) -> EscalationDetail:
 )
 async def reply_to_escalation(call: Call) -> EscalationDetail:
     text = call.body_as(Reply).text
+    await _in_scope(call)
     await service(call.request).reply(call.ids["escalation_id"], call.scope.login, text)
     return await _detail(call, call.ids["escalation_id"])
 
@@ -187,5 +196,6 @@ async def reply_to_escalation(call: Call) -> EscalationDetail:
     errors=(409,),
 )
 async def close_escalation(call: Call) -> EscalationDetail:
+    await _in_scope(call)
     await service(call.request).close(call.ids["escalation_id"])
     return await _detail(call, call.ids["escalation_id"])

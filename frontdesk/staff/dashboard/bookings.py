@@ -1,5 +1,6 @@
-"""Bookings: the search grid, a booking's page with its change history, moving it to a
-free slot, cancelling it, and the trash from which cancelled visits are restored.
+"""Bookings: the search grid, a booking's page with its patient and change history, moving
+it to a free slot (24 times a page, more on asking, then a confirmation), cancelling it,
+and the trash from which cancelled visits are restored.
 
 Every read and change goes through `StaffBookings` with the member's scope: a
 booking outside it is "not found", a new time outside it "forbidden".
@@ -7,6 +8,7 @@ booking outside it is "not found", a new time outside it "forbidden".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -14,6 +16,7 @@ from aiohttp import web
 from core.desk.booking_search import BookingFilter
 from core.desk.bookings import DESK
 from core.errors import InvalidInput, NotFound
+from core.patients.cards import age_on
 from core.schedule.search import SlotQuery
 from core.vocab import BookingStatus, Channel
 from frontdesk import keys
@@ -24,7 +27,8 @@ from frontdesk.staff.dashboard.render import page
 from frontdesk.staff.dashboard.today import next_statuses
 
 PAGE_SIZE = 25
-MOVE_CHOICES = 24
+MOVE_CHOICES = 24  # free times a page shows; "more" shows as many again
+MAX_MOVE_CHOICES = 240
 MOVE_WINDOW = timedelta(days=30)
 
 
@@ -74,15 +78,21 @@ async def booking(request: web.Request) -> web.Response:
     desk = Desk.of(request)
     booking_id = forms.path_id(request.match_info["id"])
     row = await desk.bookings.get(member.scope, booking_id)
+    patients = request.app[keys.SERVICES].patients
+    patient = await patients.get(row.booking.patient_id)
     return page(
         request,
         "booking.html",
         member=member,
         row=row,
+        patient=patient,
+        age=age_on(patient.birth_date, today_in(desk.clock, row.timezone))
+        if patient.birth_date
+        else None,
         history=await desk.bookings.history(member.scope, booking_id),
         doctors=await desk.catalog.doctor_names(),
-        contacts=await request.app[keys.SERVICES].patients.contacts(row.booking.patient_id),
-        next_statuses=next_statuses(member.scope, row.booking.status),
+        contacts=await patients.contacts(row.booking.patient_id),
+        next_statuses=next_statuses(member.scope, row, desk.clock.now()),
         can_change=member.scope.role in DESK,
         now=desk.clock.now(),
     )
@@ -99,6 +109,7 @@ async def move_choices(request: web.Request) -> web.Response:
     branch_id = forms.optional_id(request.query, "branch") or row.booking.branch_id
     if branch_id not in {b.id for b in branches}:
         raise NotFound("no such branch")
+    shown = min(forms.optional_id(request.query, "shown") or MOVE_CHOICES, MAX_MOVE_CHOICES)
     start = max(local_day(day, row.timezone)[0], desk.clock.now())
     slots = await request.app[keys.SERVICES].search.find(
         SlotQuery(
@@ -107,7 +118,7 @@ async def move_choices(request: web.Request) -> web.Response:
             branch_id=branch_id,
             start=start,
             end=start + MOVE_WINDOW,
-            limit=MOVE_CHOICES,
+            limit=shown + 1,
         )
     )
     return page(
@@ -118,8 +129,31 @@ async def move_choices(request: web.Request) -> web.Response:
         day=day,
         branch_id=branch_id,
         branches=branches,
-        slots=slots,
+        slots=slots[:shown],
+        more=shown + MOVE_CHOICES if len(slots) > shown and shown < MAX_MOVE_CHOICES else None,
         doctors=await desk.catalog.doctor_names(),
+    )
+
+
+async def confirm_move(request: web.Request) -> web.Response:
+    """`GET /staff/bookings/{id}/move/confirm?doctor=&start=`: the move said in full, to be
+    confirmed (or not) before anything changes."""
+    member = await member_of(request, *DESK)
+    desk = Desk.of(request)
+    row = await desk.bookings.get(member.scope, forms.path_id(request.match_info["id"]))
+    doctor_id = forms.required_id(request.query, "doctor")
+    doctors = await desk.catalog.doctor_names()
+    if doctor_id not in doctors:
+        raise NotFound("no such doctor")
+    return page(
+        request,
+        "move_confirm.html",
+        member=member,
+        row=row,
+        doctor_id=doctor_id,
+        doctor=doctors[doctor_id],
+        start_at=_start(request.query),
+        back=f"/staff/bookings/{row.booking.id}/move",
     )
 
 
@@ -128,16 +162,24 @@ async def move(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
     values = await forms.posted(request)
     booking_id = forms.path_id(request.match_info["id"])
+    await Desk.of(request).bookings.move(
+        member.scope,
+        booking_id,
+        doctor_id=forms.required_id(values, "doctor"),
+        start_at=_start(values),
+    )
+    raise web.HTTPSeeOther(f"/staff/bookings/{booking_id}")
+
+
+def _start(values: Mapping[str, str]) -> datetime:
+    """The new time a form or link names, with its zone."""
     try:
         start_at = datetime.fromisoformat(forms.text(values, "start", 40))
     except ValueError:
         raise InvalidInput("start must be a time", field="start") from None
     if start_at.tzinfo is None:
         raise InvalidInput("start must carry its zone", field="start")
-    await Desk.of(request).bookings.move(
-        member.scope, booking_id, doctor_id=forms.required_id(values, "doctor"), start_at=start_at
-    )
-    raise web.HTTPSeeOther(f"/staff/bookings/{booking_id}")
+    return start_at
 
 
 async def cancel(request: web.Request) -> web.Response:

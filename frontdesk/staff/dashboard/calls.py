@@ -1,7 +1,9 @@
 """What phone calls leave for the desk: the callback queue (the longest waiting first, with
-the calls counted and why; take one, mark it done with what calling back gave) and the
-tasks (prescription renewals with what the caller said or recorded, cards to complete;
-take, close with a note). Each in the member's branches, through the core's services."""
+the calls counted and why, the card the number belongs to and a link to book for the
+caller; take one, mark it done with what calling back gave, "no answer" putting it back
+for later) and the tasks (prescription renewals with what the caller said or recorded,
+cards to complete; take, close with a note). Each in the member's branches, through the
+core's services."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from core.vocab import CallbackOutcome
 from frontdesk import keys
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import Member, accounts, member_of
-from frontdesk.staff.dashboard.desk import Desk
+from frontdesk.staff.dashboard.desk import Desk, today_in
 from frontdesk.staff.dashboard.render import page
 
 PAGE_SIZE = 50
@@ -96,8 +98,14 @@ async def close_task(request: web.Request) -> web.Response:
 async def _context(
     request: web.Request, member: Member, items: Sequence[Any], offset: int, has_more: bool
 ) -> dict[str, Any]:
-    """A page of callbacks or tasks with the names it shows: cards, branches, takers."""
+    """A page of callbacks or tasks with the names it shows: cards (the item's own, else
+    the one its number belongs to), branches, takers."""
     desk = Desk.of(request)
+    services = request.app[keys.SERVICES]
+    by_phone = await services.phone_cards.cards(
+        i.phone for i in items if i.patient_id is None and i.phone
+    )
+    zone = await desk.zone()
     return {
         "member": member,
         "items": items,
@@ -106,10 +114,14 @@ async def _context(
         "page_size": PAGE_SIZE,
         "note_chars": NOTE_CHARS,
         "may_finish": partial(may_finish, member.scope),
-        "patients": await request.app[keys.SERVICES].patients.names(
-            i.patient_id for i in items if i.patient_id
-        ),
+        "patients": await services.patients.names(i.patient_id for i in items if i.patient_id),
+        "by_phone": {phone: card.id for phone, card in by_phone.items()},
+        "phone_names": {
+            phone: f"{card.first_name} {card.last_name}" for phone, card in by_phone.items()
+        },
         "branches": {b.id: b.name for b in await desk.catalog.branches()},
         "names": await accounts(request).display_names(i.taken_by for i in items if i.taken_by),
-        "zone": await desk.zone(),
+        "zone": zone,
+        "today": today_in(desk.clock, zone).isoformat(),
+        "now": desk.clock.now(),
     }

@@ -1,6 +1,8 @@
-"""The inbox: conversations the machine handed to the desk. A case's page shows the
-transcript; the desk takes it, replies (the patient's channel delivers the reply from
-the outbox) and closes it. The list refreshes itself from a server-sent event stream."""
+"""The inbox: conversations the machine handed to the desk, those of the member's branches
+(and of none). A case's page shows the transcript and links the patient's card; the desk
+takes it, replies, in its own words or with a ready reply in the patient's language (the
+patient's channel delivers the reply from the outbox), and closes it. The list refreshes
+itself from a server-sent event stream."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from typing import Any
 from aiohttp import web
 
 from core.vocab import StaffRole
+from edge.i18n import Texts
 from frontdesk import keys
 from frontdesk.staff.dashboard import forms
-from frontdesk.staff.dashboard.access import accounts, member_of
+from frontdesk.staff.dashboard.access import Member, accounts, member_of
 from frontdesk.staff.dashboard.desk import Desk
 from frontdesk.staff.dashboard.render import page
 
@@ -30,20 +33,25 @@ STOP_STREAMS = web.AppKey("dashboard_stop_streams", asyncio.Event)
 
 async def inbox(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
-    return page(request, "inbox.html", member=member, **await _listing(request))
+    return page(request, "inbox.html", member=member, **await _listing(request, member))
 
 
 async def inbox_list(request: web.Request) -> web.Response:
     """The list alone, for the page's script to swap in when the stream says it changed."""
     member = await member_of(request, *DESK)
-    return page(request, "inbox_list.html", member=member, **await _listing(request))
+    return page(request, "inbox_list.html", member=member, **await _listing(request, member))
 
 
-async def _listing(request: web.Request) -> dict[str, Any]:
+async def _listing(request: web.Request, member: Member) -> dict[str, Any]:
     desk = Desk.of(request)
-    items = await desk.inbox.cases()
+    items = await desk.inbox.cases(member.scope)
     names = await accounts(request).display_names(i.case.taken_by for i in items if i.case.taken_by)
-    return {"items": items, "names": names, "zone": await desk.zone()}
+    return {
+        "items": items,
+        "names": names,
+        "zone": await desk.zone(),
+        "branches": {b.id: b.name for b in await desk.catalog.branches()},
+    }
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -90,7 +98,7 @@ async def case(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
     desk = Desk.of(request)
     case_id = forms.path_id(request.match_info["id"])
-    found = await desk.inbox.case(case_id)
+    found = await desk.inbox.case(member.scope, case_id)
     transcript = await request.app[keys.SERVICES].escalation.transcript(case_id)
     names = await accounts(request).display_names(
         m.staff_login for m in transcript if m.staff_login
@@ -106,20 +114,42 @@ async def case(request: web.Request) -> web.Response:
         names=names,
         zone=await desk.zone(),
         link_services=await desk.catalog.services(),
+        branch=next(
+            (b.name for b in await desk.catalog.branches() if b.id == found.case.branch_id), None
+        ),
+        canned=canned_replies(Texts(found.case.language)),
     )
 
 
-async def take(request: web.Request) -> web.Response:
+def canned_replies(texts: Texts) -> list[str]:
+    """Ready replies, in the patient's language (`texts`), for what the desk often says."""
+    _ = texts._
+    return [
+        _("Thank you for your message. A registrar is looking into it and will answer here."),
+        _("Please give me a moment: I am checking the schedule."),
+        _("Your visit is booked. You will receive a reminder the day before."),
+        _("Please call the clinic's registration desk so that we can settle this by phone."),
+        _("Thank you, we have settled everything. Have a good day!"),
+    ]
+
+
+async def _own_case(request: web.Request) -> tuple[Member, int]:
+    """The member and the case of the URL, if the case is in their scope (else 404)."""
     member = await member_of(request, *DESK)
     case_id = forms.path_id(request.match_info["id"])
+    await Desk.of(request).inbox.case(member.scope, case_id)
+    return member, case_id
+
+
+async def take(request: web.Request) -> web.Response:
+    member, case_id = await _own_case(request)
     await request.app[keys.SERVICES].escalation.take(case_id, member.scope.login)
     raise web.HTTPSeeOther(f"/staff/inbox/{case_id}")
 
 
 async def reply(request: web.Request) -> web.Response:
-    member = await member_of(request, *DESK)
+    member, case_id = await _own_case(request)
     values = await forms.posted(request)
-    case_id = forms.path_id(request.match_info["id"])
     await request.app[keys.SERVICES].escalation.reply(
         case_id, member.scope.login, forms.text(values, "text")
     )
@@ -127,7 +157,6 @@ async def reply(request: web.Request) -> web.Response:
 
 
 async def close(request: web.Request) -> web.Response:
-    await member_of(request, *DESK)
-    case_id = forms.path_id(request.match_info["id"])
+    _member, case_id = await _own_case(request)
     await request.app[keys.SERVICES].escalation.close(case_id)
     raise web.HTTPSeeOther("/staff/inbox")

@@ -11,7 +11,7 @@ from edge.errors import status_of
 from edge.i18n import LANGUAGES
 from frontdesk.staff import auth as staff_auth
 from frontdesk.staff.dashboard import forms
-from frontdesk.staff.dashboard.access import login_url
+from frontdesk.staff.dashboard.access import accounts, login_url
 from frontdesk.staff.dashboard.render import LANGUAGE_COOKIE, page
 
 PREFIX = "/staff/"
@@ -37,12 +37,19 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def choose_language(request: web.Request) -> web.Response:
-    """`POST /staff/language`: the member's language, kept in a cookie for a year."""
+    """`POST /staff/language`: the member's language, kept on their account when signed in
+    (any browser they use), and in a cookie for a year (the login page's)."""
     await staff_auth.check_csrf(request)
     values = await forms.posted(request)
     language = values.get("language", "")
     if language not in LANGUAGES:
         raise InvalidInput("unknown language", field="language")
+    try:
+        member = await staff_auth.current_staff(request)
+    except AuthenticationFailed:
+        member = None
+    if member is not None and member.id is not None:
+        await accounts(request).set_language(member.id, language)
     response = web.HTTPSeeOther(forms.back_to(values))
     response.set_cookie(
         LANGUAGE_COOKIE,

@@ -1,8 +1,8 @@
 """Pages in the staff member's language: one jinja2 environment per language with the
 babel catalogs installed, dates formatted by babel in the branch's time zone.
 
-The language is the member's choice, kept in a cookie (set on the login page
-or from the menu), else the browser's preference, else Polish.
+The language is the member's choice, kept on their account (chosen from the menu), else
+in a cookie (chosen on the login page), else the browser's preference, else Polish.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from babel.dates import format_date
 
 from edge import templates
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, accepted_language
+from frontdesk.staff import auth as staff_auth
 
 LANGUAGE_COOKIE = "staff_language"
 
@@ -47,7 +49,11 @@ TEMPLATES = web.AppKey("dashboard_templates", Templates)
 def _environment(language: str) -> jinja2.Environment:
     environment = templates.localized("frontdesk.staff.dashboard", "templates", language)
     environment.globals |= {"languages": LANGUAGE_NAMES}
-    environment.filters |= {"as_time": datetime.fromisoformat, "dict_without": _without}
+    environment.filters |= {
+        "as_time": datetime.fromisoformat,
+        "dict_without": _without,
+        "long_date": lambda day: format_date(day, "d MMMM y", locale=language),
+    }
     return environment
 
 
@@ -56,7 +62,11 @@ def _without(values: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 def language_of(request: web.Request) -> str:
-    """The member's chosen language, else the browser's first supported one, else Polish."""
+    """The signed-in member's language, else the one chosen in this browser, else the
+    browser's first supported one, else Polish."""
+    member = staff_auth.signed_in(request)
+    if member is not None and member.language in LANGUAGES:
+        return member.language
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen

@@ -16,6 +16,7 @@ from frontdesk.staff.dashboard import (
     grid,
     inbox,
     lists,
+    no_shows,
     pages,
     partner_pages,
     patient_pages,
@@ -43,6 +44,9 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_get("/staff/bookings", bookings.search, name="staff-bookings")
     r.add_get(f"/staff/bookings/{ID}", bookings.booking, name="staff-booking")
     r.add_get(f"/staff/bookings/{ID}/move", bookings.move_choices, name="staff-move-choices")
+    r.add_get(
+        f"/staff/bookings/{ID}/move/confirm", bookings.confirm_move, name="staff-move-confirm"
+    )
     r.add_post(f"/staff/bookings/{ID}/move", bookings.move, name="staff-move")
     r.add_post(f"/staff/bookings/{ID}/cancel", bookings.cancel, name="staff-cancel")
     r.add_post(f"/staff/bookings/{ID}/restore", bookings.restore, name="staff-restore")
@@ -60,6 +64,7 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_get("/staff/tasks", calls.tasks, name="staff-tasks")
     r.add_post(f"/staff/tasks/{ID}/take", calls.take_task, name="staff-task-take")
     r.add_post(f"/staff/tasks/{ID}/close", calls.close_task, name="staff-task-close")
+    r.add_get("/staff/no-shows", no_shows.report, name="staff-no-shows")
     r.add_get("/staff/waitlist", lists.waitlist, name="staff-waitlist")
     r.add_get("/staff/schedules", lists.schedules, name="staff-schedules")
     r.add_get("/staff/services", settings_pages.services, name="staff-services")

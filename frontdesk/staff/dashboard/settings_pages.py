@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core.clinic.names import local_name
 from core.errors import NotFound, TemplateInvalid
-from core.messaging.reminder_rules import ReminderRules
+from core.messaging.reminder_rules import ReminderRules, default_rules
 from core.messaging.templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
 from core.models import ReminderRule
 from core.vocab import StaffRole
@@ -22,6 +22,9 @@ from frontdesk.staff.dashboard.render import language_of, page
 DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
 # The preview's visit: tomorrow at 10:00 UTC, in the first branch.
 PREVIEW_AHEAD = timedelta(days=1)
+# The English names the default rules are stored under: the page says those rules in the
+# member's language instead (`labels.rule_name`); a name the clinic gave is shown as well.
+DEFAULT_NAMES = frozenset(d.name for d in default_rules())
 
 
 async def services(request: web.Request) -> web.Response:
@@ -47,6 +50,7 @@ async def reminders(request: web.Request) -> web.Response:
         member=member,
         rules=sorted(rules, key=lambda r: r.id or 0),
         template_languages=LANGUAGES,
+        default_names=DEFAULT_NAMES,
         preview=None,
     )
 
@@ -106,6 +110,7 @@ async def _listing(
         member=member,
         rules=sorted(await _rules(request).all(), key=lambda r: r.id or 0),
         template_languages=LANGUAGES,
+        default_names=DEFAULT_NAMES,
         preview={
             "rule_id": rule_id,
             "language": language,

@@ -3,12 +3,13 @@ marks arrivals (and the doctor the visit's progress) from here."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from itertools import groupby
 
 from aiohttp import web
 
-from core.desk.booking_search import BookingFilter
-from core.desk.bookings import DOCTOR_STATUSES
+from core.desk.booking_search import BookingFilter, BookingRow
+from core.desk.bookings import DOCTOR_STATUSES, status_due
 from core.desk.scope import StaffScope
 from core.vocab import STATUS_FLOW, BookingStatus, StaffRole
 from frontdesk.staff.dashboard import forms
@@ -47,14 +48,21 @@ async def today(request: web.Request) -> web.Response:
         day=day,
         groups=groups,
         truncated=found.has_more,
-        next_statuses=lambda status: next_statuses(member.scope, status),
+        next_statuses=lambda row: next_statuses(member.scope, row, desk.clock.now()),
     )
 
 
-def next_statuses(scope: StaffScope, status: BookingStatus) -> list[BookingStatus]:
-    """The statuses this member may set from `status`, in the order of a visit."""
+def next_statuses(scope: StaffScope, row: BookingRow, now: datetime) -> list[BookingStatus]:
+    """The statuses this member may set on the visit now, in the order of a visit."""
     allowed = DOCTOR_STATUSES if scope.role is StaffRole.DOCTOR else frozenset(BookingStatus)
-    return [s for s in BookingStatus if s in STATUS_FLOW[status] and s in allowed]
+    b = row.booking
+    return [
+        s
+        for s in BookingStatus
+        if s in STATUS_FLOW[b.status]
+        and s in allowed
+        and status_due(s, b.start_at, row.timezone, now)
+    ]
 
 
 async def set_status(request: web.Request) -> web.Response:

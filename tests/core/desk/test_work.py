@@ -101,12 +101,12 @@ async def test_a_callback_is_done_by_its_taker_or_an_admin_once(
         await callbacks.take(other_admin, request_id)
     clock.advance(timedelta(minutes=5))
     done = await callbacks.done(
-        scopes.reg, request_id, CallbackOutcome.NO_ANSWER, "  voicemail full  "
+        scopes.reg, request_id, CallbackOutcome.VOICEMAIL, "  voicemail left  "
     )
     assert (done.status, done.outcome, done.note) == (
         CallbackStatus.DONE,
-        CallbackOutcome.NO_ANSWER,
-        "voicemail full",
+        CallbackOutcome.VOICEMAIL,
+        "voicemail left",
     )
     assert (done.closed_by, done.closed_at, done.calls) == ("reg", clock.now(), 2)
     with pytest.raises(InvalidTransition) as again:

@@ -90,3 +90,41 @@ async def test_a_turn_begins_knowing_the_linked_card(db, clock):
 
     assert snapshot is not None
     assert snapshot.patient_id == card
+
+
+async def test_a_case_taken_by_one_member_is_refused_to_another(db, clock):
+    desk = EscalationService(db, clock)
+    case = await desk.open(Channel.WEB, "web-1", reason="asked", language="pl")
+    await desk.take(case.id, "anna.r")
+    assert (await desk.take(case.id, "anna.r")).taken_by == "anna.r"  # again: no change
+    with pytest.raises(InvalidTransition) as refused:
+        await desk.take(case.id, "jan.k")
+    assert refused.value.details["reason"] == "taken"
+
+
+async def test_a_case_belongs_to_the_chosen_branch_else_to_the_last_visit_s(db, clock):
+    from testkit.dashboard import book
+    from testkit.staff_desk import desk as two_branches
+
+    clinic = await two_branches(db, clock)
+    booking_id = await book(db, clock, clinic, clinic.other_doctor.id, 1)  # at Wola
+    async with db.read() as session:
+        from core.models import Booking
+
+        patient_id = (await session.get_one(Booking, booking_id)).patient_id
+    cases = EscalationService(db, clock)
+    by_visit = await cases.open(
+        Channel.WEB, "web-2", reason="asked", language="pl", patient_id=patient_id
+    )
+    assert by_visit.branch_id == clinic.other_branch.id
+    chosen = await cases.open(
+        Channel.WEB,
+        "web-3",
+        reason="asked",
+        language="pl",
+        patient_id=patient_id,
+        branch_id=clinic.clinic.branch.id,
+    )
+    assert chosen.branch_id == clinic.clinic.branch.id
+    nobody = await cases.open(Channel.WEB, "web-4", reason="asked", language="pl")
+    assert nobody.branch_id is None

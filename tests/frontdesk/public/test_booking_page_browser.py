@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import axe_playwright_python  # type: ignore[import-untyped]
 import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
@@ -25,6 +24,7 @@ from core.vocab import LinkOrigin
 from frontdesk.app import create_app
 from frontdesk.keys import SERVICES
 from frontdesk.settings import load_settings
+from testkit.accessibility import serious_violations
 from testkit.factories import adult, small_clinic
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -40,8 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = ViewportSize(width=390, height=844)
-AXE = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
-BLOCKING = ("serious", "critical")
 PUBLIC = "https://clinic.example"
 
 
@@ -94,16 +92,7 @@ async def _check(page: Page, name: str, database_url: str) -> None:
     backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{backend}-{name}.png"), full_page=True)
-    await page.evaluate(AXE)
-    result = await page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag', values:
-            ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
-    )
-    found = [
-        (v["id"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in BLOCKING
-    ]
+    found = await serious_violations(page)
     assert found == [], (name, found)
     assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), name
 

@@ -106,7 +106,9 @@ async def test_bad_search_parameters_are_400(world: World, query: str) -> None:
     assert error["error"]["code"] == "invalid_input"
 
 
-async def test_registrar_books_moves_cancels_and_restores_with_history(world: World) -> None:
+async def test_registrar_books_moves_cancels_and_restores_with_history(
+    world: World, clock: FrozenClock
+) -> None:
     c = world.desk.clinic
     created = await world.call(
         "registrar",
@@ -142,6 +144,11 @@ async def test_registrar_books_moves_cancels_and_restores_with_history(world: Wo
     assert ids(trash) == [booking]
     restored = await world.call("registrar", "POST", f"/bookings/{booking}/restore")
     assert restored["status"] == "booked"
+    ahead = await world.call(
+        "registrar", "POST", f"/bookings/{booking}/status", json={"status": "arrived"}, status=409
+    )
+    assert ahead["error"]["code"] == "invalid_transition"
+    clock.set(TEN - timedelta(hours=2))  # the visit's day has come
     arrived = await world.call(
         "registrar", "POST", f"/bookings/{booking}/status", json={"status": "arrived"}
     )
@@ -199,7 +206,7 @@ async def test_a_registrar_cannot_book_or_move_into_another_branch(world: World)
     await world.call("other_registrar", "POST", "/bookings", json=body, status=201)
 
 
-async def test_a_doctor_reads_and_marks_progress_only(world: World) -> None:
+async def test_a_doctor_reads_and_marks_progress_only(world: World, clock: FrozenClock) -> None:
     c = world.desk.clinic
     body = {
         "patient_id": world.patient_id,
@@ -218,6 +225,7 @@ async def test_a_doctor_reads_and_marks_progress_only(world: World) -> None:
         json={"status": "arrived"},
         status=403,
     )
+    clock.set(NINE)
     await world.call(
         "registrar", "POST", f"/bookings/{world.booking_a}/status", json={"status": "arrived"}
     )

@@ -210,7 +210,7 @@ async def test_cookie_writes_to_callbacks_and_tasks_need_the_csrf_token(
     csrf = (await (await world.client.get("/api/v1/me")).json())["csrf_token"]
     for url, body in (
         (f"/api/v1/callbacks/{request_id}/take", None),
-        (f"/api/v1/callbacks/{request_id}/done", {"outcome": "no_answer"}),
+        (f"/api/v1/callbacks/{request_id}/done", {"outcome": "reached"}),
         (f"/api/v1/tasks/{task.id}/take", None),
         (f"/api/v1/tasks/{task.id}/close", {"note": ""}),
     ):
@@ -221,5 +221,5 @@ async def test_cookie_writes_to_callbacks_and_tasks_need_the_csrf_token(
         assert done.status == 200, (url, await done.text())
     statuses = await world.client.get("/api/v1/callbacks?status=done")
     [closed] = (await statuses.json())["items"]
-    assert (closed["outcome"], closed["taken_by"]) == ("no_answer", "reg")
+    assert (closed["outcome"], closed["taken_by"]) == ("reached", "reg")
     assert datetime.fromisoformat(closed["closed_at"]) == clock.now().astimezone(UTC)

@@ -150,12 +150,16 @@ async def test_inbox_take_reply_close(world: World, db: Database, clock: FrozenC
         reason="asked",
         language="uk",
         patient_id=world.patient_id,
+        branch_id=world.desk.clinic.branch.id,  # the branch the patient chose in the chat
         transcript=[("patient", "Допоможіть")],
     )
     inbox = await world.call("registrar", "GET", "/escalations")
-    assert [(c["id"], c["status"], c["patient_name"]) for c in inbox["items"]] == [
-        (case.id, "open", "Ewa Testowa1")
+    assert [(c["id"], c["status"], c["patient_name"], c["branch_id"]) for c in inbox["items"]] == [
+        (case.id, "open", "Ewa Testowa1", world.desk.clinic.branch.id)
     ]
+    # Another branch's registrar neither sees the case nor can take it.
+    assert (await world.call("other_registrar", "GET", "/escalations"))["items"] == []
+    await world.call("other_registrar", "POST", f"/escalations/{case.id}/take", status=404)
     taken = await world.call("registrar", "POST", f"/escalations/{case.id}/take")
     assert (taken["status"], taken["taken_by"], taken["taken_by_name"]) == (
         "taken",

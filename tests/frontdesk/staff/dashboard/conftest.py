@@ -1,16 +1,27 @@
 """Fixtures of the dashboard's tests: the two-branch desk and the app serving it
-(SQLite and PostgreSQL)."""
+(SQLite and PostgreSQL); for the browser tests, the app on loopback with the fake
+Telegram and Twilio's credentials, Debian's Chromium and a page in it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
-from pytest_aiohttp import AiohttpClient
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from core.clock import FrozenClock
 from core.db.database import Database
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
 from testkit.dashboard import Client
+from testkit.fakes.telegram.server import TOKEN, FakeTelegram
+from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
+from testkit.messengers import PUBLIC, SECRET
 from testkit.staff_desk import Desk, desk
 
 
@@ -29,3 +40,69 @@ async def client(
         run_worker_in_process=False,
     )
     return await aiohttp_client(create_app(settings, clock=clock))
+
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# As the machine's probe starts it: no sandbox as root, and no calls to Google's services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def server(
+    aiohttp_server: AiohttpServer,
+    database_url: str,
+    clock: FrozenClock,
+    telegram: FakeTelegram,
+    clinic: Desk,
+) -> TestServer:
+    settings = load_settings(
+        database_url=database_url,
+        public_base_url=PUBLIC,
+        secret_key="browser-secret-key-0123456789abcdef",
+        telegram_bot_token=TOKEN,
+        telegram_webhook_secret=SECRET,
+        telegram_api_server=telegram.base_url,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        run_worker_in_process=False,
+    )
+    return await aiohttp_server(create_app(settings, clock=clock))
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if shutil.which(str(CHROMIUM)) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests: no {CHROMIUM} (`make chromium`)")
+        pytest.skip(f"no {CHROMIUM}: `make chromium` installs Debian's")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, server: TestServer) -> AsyncIterator[Page]:
+    context = await browser.new_context(
+        base_url=str(server.make_url("")).rstrip("/"),
+        locale="en-GB",
+        viewport={"width": 1024, "height": 768},  # a tablet held sideways
+    )
+    opened = await context.new_page()
+    try:
+        yield opened
+    finally:
+        await context.close()

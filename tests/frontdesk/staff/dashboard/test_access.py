@@ -31,18 +31,18 @@ async def test_a_form_without_the_csrf_token_changes_nothing(
     token = await log_in(client, "reg")
     for sent in ({}, {"csrf_token": "forged"}):
         response = await client.post(
-            f"/staff/bookings/{booking_id}/status", data={"status": "arrived", **sent}
+            f"/staff/bookings/{booking_id}/status", data={"status": "confirmed", **sent}
         )
         assert response.status == 403
         assert "text/html" in response.headers["Content-Type"]
     assert await status_of(db, booking_id) is BookingStatus.BOOKED
     done = await client.post(
         f"/staff/bookings/{booking_id}/status",
-        data={"status": "arrived", "csrf_token": token},
+        data={"status": "confirmed", "csrf_token": token},
         allow_redirects=False,
     )
     assert done.status == 303
-    assert await status_of(db, booking_id) is BookingStatus.ARRIVED
+    assert await status_of(db, booking_id) is BookingStatus.CONFIRMED
 
 
 async def test_a_registrar_of_one_branch_cannot_reach_another_branchs_booking(

@@ -4,11 +4,17 @@ trash."""
 
 from __future__ import annotations
 
+import html
+import re
+from urllib.parse import quote
+
+from core.actors import Actor
+from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.models import Booking
-from core.vocab import BookingStatus
-from testkit.dashboard import Client, book, log_in, status_of
+from core.models import Booking, Contact, Patient
+from core.vocab import BookingStatus, ContactKind
+from testkit.dashboard import CSRF, Client, book, log_in, status_of
 from testkit.staff_desk import Desk
 
 
@@ -37,7 +43,7 @@ async def test_move_to_a_free_slot_then_cancel_and_restore(
     token = await log_in(client, "reg")
     choices = await (await client.get(f"/staff/bookings/{booking_id}/move?day=2026-12-03")).text()
     thursday = "2026-12-03T07:00:00+00:00"
-    assert f'value="{thursday}"' in choices
+    assert f"start={quote(thursday)}" in choices  # a link to confirm the move
     moved = await client.post(
         f"/staff/bookings/{booking_id}/move",
         data={
@@ -75,3 +81,88 @@ async def test_move_to_a_free_slot_then_cancel_and_restore(
     history = await (await client.get(f"/staff/bookings/{booking_id}")).text()
     for action in ("Moved", "Cancelled", "Restored"):
         assert action in history
+
+
+async def test_move_pages_more_times_and_asks_to_confirm(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    await log_in(client, "reg")
+    first = await (await client.get(f"/staff/bookings/{booking_id}/move?day=2026-12-03")).text()
+    assert first.count('class="button slot"') == 24
+    assert "Show more times" in first
+    assert "shown=48" in first
+    more = await (
+        await client.get(f"/staff/bookings/{booking_id}/move?day=2026-12-03&shown=48")
+    ).text()
+    assert more.count('class="button slot"') == 48
+    # A time is a link to a confirmation, not a change.
+    link = re.search(r'href="(/staff/bookings/\d+/move/confirm\?[^"]+)"', first)
+    assert link is not None
+    confirm = await client.get(html.unescape(link[1]))
+    text = await confirm.text()
+    assert "Confirm the move" in text
+    assert "Thursday, 3 December 2026, 08:00" in text
+    assert await status_of(db, booking_id) is BookingStatus.BOOKED
+    async with db.read() as session:
+        assert (await session.get_one(Booking, booking_id)).start_at.hour == 7  # unchanged
+    token = CSRF.search(text)
+    assert token is not None
+    start = re.search(r'name="start" value="([^"]+)"', text)
+    assert start is not None
+    done = await client.post(
+        f"/staff/bookings/{booking_id}/move",
+        data={
+            "csrf_token": token[1],
+            "doctor": str(clinic.clinic.internist.id),
+            "start": html.unescape(start[1]),
+        },
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    async with db.read() as session:
+        assert (await session.get_one(Booking, booking_id)).start_at.isoformat() == (
+            "2026-12-03T07:00:00+00:00"
+        )
+
+
+async def test_the_booking_page_shows_the_patient_without_chat_ids(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    async with db.read() as session:
+        patient_id = (await session.get_one(Booking, booking_id)).patient_id
+
+    async def identify(session) -> None:
+        patient = await session.get_one(Patient, patient_id)
+        patient.pesel = "80050112344"
+        session.add(Contact(patient_id=patient_id, kind=ContactKind.WEB, value="web-sessEN000001"))
+
+    await db.write(identify)
+    await log_in(client, "reg")
+    page = await (await client.get(f"/staff/bookings/{booking_id}")).text()
+    assert "web-sessEN000001" not in page
+    assert "Web chat linked" in page
+    assert "1 May 1980" in page
+    assert "(46 years)" in page
+    assert "80050112344" not in page
+    assert "•••••••2344" in page
+    assert f'href="/staff/patients/{patient_id}"' in page
+    history = page.split("History", 1)[1]
+    assert "→ Booked" not in history
+    assert "Wednesday, 2 December 2026, 08:00" in history
+
+
+async def test_reasons_for_cancelling_read_as_words_in_the_member_s_language(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    await BookingService(db, clock).cancel(Actor.staff("setup"), booking_id, "patient: plans")
+    await log_in(client, "reg")
+    for path in (f"/staff/bookings/{booking_id}", "/staff/trash"):
+        page = await (await client.get(path)).text()
+        assert "patient: plans" not in page
+        assert "plans changed" in page
+    await log_in(client, "reg", language="pl")
+    polish = await (await client.get("/staff/trash")).text()
+    assert "plans changed" not in polish

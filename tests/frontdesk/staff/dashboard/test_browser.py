@@ -9,18 +9,14 @@ test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
-import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
-from pytest_aiohttp import AiohttpClient, AiohttpServer
+from playwright.async_api import Page, expect
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
 from bot.telegram.lifecycle import make_bot
@@ -32,86 +28,20 @@ from core.messaging.reminder_rules import ReminderRules, install_defaults
 from core.messaging.reminders import ReminderPlanner
 from core.models import Booking, CallbackRequest, StaffTask
 from core.vocab import BookingStatus, CallbackOutcome, CallbackStatus, Channel, TaskStatus
-from frontdesk.app import create_app
 from frontdesk.faces import telegram_config
 from frontdesk.keys import SETTINGS
-from frontdesk.settings import load_settings
 from testkit.dashboard import WEDNESDAY_8, book, refused_visit
 from testkit.factories import adult
-from testkit.fakes.telegram.server import TOKEN, FakeTelegram
-from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, PATIENT
-from testkit.messengers import PUBLIC, SECRET, Client, TelegramChat
+from testkit.fakes.telegram.server import FakeTelegram
+from testkit.fakes.twilio import PATIENT
+from testkit.messengers import Client, TelegramChat
 from testkit.partner_setup import docplanner_rig
 from testkit.phone import Phone
 from testkit.staff_desk import PASSWORD, Desk
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts" / "dashboard"  # the repository's
-# As the machine's probe starts it: no sandbox as root, and no calls to Google's services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Long enough for the inbox's event stream (polling every 2 s) to bring a new case.
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-async def server(
-    aiohttp_server: AiohttpServer,
-    database_url: str,
-    clock: FrozenClock,
-    telegram: FakeTelegram,
-    clinic: Desk,
-) -> TestServer:
-    settings = load_settings(
-        database_url=database_url,
-        public_base_url=PUBLIC,
-        secret_key="browser-secret-key-0123456789abcdef",
-        telegram_bot_token=TOKEN,
-        telegram_webhook_secret=SECRET,
-        telegram_api_server=telegram.base_url,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        run_worker_in_process=False,
-    )
-    return await aiohttp_server(create_app(settings, clock=clock))
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(str(CHROMIUM)) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests: no {CHROMIUM} (`make chromium`)")
-        pytest.skip(f"no {CHROMIUM}: `make chromium` installs Debian's")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser, server: TestServer) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        base_url=str(server.make_url("")).rstrip("/"),
-        locale="en-GB",
-        viewport={"width": 1024, "height": 768},  # a tablet held sideways
-    )
-    opened = await context.new_page()
-    try:
-        yield opened
-    finally:
-        await context.close()
 
 
 async def shot(page: Page, name: str, database_url: str) -> None:
@@ -159,7 +89,9 @@ async def test_the_desk_finds_moves_and_marks_visits(
     await page.get_by_label("From the day").fill("2026-12-03")
     await page.get_by_role("button", name="Show free times").click()
     await shot(page, "04-move", database_url)
-    await page.get_by_role("button", name=re.compile(r"Thursday, 3 December 2026, 08:00")).click()
+    await page.get_by_role("link", name=re.compile(r"Thursday, 3 December 2026, 08:00")).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the move")
+    await page.get_by_role("button", name="Move the visit").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Thursday, 3 December")
     history = page.get_by_role("row", name=re.compile("Moved"))
     await expect(history).to_contain_text("Renata Rejestracja")
@@ -167,7 +99,9 @@ async def test_the_desk_finds_moves_and_marks_visits(
     moved = await status(db, moved_id)
     assert moved.start_at.isoformat() == "2026-12-03T07:00:00+00:00"
 
-    # Back on Thursday's list, the arrival is marked from the keyboard.
+    # On Thursday morning, the arrival is marked on the day's list from the keyboard.
+    tuesday = clock.now()
+    clock.set(WEDNESDAY_8 + timedelta(days=1, hours=-1))
     await page.goto("/staff/today?day=2026-12-03")
     arrive = page.get_by_role("button", name=re.compile("Mark arrived: Ewa Testowa1"))
     await arrive.focus()
@@ -177,6 +111,7 @@ async def test_the_desk_finds_moves_and_marks_visits(
     )
     assert (await status(db, moved_id)).status is BookingStatus.ARRIVED
     assert (await status(db, other_branch)).status is BookingStatus.BOOKED
+    clock.set(tuesday)
 
     # A tablet held upright: every page fits its width, nothing to scroll sideways.
     await page.set_viewport_size({"width": 768, "height": 1024})
@@ -234,10 +169,10 @@ async def test_the_desk_answers_a_patient_who_asked_for_a_person(
     await shot(page, "07-inbox", database_url)
 
     await case.get_by_role("link").click()
-    await expect(page.get_by_role("list").last).to_contain_text("Чи можна прийти раніше?")
+    await expect(page.locator(".transcript")).to_contain_text("Чи можна прийти раніше?")
     await page.get_by_role("button", name="Take").click()
     await page.get_by_label("Reply to the patient").fill("Так, приходьте о 9:00.")
-    await page.get_by_role("button", name="Send").click()
+    await page.get_by_role("button", name="Send", exact=True).click()
     await expect(page.get_by_text("Так, приходьте о 9:00.")).to_be_visible()
     await expect(page.get_by_text("Renata Rejestracja").first).to_be_visible()
     await shot(page, "08-conversation", database_url)
@@ -270,7 +205,7 @@ async def test_a_cancelled_visit_is_restored_from_the_trash(
     await page.goto(f"/staff/bookings/{booking_id}")
     await page.get_by_label("Reason for cancelling").fill("patient phoned: ill")
     await page.get_by_role("button", name="Cancel the visit").click()
-    await expect(page.locator(".facts")).to_contain_text("Cancelled")
+    await expect(page.locator(".facts").first).to_contain_text("Cancelled")
     assert (await status(db, booking_id)).status is BookingStatus.CANCELLED
 
     await page.get_by_role("link", name="Trash").click()
@@ -278,7 +213,7 @@ async def test_a_cancelled_visit_is_restored_from_the_trash(
     await expect(row).to_contain_text("patient phoned: ill")
     await shot(page, "09-trash", database_url)
     await row.get_by_role("button", name=re.compile("Restore")).click()
-    await expect(page.locator(".facts")).to_contain_text("Booked")
+    await expect(page.locator(".facts").first).to_contain_text("Booked")
     assert (await status(db, booking_id)).status is BookingStatus.BOOKED
     await expect(page.get_by_role("row", name=re.compile("Restored"))).to_contain_text(
         "Renata Rejestracja"

@@ -1,186 +1,261 @@
-"""The booking grid and the patients' cards in a real headless Chromium (Debian's, driven
-by Playwright), at a laptop's 1366x768 and a tablet's 768x1024: a registrar books a walk-in
-for a new patient from the grid (the steps are counted: at most 6), issues a linking code
-that a Telegram patient redeems through the real webhook, and merges a flagged card into
-the patient's own. Each page is checked by axe-core (no serious or critical violation)
-and for sideways scrolling; screenshots go to test-artifacts/desk/."""
+"""The desk's daily work in a real headless Chromium (Debian's, driven by Playwright), at a
+laptop's 1366x768 and a tablet's 768x1024: axe-core finds no serious or critical
+violation on any dashboard page, every control is reached with the Tab key and nothing
+scrolls sideways; a registrar marks a no-show on the day's page and finds it in the
+report; a callback that finds nobody comes back later with its attempt counted.
+Screenshots under test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import cast
+from datetime import timedelta
+from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Locator, Page, expect
-from pytest_aiohttp import AiohttpClient
+from playwright.async_api import Page, ViewportSize, expect
 from sqlalchemy import select
-from sqlmodel import col
 
+from core.calls.callbacks import CallbackService
+from core.calls.tasks import TaskService
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.models import Booking, BookingChange, Contact, Patient
+from core.messaging.escalation import EscalationService
+from core.messaging.reminder_rules import ReminderRules, install_defaults
+from core.models import CallbackRequest
 from core.patients.cards import PatientDraft, PatientService
-from core.vocab import ContactKind
+from core.vocab import (
+    BookingStatus,
+    CallbackReason,
+    CallbackStatus,
+    Channel,
+    ContactKind,
+    TaskKind,
+)
 from testkit.accessibility import serious_violations
-from testkit.fakes.telegram.server import FakeTelegram
-from testkit.messengers import Client, TelegramChat
-from testkit.staff_desk import PASSWORD, Desk
-from tests.frontdesk.staff.dashboard.test_browser import browser, server  # noqa: F401 (fixtures)
+from testkit.dashboard import WEDNESDAY_8, book
+from testkit.staff_desk import Desk
+from tests.frontdesk.staff.dashboard.test_browser import log_in, shot, status
 
-ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts" / "desk"
-VIEWPORTS = {"laptop": (1366, 768), "tablet": (768, 1024)}
-STEP_GOAL = 6  # a walk-in for a new patient, from the grid: clicks and fields typed
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
+# What the Tab key must reach on a page: every visible control (of a group of radio
+# buttons, the checked one: the arrow keys move within the group).
+CONTROLS = (
+    "a[href], button, input:not([type=hidden]):not([type=radio]), input[type=radio]:checked,"
+    " select, textarea"
+)
+MAX_TABS = 400
 
 
-@pytest.fixture(params=sorted(VIEWPORTS))
-async def desk_page(
-    request: pytest.FixtureRequest,
-    browser: Browser,  # noqa: F811
-    server: TestServer,  # noqa: F811
-) -> AsyncIterator[tuple[Page, str]]:
-    width, height = VIEWPORTS[request.param]
-    context = await browser.new_context(
-        base_url=str(server.make_url("")).rstrip("/"),
-        locale="en-GB",
-        viewport={"width": width, "height": height},
-        bypass_csp=True,  # axe-core is injected as an inline script
+async def unreachable_by_tab(page: Page) -> list[str]:
+    """The visible controls that pressing Tab from the top of the page never focuses."""
+    marked = await page.evaluate(
+        """(selector) => {
+            let n = 0;
+            for (const el of document.querySelectorAll(selector)) {
+                const box = el.getBoundingClientRect();
+                if (box.width === 0 && box.height === 0) continue;
+                if (el.disabled) continue;
+                el.dataset.tabCheck = String(n++);
+            }
+            return n;
+        }""",
+        CONTROLS,
     )
-    opened = await context.new_page()
-    try:
-        yield opened, request.param
-    finally:
-        await context.close()
-
-
-class Steps:
-    """What the registrar does, counted: a click, or one field typed."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def click(self, target: Locator) -> None:
-        self.count += 1
-        await target.click()
-
-    async def type(self, target: Locator, text: str) -> None:
-        self.count += 1
-        await target.fill(text)
-
-
-async def checked(page: Page, name: str, tag: str) -> None:
-    """The page: no serious or critical axe-core violation, no sideways scroll, saved."""
-    assert await serious_violations(page) == [], name
-    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), name
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{tag}-{name}.png"), full_page=True)
-
-
-async def test_a_walk_in_a_linking_code_and_a_merge(
-    desk_page: tuple[Page, str],
-    server: TestServer,  # noqa: F811
-    aiohttp_client: AiohttpClient,
-    telegram: FakeTelegram,
-    db: Database,
-    clock: FrozenClock,
-    clinic: Desk,
-    database_url: str,
-) -> None:
-    page, viewport = desk_page
-    tag = f"{'sqlite' if database_url.startswith('sqlite') else 'postgres'}-{viewport}"
-    flagged = await PatientService(db, clock).register(
-        PatientDraft(
-            first_name="Nieznany",
-            last_name="Rozmówca",
-            contacts={ContactKind.PHONE: "+48 601 234 999"},
-            needs_verification=True,
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    await page.focus("body")
+    reached: set[str] = set()
+    for _ in range(min(MAX_TABS, marked * 2 + 5)):
+        await page.keyboard.press("Tab")
+        mark = await page.evaluate(
+            "document.activeElement && document.activeElement.dataset.tabCheck"
         )
+        if mark is not None:
+            if mark in reached and len(reached) == marked:
+                break
+            reached.add(mark)
+        if len(reached) == marked:
+            break
+    missed: list[str] = await page.evaluate(
+        """(reached) => [...document.querySelectorAll('[data-tab-check]')]
+            .filter(el => !reached.includes(el.dataset.tabCheck))
+            .map(el => el.outerHTML.slice(0, 120))""",
+        sorted(reached),
     )
+    return missed
 
-    await page.goto("/staff/grid?day=2026-12-03")
-    await page.get_by_label("Login").fill("reg")
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Booking grid")
-    await checked(page, "01-grid", tag)
 
-    # The walk-in, counted from the grid: a free time, the new patient, book.
-    steps = Steps()
-    await steps.click(
-        page.get_by_role("link", name=re.compile(r"^Free: 08:00, lek\. Anna Kowalska"))
+async def every_page(db: Database, clock: FrozenClock, clinic: Desk) -> list[str]:
+    """A day of the desk's work to show, and every page of the dashboard that shows it."""
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    await book(db, clock, clinic, clinic.other_doctor.id, 2)
+    card = await PatientService(db, clock).register(
+        PatientDraft("Anna", "Nowak", contacts={ContactKind.PHONE: "601 234 567"})
     )
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Book a visit")
-    await checked(page, "02-book", tag)
-    await steps.type(page.get_by_label("First name"), "Jan")
-    await steps.type(page.get_by_label("Last name"), "Przechodni")
-    await steps.type(page.get_by_label("Phone", exact=True), "601 234 567")
-    book = page.get_by_role("button", name=re.compile("^Book: "))
-    steps.count += 1  # pressed from the keyboard
-    await book.focus()
+    case = await EscalationService(db, clock).open(
+        Channel.TELEGRAM,
+        "4242",
+        reason="asked",
+        language="uk",
+        patient_id=card.id,
+        transcript=[("patient", "Чи можна прийти раніше?")],
+    )
+    await CallbackService(db, clock).request(
+        "+48601234567",
+        CallbackReason.AFTER_HOURS,
+        call_sid="CA1",
+        language="pl",
+        branch_id=clinic.clinic.branch.id,
+    )
+    await TaskService(db, clock).create(
+        TaskKind.PRESCRIPTION,
+        language="pl",
+        details={"transcript": "Metformina 500"},
+        phone="+48601234567",
+        branch_id=clinic.clinic.branch.id,
+    )
+    await install_defaults(ReminderRules(db, clock))
+    return [
+        "/staff/today?day=2026-12-02",
+        "/staff/inbox",
+        f"/staff/inbox/{case.id}",
+        "/staff/callbacks",
+        "/staff/tasks",
+        "/staff/bookings",
+        f"/staff/bookings/{booking_id}",
+        f"/staff/bookings/{booking_id}/move?day=2026-12-03",
+        f"/staff/bookings/{booking_id}/move/confirm?doctor={clinic.clinic.internist.id}"
+        "&start=2026-12-03T07%3A00%3A00%2B00%3A00",
+        "/staff/trash",
+        "/staff/waitlist",
+        "/staff/no-shows",
+        "/staff/schedules",
+        "/staff/services",
+        "/staff/reminders",
+        "/staff/partners",
+        f"/staff/grid?branch={clinic.clinic.branch.id}&day=2026-12-02",
+        f"/staff/grid?branch={clinic.clinic.branch.id}&day=2026-12-02&view=week",
+        "/staff/patients",
+        f"/staff/patients/{card.id}",
+        "/staff/recall",
+        "/staff/bookings/999999",  # the error page
+    ]
+
+
+async def test_every_page_passes_axe_and_the_keyboard_at_both_widths(
+    page: Page, db: Database, clock: FrozenClock, clinic: Desk, database_url: str
+) -> None:
+    paths = await every_page(db, clock, clinic)
+    await log_in(page, "admin", database_url)
+    found: dict[str, Any] = {}
+    for size, viewport in (("laptop", LAPTOP), ("tablet", TABLET)):
+        await page.set_viewport_size(viewport)
+        for path in paths:
+            await page.goto(path)
+            problems = {
+                "axe": await serious_violations(page),
+                "sideways": not await page.evaluate(
+                    "document.documentElement.scrollWidth <= innerWidth"
+                ),
+            }
+            if size == "laptop":
+                problems["tab"] = await unreachable_by_tab(page)
+            if any(problems.values()):
+                found[f"{size} {path}"] = problems
+        name = re.sub(r"\W+", "-", paths[0])
+        await shot(page, f"20-{size}{name}", database_url)
+    await page.goto("/staff/callbacks")
+    await shot(page, "21-callbacks-tablet", database_url)
+    # The login form too, signed out.
+    await page.context.clear_cookies()
+    for viewport in (LAPTOP, TABLET):
+        await page.set_viewport_size(viewport)
+        await page.goto("/staff/login")
+        if violations := await serious_violations(page):
+            found[f"login {viewport['width']}"] = violations
+    assert found == {}
+
+
+async def test_a_registrar_marks_a_no_show_and_finds_it_in_the_report(
+    page: Page, db: Database, clock: FrozenClock, clinic: Desk, database_url: str
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    await page.set_viewport_size(LAPTOP)
+    await log_in(page, "reg", database_url)
+    # The day before: the visit is listed but nobody can be marked arrived or missing yet.
+    await page.goto("/staff/today?day=2026-12-02")
+    row = page.get_by_role("row", name=re.compile("Ewa Testowa1"))
+    await expect(row).to_contain_text("08:00")
+    await expect(row.get_by_role("button", name=re.compile("Mark arrived"))).to_have_count(0)
+    await expect(row.get_by_role("button", name=re.compile("Mark no-show"))).to_have_count(0)
+
+    # Wednesday, 08:20: the patient has not come; the desk marks it from the keyboard.
+    clock.set(WEDNESDAY_8 + timedelta(minutes=20))
+    await page.goto("/staff/today?day=2026-12-02")
+    missing = page.get_by_role("button", name="Mark no-show: Ewa Testowa1, 08:00")
+    await missing.focus()
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("Jan Przechodni")
-    assert steps.count <= STEP_GOAL, steps.count
-    (ARTIFACTS / f"{tag}-walk-in-steps.txt").write_text(f"{steps.count}\n")
-    async with db.read() as session:
-        booking = (await session.execute(select(Booking))).scalar_one()
-        by = (
-            await session.execute(
-                select(col(BookingChange.actor)).where(col(BookingChange.booking_id) == booking.id)
-            )
-        ).scalar_one()
-    assert booking.start_at.isoformat() == "2026-12-03T07:00:00+00:00"
-    assert by == "reg"
+    await expect(page.get_by_role("row", name=re.compile("Ewa Testowa1"))).to_contain_text(
+        "No-show"
+    )
+    assert (await status(db, booking_id)).status is BookingStatus.NO_SHOW
+    await shot(page, "22-no-show-marked", database_url)
 
-    # The grid shows the visit where the free time was; the week counts it.
-    await page.goto("/staff/grid?day=2026-12-03")
-    await expect(page.get_by_role("link", name="Jan Przechodni", exact=True)).to_be_visible()
-    await page.get_by_label("View").select_option("week")
+    await page.get_by_role("link", name="No-shows").click()
+    await page.get_by_label("From").fill("2026-12-01")
     await page.get_by_role("button", name="Show").click()
-    await expect(page.get_by_role("row", name=re.compile("Thursday"))).to_contain_text("1 visit")
-    await checked(page, "01-week", tag)
+    await expect(page.locator(".lead")).to_contain_text("1 of 1 visits due")
+    await expect(page.get_by_role("row", name=re.compile("Anna Kowalska"))).to_contain_text("100%")
+    await shot(page, "23-no-show-report", database_url)
+    await page.set_viewport_size(TABLET)
+    await page.reload()
+    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    await shot(page, "23-no-show-report-tablet", database_url)
 
-    # The card, found by phone; a code shown once and redeemed in Telegram.
-    await page.get_by_role("link", name="Patients", exact=True).click()
-    await page.get_by_label("Name, phone, PESEL or date of birth").fill("601 234 567")
-    await page.get_by_role("button", name="Search").click()
-    await checked(page, "03-patients", tag)
-    await page.get_by_role("link", name="Jan Przechodni", exact=True).click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Jan Przechodni")
-    await checked(page, "04-card", tag)
-    await page.get_by_role("button", name="Issue a linking code").click()
-    shown = await page.locator(".code").inner_text()
-    code = shown.replace(" ", "")
-    assert re.fullmatch(r"\d{9}", code)
-    await checked(page, "05-code", tag)
-    webhook = cast(Client, await aiohttp_client(server))
-    chat = TelegramChat(webhook, telegram, 700_202, "pl")
-    await chat.send(f"/start {code}")
-    assert any(
-        "Your clinic card is linked" in m["text"] or "połączona" in m["text"] for m in chat.seen
-    ), chat.seen
-    await page.get_by_role("link", name="Back to the card").click()
-    await expect(page.get_by_role("region", name="Linked chats")).to_contain_text("Telegram")
 
-    # The flagged card merged into Jan's: the visit and his phones on one card.
-    await page.get_by_role("link", name="Patients", exact=True).click()
-    await page.get_by_role("link", name="Cards to verify").click()
-    await page.get_by_role("link", name="Nieznany Rozmówca").click()
-    await page.get_by_role("link", name="Merge into another card").first.click()
-    await page.get_by_label("Name, phone, PESEL or date of birth").fill("Przechodni")
-    await page.get_by_role("button", name="Search").click()
-    await checked(page, "06-merge", tag)
-    await page.get_by_role("link", name=re.compile("Choose: Jan Przechodni")).click()
-    await page.get_by_role("button", name="Confirm the merge").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Jan Przechodni")
-    await expect(page.get_by_role("region", name="Contacts")).to_contain_text("+48601234999")
-    await checked(page, "07-merged", tag)
+async def test_a_callback_without_answer_comes_back_later(
+    page: Page, db: Database, clock: FrozenClock, clinic: Desk, database_url: str
+) -> None:
+    card = await PatientService(db, clock).register(
+        PatientDraft("Anna", "Nowak", contacts={ContactKind.PHONE: "601 234 567"})
+    )
+    await CallbackService(db, clock).request(
+        "+48601234567",
+        CallbackReason.AFTER_HOURS,
+        call_sid="CA1",
+        language="pl",
+        branch_id=clinic.clinic.branch.id,
+    )
+    await page.set_viewport_size(TABLET)
+    await log_in(page, "reg", database_url)
+    await page.get_by_role("link", name="Callbacks").click()
+    row = page.locator("tr", has_text="+48601234567")
+    # The number is the card's, written another way: the card is named and linked.
+    await expect(row.get_by_role("link", name="Anna Nowak")).to_have_attribute(
+        "href", f"/staff/patients/{card.id}"
+    )
+    await expect(
+        row.get_by_role("link", name="Book for this caller: +48601234567")
+    ).to_have_attribute("href", re.compile(rf"/staff/grid\?.*patient={card.id}"))
+    await row.get_by_role("button", name="Take: +48601234567").click()
+    await expect(row).to_contain_text("Taken by Renata Rejestracja")
+    await row.get_by_label("Outcome").select_option(label="No answer")
+    await row.get_by_label("Note").fill("Rang 10 times")
+    await shot(page, "24-callback-no-answer", database_url)
+    await row.get_by_role("button", name="Mark done: +48601234567").click()
+
+    # Back in the queue, untaken, with its attempt and when to call again.
+    await expect(row).to_contain_text("Calls back unanswered: 1 · call again after 08:30")
+    await expect(row.get_by_role("button", name="Take: +48601234567")).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    await shot(page, "25-callback-back-later", database_url)
     async with db.read() as session:
-        assert await session.get(Patient, flagged.id) is None
-        phones = (
-            await session.execute(
-                select(col(Contact.value)).where(col(Contact.patient_id) == booking.patient_id)
-            )
-        ).scalars()
-        assert "+48601234999" in set(phones)
+        [back] = (await session.execute(select(CallbackRequest))).scalars()
+    assert (back.status, back.attempts, back.taken_by, back.note) == (
+        CallbackStatus.OPEN,
+        1,
+        None,
+        "Rang 10 times",
+    )
+    await page.set_viewport_size(LAPTOP)
+    await page.reload()
+    await shot(page, "25-callback-back-later-laptop", database_url)

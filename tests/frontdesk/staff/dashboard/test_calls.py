@@ -8,7 +8,15 @@ from core.calls.tasks import TaskService
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.models import CallbackRequest, StaffTask
-from core.vocab import CallbackOutcome, CallbackReason, CallbackStatus, TaskKind, TaskStatus
+from core.patients.cards import PatientDraft, PatientService
+from core.vocab import (
+    CallbackOutcome,
+    CallbackReason,
+    CallbackStatus,
+    ContactKind,
+    TaskKind,
+    TaskStatus,
+)
 from testkit.dashboard import Client, log_in
 from testkit.factories import adult
 from testkit.staff_desk import Desk
@@ -138,3 +146,51 @@ async def test_tasks_show_what_the_caller_left_and_are_taken_once(
         "reg",
         "admin",
     )
+
+
+async def test_a_callback_from_a_card_s_number_shows_the_card_and_books_for_the_caller(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    card = await PatientService(db, clock).register(
+        PatientDraft("Anna", "Nowak", contacts={ContactKind.PHONE: "601 234 567"})
+    )
+    request = await CallbackService(db, clock).request(
+        "+48601234567",
+        CallbackReason.AFTER_HOURS,
+        call_sid="CA1",
+        language="pl",
+        branch_id=clinic.clinic.branch.id,
+    )
+    assert request.patient_id is None  # the caller did not confirm who they are
+    await log_in(client, "reg")
+    page = await (await client.get("/staff/callbacks")).text()
+    assert f'<a href="/staff/patients/{card.id}">Anna Nowak</a>' in page
+    assert "Not identified" not in page
+    assert (
+        f"/staff/grid?branch={clinic.clinic.branch.id}&amp;day=2026-12-01&amp;patient={card.id}"
+        in page
+    )
+
+
+async def test_no_answer_puts_the_callback_back_for_later(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    request = await CallbackService(db, clock).request(
+        "+48501000002",
+        CallbackReason.MISSED,
+        call_sid="CA2",
+        language="pl",
+        branch_id=clinic.clinic.branch.id,
+    )
+    token = await log_in(client, "reg")
+    await client.post(f"/staff/callbacks/{request.id}/take", data={"csrf_token": token})
+    await client.post(
+        f"/staff/callbacks/{request.id}/done",
+        data={"csrf_token": token, "outcome": "no_answer", "note": "voicemail full"},
+    )
+    async with db.read() as session:
+        back = await session.get_one(CallbackRequest, request.id)
+    assert (back.status, back.attempts, back.taken_by) == (CallbackStatus.OPEN, 1, None)
+    page = await (await client.get("/staff/callbacks")).text()
+    assert "Calls back unanswered: 1 · call again after 08:30" in page  # Warsaw's time
+    assert "Take: +48501000002" in page

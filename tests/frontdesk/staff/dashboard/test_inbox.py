@@ -4,6 +4,7 @@ queued for the patient's chat, and the event stream telling of a new conversatio
 from __future__ import annotations
 
 import asyncio
+import html
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -13,8 +14,10 @@ from core.db.database import Database
 from core.messaging.escalation import EscalationService
 from core.models import OutboxEvent
 from core.vocab import Channel, EventKind
-from frontdesk.staff.dashboard.inbox import POLL_SECONDS
+from edge.i18n import Texts
+from frontdesk.staff.dashboard.inbox import POLL_SECONDS, canned_replies
 from testkit.dashboard import Client, log_in
+from testkit.factories import adult
 from testkit.staff_desk import Desk
 
 
@@ -60,3 +63,54 @@ async def test_the_event_stream_tells_of_a_new_conversation(
     changed = await asyncio.wait_for(stream.content.readuntil(b"\n\n"), POLL_SECONDS * 5)
     assert changed.startswith(b"event: changed\n")
     stream.close()
+
+
+async def test_a_case_links_the_patient_s_card_and_offers_replies_in_their_language(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    patient = await adult(db, clock)
+    cases = EscalationService(db, clock)
+    known = await cases.open(
+        Channel.TELEGRAM, "4243", reason="asked", language="uk", patient_id=patient
+    )
+    unknown = await cases.open(Channel.WEB, "web-sessEN000001", reason="asked", language="en")
+    await log_in(client, "reg")
+    listing = await (await client.get("/staff/inbox")).text()
+    assert f'href="/staff/patients/{patient}"' in listing
+    assert "Not linked to a card" in listing
+    page = await (await client.get(f"/staff/inbox/{known.id}")).text()
+    assert f'href="/staff/patients/{patient}"' in page
+    ukrainian = canned_replies(Texts("uk"))
+    assert ukrainian != canned_replies(Texts("en"))  # translated, not the English source
+    assert all(html.escape(text, quote=True) in page for text in ukrainian)
+    assert 'lang="uk"' in page
+    assert "web-sessEN000001" not in await (await client.get(f"/staff/inbox/{unknown.id}")).text()
+
+
+async def test_a_case_of_another_branch_is_neither_listed_nor_answered(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    wola = await EscalationService(db, clock).open(
+        Channel.TELEGRAM, "4244", reason="asked", language="pl", branch_id=clinic.other_branch.id
+    )
+    token = await log_in(client, "reg")
+    assert f"/staff/inbox/{wola.id}" not in await (await client.get("/staff/inbox")).text()
+    assert (await client.get(f"/staff/inbox/{wola.id}")).status == 404
+    for action in ("take", "close"):
+        refused = await client.post(f"/staff/inbox/{wola.id}/{action}", data={"csrf_token": token})
+        assert refused.status == 404
+    await log_in(client, "reg-wola")
+    assert f"/staff/inbox/{wola.id}" in await (await client.get("/staff/inbox")).text()
+
+
+async def test_a_case_another_member_took_is_refused(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    cases = EscalationService(db, clock)
+    case = await cases.open(Channel.TELEGRAM, "4245", reason="asked", language="pl")
+    assert case.id is not None
+    await cases.take(case.id, "admin")
+    token = await log_in(client, "reg")
+    refused = await client.post(f"/staff/inbox/{case.id}/take", data={"csrf_token": token})
+    assert refused.status == 409
+    assert "Someone else has already taken this." in await refused.text()

@@ -4,11 +4,14 @@ pages that forbid framing, and forms that never send the browser off the dashboa
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core.clock import FrozenClock
 from core.db.database import Database
-from testkit.dashboard import CSRF, Client, book, log_in
+from core.models import StaffMember
+from testkit.dashboard import CSRF, WEDNESDAY_8, Client, book, log_in
 from testkit.staff_desk import PASSWORD, Desk
 
 
@@ -45,6 +48,7 @@ async def test_pages_speak_the_members_language(
 ) -> None:
     await book(db, clock, clinic, clinic.clinic.internist.id, 1)
     token = await log_in(client, "reg", language="uk")
+    clock.set(WEDNESDAY_8 - timedelta(hours=1))  # the visit's day: arrivals are marked
     page = await (await client.get("/staff/today?day=2026-12-02")).text()
     assert '<html lang="uk">' in page
     assert "середа, 2 грудня" in page
@@ -55,6 +59,23 @@ async def test_pages_speak_the_members_language(
     page = await (await client.get("/staff/today?day=2026-12-02")).text()
     assert "środa, 2 grudnia" in page
     assert "Oznacz przybycie" in page
+
+
+async def test_the_member_s_language_follows_them_to_another_browser(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    token = await log_in(client, "reg", language="en")
+    await client.post(
+        "/staff/language", data={"csrf_token": token, "language": "uk", "next": "/staff/today"}
+    )
+    async with db.read() as session:
+        assert (await session.get_one(StaffMember, clinic.registrar.id)).language == "uk"
+    client.session.cookie_jar.clear()  # another browser, whose own choice is English
+    await log_in(client, "reg", language="en")
+    page = await (await client.get("/staff/today")).text()
+    assert '<html lang="uk">' in page
+    await log_in(client, "reg-wola", language="en")  # a member who chose nothing: the cookie
+    assert '<html lang="en">' in await (await client.get("/staff/today")).text()
 
 
 async def test_errors_under_staff_are_pages_and_every_page_forbids_framing(

@@ -4,6 +4,8 @@ an admin once it checks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.clinic.translations import CatalogNames
 from core.clock import FrozenClock
 from core.db.database import Database
@@ -70,3 +72,22 @@ async def test_the_services_read_in_the_members_language_with_their_translations
     assert "Consultation" in shown
     assert "(Konsultacja)" in shown  # the Polish name, every language's fallback
     assert "uk: Консультація" in shown
+
+
+async def test_reminder_rules_are_named_in_the_members_language(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    rules = ReminderRules(db, clock)
+    for draft in default_rules():
+        await rules.add(draft)
+    await rules.add(replace(default_rules()[0], name="Przypomnienie VIP"))
+    await log_in(client, "reg", language="pl")
+    page = await (await client.get("/staff/reminders")).text()
+    assert "Dzień przed wizytą, o 18:00" in page
+    assert "120 min przed wizytą umówioną tego samego dnia" in page
+    assert "Gdy wynik badania jest gotowy" in page
+    assert "Day before the visit" not in page
+    assert "Lab result ready" not in page
+    assert "Przypomnienie VIP" in page  # a name the clinic gave is kept
+    await log_in(client, "reg", language="uk")
+    assert "За день до візиту, о 18:00" in await (await client.get("/staff/reminders")).text()
