@@ -16,7 +16,7 @@ from core.db.database import Database
 from core.models import Booking, BookingLink, Notification, Patient
 from core.patients.cards import PatientDraft, PatientService
 from core.patients.linking import LinkingService
-from core.vocab import Channel, ContactKind, LinkOrigin, NotificationStatus
+from core.vocab import BookingStatus, Channel, ContactKind, LinkOrigin, NotificationStatus
 from frontdesk import keys
 from testkit.dashboard import Client, book, log_in
 from testkit.staff_desk import Desk
@@ -188,3 +188,21 @@ async def test_a_booking_link_is_sent_from_the_card(
         patient_id,
     )
     assert link.service_ids == [clinic.clinic.consult.id]
+
+
+async def test_the_card_counts_the_patients_missed_visits(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+
+    async def missed(session: AsyncSession) -> int:
+        booking = await session.get_one(Booking, booking_id)
+        booking.status = BookingStatus.NO_SHOW
+        return booking.patient_id
+
+    patient_id = await db.write(missed)
+    await log_in(client, "reg")
+    card = await (await client.get(f"/staff/patients/{patient_id}")).text()
+    facts = card[card.index("Missed visits") :]
+    assert facts.split("</dd>")[0].count(f"/staff/bookings/{booking_id}") == 1
+    assert '<span class="flag">1</span>' in facts
