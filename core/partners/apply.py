@@ -36,6 +36,7 @@ from core.models import (
 )
 from core.partners.port import Notice, NoticeKind, PartnerPatient
 from core.patients.cards import attach_contact, normalize_contact
+from core.patients.identity import normalize_pesel
 from core.vocab import Channel, ContactKind, MappingKind
 
 
@@ -111,7 +112,13 @@ class NoticeApplier:
                     booking = await place_booking(
                         session,
                         Actor.partner(partner),
-                        VisitRequest(patient_id, service, doctor, notice.start_at),
+                        VisitRequest(
+                            patient_id,
+                            service,
+                            doctor,
+                            notice.start_at,
+                            e_referral=notice.extra.get("e_referral") or None,
+                        ),
                         now,
                     )
             except DomainError as exc:
@@ -258,9 +265,20 @@ async def _local(
 
 
 async def _patient(session: AsyncSession, patient: PartnerPatient | None, now: datetime) -> int:
-    """The card with the partner patient's e-mail, or a new one flagged for verification."""
+    """The card with the partner patient's PESEL or e-mail, or a new one flagged for
+    verification (with the PESEL, when valid)."""
     if patient is None:
         raise Refused("invalid_input")
+    pesel = None
+    if patient.pesel:
+        try:
+            pesel = normalize_pesel(patient.pesel, birth_date=patient.birth_date)
+        except DomainError:
+            pesel = None
+    if pesel is not None:
+        found = await session.execute(select(col(Patient.id)).where(col(Patient.pesel) == pesel))
+        if (patient_id := found.scalar()) is not None:
+            return patient_id
     email = None
     if patient.email:
         try:
@@ -280,6 +298,7 @@ async def _patient(session: AsyncSession, patient: PartnerPatient | None, now: d
         last_name=(patient.last_name or "?")[:100],
         birth_date=patient.birth_date,
         sex=patient.sex,
+        pesel=pesel,
         needs_verification=True,
         created_at=now,
     )

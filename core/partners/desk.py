@@ -20,7 +20,7 @@ from core.journal import emit
 from core.models import Branch, Doctor, PartnerMapping, PartnerOperation, Patient, Service
 from core.vocab import Channel, EventKind, MappingKind, PartnerOpKind, PartnerOpStatus
 
-PARTNERS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
+PARTNERS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC, Channel.CER)
 
 
 @dataclass(frozen=True)
