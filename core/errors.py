@@ -118,6 +118,6 @@ class EReferralInvalid(DomainError):
 
 class AlreadyBooked(DomainError):
     """The clinic allows one future visit per patient and service, and this patient has
-    one: `booking_id`, `start_at` and `branch_id` name it."""
+    one: `booking_id`, `start_at` and its branch's `timezone` name it."""
 
     code = "already_booked"

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import Label
 from sqlmodel import col
 
 from core.errors import AlreadyBooked
-from core.models import Booking, Clinic, Service
+from core.models import Booking, Branch, Clinic, Service
 
 CONSTRAINT = "uq_booking_one_per_service"
 
@@ -77,7 +77,9 @@ async def _refusal(
     with session.no_autoflush:  # the refused row is not written again
         holder = (
             await session.execute(
-                select(col(Booking.id), col(Booking.start_at), col(Booking.branch_id)).where(
+                select(col(Booking.id), col(Booking.start_at), col(Branch.timezone))
+                .join(Branch, col(Branch.id) == col(Booking.branch_id))
+                .where(
                     col(Booking.patient_id) == patient_id,
                     col(Booking.service_id) == service_id,
                     col(Booking.service_guard).is_(True),
@@ -91,7 +93,7 @@ async def _refusal(
         "the patient has a visit of this service",
         booking_id=holder.id,
         start_at=holder.start_at.isoformat(),
-        branch_id=holder.branch_id,
+        timezone=holder.timezone,
     )
 
 
