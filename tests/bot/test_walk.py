@@ -20,8 +20,8 @@ from bot.chat import Incoming, Reply
 from bot.dialog import FLOWS
 from core.models import Conversation
 from core.vocab import Channel
-from testkit.chat import make_dialog
 from testkit.cer_rig import mark_nfz
+from testkit.chat import make_dialog
 from testkit.factories import adult, small_clinic
 
 MAX_STATES = 200
