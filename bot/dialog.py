@@ -13,6 +13,7 @@ import asyncio
 import logging
 import weakref
 from dataclasses import replace
+from datetime import datetime
 
 from bot import actions
 from bot.actions import MenuItem
@@ -321,6 +322,8 @@ def _explain(turn: Turn, error: DomainError) -> None:
         "invalid_transition": _("That visit cannot be changed any more."),
         "throttled": _("Too many attempts. Please try again in a quarter of an hour."),
         "hold_expired": _("The time I kept for you has run out. Please choose again."),
+        "already_booked": _("You already have a visit of this service: one at a time."),
+        "e_referral_invalid": _("That e-referral is not valid."),
     }
     if error.code == "restriction_violated":
         text = {
@@ -331,6 +334,7 @@ def _explain(turn: Turn, error: DomainError) -> None:
             ),
             "sex": _("This service is not available for your sex."),
             "referral": _("This service needs a referral: please contact the registration desk."),
+            "e_referral": _("This service needs an e-referral (e-skierowanie)."),
             "birth_date_needed": _("This service depends on age: your date of birth is needed."),
         }.get(str(reason), _("This service is not available for you."))
     elif error.code == "not_eligible":
@@ -342,6 +346,16 @@ def _explain(turn: Turn, error: DomainError) -> None:
                 "LUX MED could not confirm your coverage just now. Please try again later."
             ),
         }.get(str(reason), _("Your LUX MED plan does not cover this service."))
+    elif error.code == "already_booked" and "start_at" in error.details:
+        when = turn.texts.when(
+            datetime.fromisoformat(str(error.details["start_at"])),
+            str(error.details.get("timezone") or "Europe/Warsaw"),
+        )
+        text = _(
+            "You already have a visit of this service on {when}: one at a time. "
+            "You can move that one in My visits.",
+            when=when,
+        )
     else:
         text = messages.get(
             error.code, _("Something went wrong. Please try again or talk to a person.")

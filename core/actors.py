@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from core.errors import Forbidden
 from core.vocab import ActorKind, Channel
 
-_PARTNER_CHANNELS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
+_PARTNER_CHANNELS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC, Channel.CER)
 
 
 @dataclass(frozen=True)

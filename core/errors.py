@@ -118,3 +118,17 @@ class NotEligible(DomainError):
     `reason`: pesel_required, not_covered or unverified; `partner_message`, theirs."""
 
     code = "not_eligible"
+
+
+class EReferralInvalid(DomainError):
+    """Not an e-referral's number: a 4-digit code with the patient's PESEL, or the
+    referral's 22-digit number or 44-digit key (core/booking/ereferral.py)."""
+
+    code = "e_referral_invalid"
+
+
+class AlreadyBooked(DomainError):
+    """The clinic allows one future visit per patient and service, and this patient has
+    one: `booking_id`, `start_at` and its branch's `timezone` name it."""
+
+    code = "already_booked"

@@ -19,6 +19,7 @@ class Channel(StrEnum):
     ZNANYLEKARZ = "znanylekarz"
     LUXMED = "luxmed"
     ONDOC = "ondoc"
+    CER = "cer"  # Centralna e-Rejestracja, Poland's central e-registration (NFZ visits)
     SYSTEM = "system"
 
 
@@ -37,9 +38,10 @@ class Availability(IntFlag):
     ZNANYLEKARZ = 16
     LUXMED = 32
     ONDOC = 64
+    CER = 128
 
     CLINIC = TELEGRAM | WHATSAPP | VOICE | WEB
-    PARTNERS = ZNANYLEKARZ | LUXMED | ONDOC
+    PARTNERS = ZNANYLEKARZ | LUXMED | ONDOC | CER
     ALL = CLINIC | PARTNERS
 
     @classmethod

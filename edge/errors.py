@@ -14,10 +14,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from core.errors import (
+    AlreadyBooked,
     AuthenticationFailed,
     BookingLinkInvalid,
     DomainError,
     EmailInvalid,
+    EReferralInvalid,
     Forbidden,
     HoldExpired,
     InvalidInput,
@@ -43,6 +45,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     InvalidInput: 400,
     PeselInvalid: 400,
+    EReferralInvalid: 400,
     PhoneInvalid: 400,
     EmailInvalid: 400,
     ScheduleInvalid: 422,
@@ -50,6 +53,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotEligible: 422,
     OutsideAvailability: 422,
     SlotTaken: 409,
+    AlreadyBooked: 409,
     InvalidTransition: 409,
     HoldExpired: 410,
     OfferGone: 410,
@@ -61,7 +65,7 @@ STATUS_OF: dict[type[DomainError], int] = {
 DEFAULT_DOMAIN_STATUS = 422
 
 # Details safe to show a client: stable words, never a patient's data.
-_PUBLIC_DETAILS = ("field", "reason")
+_PUBLIC_DETAILS = ("field", "reason", "booking_id", "start_at")  # the visit already held
 
 _HTTP_CODES = {
     400: "bad_request",

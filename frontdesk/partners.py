@@ -17,6 +17,7 @@ from core.clock import Clock
 from core.db.database import Database
 from core.partners.eligibility import Eligibility, EligibilityChecker
 from core.partners.inbox import ApplyReport, PartnerInbox
+from core.partners.nfz import map_nfz_services
 from core.partners.port import PartnerClient, PartnerRefused, PartnerUnavailable
 from core.partners.sync import PartnerSync, SyncPolicy
 from core.vocab import Channel
@@ -25,6 +26,7 @@ from frontdesk import keys
 from frontdesk.delivery import worker_id
 from frontdesk.services import Services
 from frontdesk.settings import Settings
+from partners.cer import CerAccount, CerClient
 from partners.docplanner.client import DocplannerAccount, DocplannerClient
 from partners.docplanner_push import PushGate
 from partners.luxmed import LuxmedClient, LuxmedConnector
@@ -77,6 +79,11 @@ async def open_partners(settings: Settings) -> AsyncIterator[Partners]:
                 timezone=settings.ondoc_timezone,
             )
             partners.sync[Channel.ONDOC] = OndocClient(http, ondoc)
+        if settings.cer_base_url and settings.cer_token:
+            cer = CerAccount(
+                settings.cer_base_url, settings.cer_token, horizon_days=settings.cer_horizon_days
+            )
+            partners.sync[Channel.CER] = CerClient(http, cer)
         yield partners
 
 
@@ -136,7 +143,11 @@ def partner_jobs(
     sync = PartnerSync(services.db, services.clock, clients, worker_id(), policy)
     inbox = services.partner_inbox
     period = timedelta(hours=settings.partner_reconcile_hours)
+    jobs: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+    if Channel.CER in clients:  # the catalog's NFZ flags, kept mapped
+        jobs.append(("map-nfz-services", partial(map_nfz_services, services.db, services.clock)))
     return [
+        *jobs,
         ("pull-partner-notifications", PullAndApply(inbox, clients)),
         ("reconcile-partners", Reconciliation(sync, services.clock, period)),
         ("sync-partners", sync.run_once),

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     ondoc_company_token: str | None = Field(default=None, repr=False)
     ondoc_branch_token: str | None = Field(default=None, repr=False)
     ondoc_timezone: str = "Europe/Warsaw"
+    cer_base_url: str | None = None
+    cer_token: str | None = Field(default=None, repr=False)
+    cer_horizon_days: int = Field(default=90, ge=1, le=180)
     partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     # The SMART Scheduling Links feed for aggregators.
@@ -165,6 +168,7 @@ class Settings(BaseSettings):
         "docplanner_base_url",
         "luxmed_connector_url",
         "ondoc_base_url",
+        "cer_base_url",
     )
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:

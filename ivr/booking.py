@@ -1,5 +1,6 @@
 """Booking and moving by phone: specialty or doctor, service, the earliest free time held
-while the caller hears it (1 take, 2 next, 3 another day), then the confirmation."""
+while the caller hears it (1 take, 2 next, 3 another day), the e-referral's code and the
+PESEL keyed in when the service needs one, then the confirmation."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.booking.confirm import confirm_hold
+from core.booking.ereferral import CODE_DIGITS, parse_e_referral
 from core.clinic.names import local_name
-from core.errors import DomainError, HoldExpired, RestrictionViolated, SlotTaken
+from core.errors import (
+    AlreadyBooked,
+    DomainError,
+    EReferralInvalid,
+    HoldExpired,
+    RestrictionViolated,
+    SlotTaken,
+)
 from core.models import Service
 from core.patients.identity import normalize_phone
 from core.schedule.search import SlotQuery
 from core.vocab import CallOutcome, Channel
+from edge.i18n import Texts
 from ivr import spoken
 from ivr.desk import desk
 from ivr.inbound import VoiceInput
@@ -186,7 +196,9 @@ async def _hold_next(turn: Turn) -> bool:
 async def _answer_offer(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
     data = turn.data
     if action == "take":
-        await go(turn, "confirm")
+        service = await turn.services.catalog.service(data["service"])
+        needs = service.e_referral_required and "move" not in data
+        await go(turn, "e_referral" if needs and "e_referral" not in data else "confirm")
     elif action == "next":
         data["after"] = [data["slot"]["start"], data["slot"]["doctor"]]
         data.pop("from", None)
@@ -206,6 +218,44 @@ async def _answer_offer(turn: Turn, action: str | None, voice: VoiceInput) -> bo
         await go(turn, "menu")
     else:
         return False
+    return True
+
+
+E_REFERRAL_TRIES = 2
+
+
+async def _ask_e_referral(turn: Turn) -> None:
+    t = turn.texts
+    turn.prompt = Prompt(
+        t._(
+            "This visit needs an e-referral. Please type the referral's four-digit code "
+            "and then your eleven-digit PESEL number."
+        ),
+        digits=CODE_DIGITS + 11,
+        speech=False,
+        timeout=15,
+        simple=t._("Type the four-digit code, then your PESEL."),
+    )
+
+
+async def _answer_e_referral(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
+    if not voice.digits:
+        return False
+    data = turn.data
+    try:
+        data["e_referral"] = parse_e_referral(voice.digits)
+    except EReferralInvalid:
+        data["e_referral_tries"] = tries = data.get("e_referral_tries", 0) + 1
+        if tries >= E_REFERRAL_TRIES:
+            await turn.release_hold()
+            turn.forget_booking()
+            turn.say(turn.texts._("I could not read the e-referral."))
+            await desk(turn)
+            return True
+        turn.say(turn.texts._("That is not a code with a PESEL number. Once more, please."))
+        await go(turn, "e_referral")
+        return True
+    await go(turn, "confirm")
     return True
 
 
@@ -258,12 +308,19 @@ async def _answer_confirm(turn: Turn, action: str | None, voice: VoiceInput) -> 
             start_at=start,
             hold_token=data.get("hold"),
             move=data.get("move"),
+            e_referral=data.get("e_referral"),
         )
     except (SlotTaken, HoldExpired):
         data.pop("hold", None)
         data.pop("slot", None)
         turn.say(t._("Sorry, someone has just taken that time."))
         await go(turn, "offer")
+        return True
+    except AlreadyBooked as error:
+        await turn.release_hold()
+        turn.forget_booking()
+        turn.say(_already_booked(t, error, slot["tz"]))
+        await go(turn, "menu")
         return True
     except DomainError as error:
         log.info("phone booking refused: %s", error.code)
@@ -289,9 +346,23 @@ async def _answer_confirm(turn: Turn, action: str | None, voice: VoiceInput) -> 
     return True
 
 
+def _already_booked(t: Texts, error: AlreadyBooked, tz: str) -> str:
+    """The refusal, naming the visit the caller already has."""
+    if "start_at" not in error.details:
+        return t._("You already have a visit of this service: one at a time.")
+    tz = str(error.details.get("timezone") or tz)
+    local = datetime.fromisoformat(str(error.details["start_at"])).astimezone(ZoneInfo(tz))
+    return t._(
+        "You already have a visit of this service, {day} at {time}: one at a time.",
+        day=spoken.spoken_day(t, local.date()),
+        time=spoken.spoken_time(t, local, tz),
+    )
+
+
 STEPS = {
     "pick": Step(_ask_pick, _answer_pick),
     "service": Step(_ask_service, _answer_service),
     "offer": Step(_ask_offer, _answer_offer),
+    "e_referral": Step(_ask_e_referral, _answer_e_referral),
     "confirm": Step(_ask_confirm, _answer_confirm),
 }

@@ -36,7 +36,18 @@ from ivr.speech import match
 from ivr.twiml import Option, Prompt
 
 MENU = "menu"
-BOOKING_KEYS = ("service", "services", "doctor", "slot", "hold", "after", "from", "move")
+BOOKING_KEYS = (
+    "service",
+    "services",
+    "doctor",
+    "slot",
+    "hold",
+    "after",
+    "from",
+    "move",
+    "e_referral",
+    "e_referral_tries",
+)
 
 
 class Confirmations:

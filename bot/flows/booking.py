@@ -2,8 +2,8 @@
 
 Steps: service (or a doctor found by name; a linked patient's last service first, to
 book again) → branch, if several → day → time, or at once the earliest free time (the
-slot is held while the patient confirms) → name, date of birth and phone
-for a new patient → confirm. When nothing suits, the waiting list.
+slot is held while the patient confirms) → the e-referral, if the service needs one →
+name, date of birth and phone for a new patient → confirm. When nothing suits, the waiting list.
 
 The days and times offered are asked in `bot.flows.times`, a new patient's card is
 made in `bot.flows.register`; the answers that move the journey on are read here.
@@ -17,10 +17,11 @@ from bot import actions
 from bot.flows import menu, register, times
 from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
+from core.booking.ereferral import parse_e_referral
 from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
 from core.clinic.names import Named, local_name
-from core.errors import InvalidInput, SlotTaken
+from core.errors import EReferralInvalid, InvalidInput, SlotTaken
 from core.models import Service
 
 
@@ -287,10 +288,47 @@ async def _take(turn: Turn, doctor_id: int, start: datetime) -> bool:
         start=start.isoformat(),
         slot_branch=ticket.placement.branch_id,
     )
+    service = await turn.services.catalog.service(turn.data["service"])
+    if service.e_referral_required and "move" not in turn.data and "e_referral" not in turn.data:
+        turn.at("e_referral")
+    else:
+        _to_card_or_confirm(turn)
+    await prompt(turn)
+    return True
+
+
+def _to_card_or_confirm(turn: Turn) -> None:
     if turn.patient_id is None and "phone" not in turn.data:
         turn.at(register.FIRST_STEP)
     else:
         turn.at("confirm")
+
+
+async def _ask_e_referral(turn: Turn) -> None:
+    turn.say(
+        turn._(
+            "This service is funded by the NFZ and needs an e-referral. Please type its "
+            "4-digit code with your PESEL (e.g. 1234 85010112345), or the referral's "
+            "44-digit key."
+        ),
+        [[turn.button(turn._("↩️ Not now"), actions.MENU.pack())]],
+    )
+
+
+async def _on_e_referral(turn: Turn, _action: str | None, text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        turn.data["e_referral"] = parse_e_referral(text)
+    except EReferralInvalid:
+        turn.say(
+            turn._(
+                "That does not look like an e-referral: 4 digits with an 11-digit PESEL, "
+                "or 44 digits. Please try again."
+            )
+        )
+        return True
+    _to_card_or_confirm(turn)
     await prompt(turn)
     return True
 
@@ -361,6 +399,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
             start_at=start,
             hold_token=turn.data.get("hold"),
             move=turn.data.get("move"),
+            e_referral=turn.data.get("e_referral"),
         )
     except SlotTaken:
         turn.data.pop("hold", None)
@@ -420,6 +459,7 @@ STEPS: dict[str, Step] = {
     "doctor_service": Step(_ask_doctor_service, _on_pick_service),
     "day": Step(times.ask_day, _on_day),
     "time": Step(times.ask_time, _on_time),
+    "e_referral": Step(_ask_e_referral, _on_e_referral),
     **register.steps(_registered),
     "confirm": Step(_ask_confirm, _on_confirm),
 }

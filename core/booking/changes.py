@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
+from core.booking.guard import drop_mark
 from core.booking.placement import PlacedColumns, Placement
 from core.booking.waitlist_offers import WaitlistPolicy, offer_freed_time
 from core.errors import InvalidTransition, NotFound
@@ -55,6 +56,8 @@ async def change_status(
         raise InvalidTransition("a patient can only confirm a visit")
     assert booking.id is not None
     previous, booking.status, booking.updated_at = booking.status, status, now
+    if not status.active or status is BookingStatus.COMPLETED:
+        drop_mark(booking)
     if not status.active:
         await release_booking(session, booking.id)
     record_change(

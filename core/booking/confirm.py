@@ -25,6 +25,7 @@ async def confirm_hold(
     start_at: datetime,
     hold_token: str | None,
     move: int | None = None,
+    e_referral: str | None = None,
 ) -> Booking:
     """The held time, booked for the patient acting as a new visit of `service_id`, or,
     with `move`, that visit moved there (its service kept)."""
@@ -35,5 +36,12 @@ async def confirm_hold(
         )
     return await booking.book(
         actor,
-        VisitRequest(int(actor.id), service_id, doctor_id, start_at, hold_token=hold_token),
+        VisitRequest(
+            int(actor.id),
+            service_id,
+            doctor_id,
+            start_at,
+            hold_token=hold_token,
+            e_referral=e_referral,
+        ),
     )

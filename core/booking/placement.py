@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.actors import Actor
+from core.booking.ereferral import parse_e_referral
+from core.booking.guard import guard_switch, take_mark
 from core.clinic.restrictions import check_restrictions
 from core.errors import (
     HoldExpired,
@@ -43,6 +45,7 @@ class VisitRequest:
     start_at: datetime
     referral: str | None = None
     hold_token: str | None = None  # the hold this booking redeems, if any
+    e_referral: str | None = None  # as `core.booking.ereferral.parse_e_referral` keeps it
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,8 @@ async def place_booking(
     """Create a booking inside the caller's transaction (also used by waiting-list offers)."""
     if request.referral is not None and len(request.referral) > 100:
         raise InvalidInput("a referral number has at most 100 characters")
-    service, patient = await _service_and_patient(session, request)
+    e_referral = parse_e_referral(request.e_referral) if request.e_referral else None
+    service, patient, guarded = await _service_and_patient(session, request)
     placement = await locate(session, service, request.doctor_id, request.start_at, actor.channel)
     check_reach(actor, placement)
     check_restrictions(
@@ -246,6 +250,7 @@ async def place_booking(
         await local_day(session, placement),
         referral=request.referral,
         check_referral=True,
+        e_referral=e_referral,
     )
     if request.hold_token:
         await redeem_hold(session, request.hold_token, placement)
@@ -255,11 +260,15 @@ async def place_booking(
         **placement_columns(placement),
         source=actor.channel,
         referral=request.referral,
+        e_referral=e_referral,
         created_at=now,
         updated_at=now,
     )
-    session.add(booking)
-    await session.flush()
+    if guarded:
+        await take_mark(session, booking, now)
+    else:
+        session.add(booking)
+        await session.flush()
     assert booking.id is not None
     await occupy(session, placement, booking.id, now)
     record_change(
@@ -288,11 +297,12 @@ async def place_booking(
 
 async def _service_and_patient(
     session: AsyncSession, request: VisitRequest
-) -> tuple[Service, Patient]:
-    """Both in one read; which is missing is asked apart only when one is."""
+) -> tuple[Service, Patient, bool]:
+    """Both in one read, with whether the clinic keeps one visit per patient and service;
+    which is missing is asked apart only when one is."""
     row = (
         await session.execute(
-            select(Service, Patient)
+            select(Service, Patient, guard_switch())
             .join(Patient, true())  # two rows by their keys: one row, or none
             .where(col(Service.id) == request.service_id, col(Patient.id) == request.patient_id)
         )
@@ -300,7 +310,7 @@ async def _service_and_patient(
     if row is None or not row.Service.active:
         await load_service(session, request.service_id)  # raises for a missing service
         raise NotFound("no such patient")
-    return row.Service, row.Patient
+    return row.Service, row.Patient, bool(row.guarded)
 
 
 def where_of(booking: Booking) -> PlacedColumns:

@@ -22,6 +22,7 @@ from core.booking.changes import (
     sees,
 )
 from core.booking.gate import EligibilityGate
+from core.booking.guard import drop_mark, guarded, take_mark
 from core.booking.placement import (
     Placement,
     VisitRequest,
@@ -271,6 +272,8 @@ class BookingService:
             booking.status = BookingStatus.BOOKED
             reason, booking.cancel_reason, booking.cancelled_at = booking.cancel_reason, None, None
             booking.updated_at = now
+            if await guarded(session, booking.service_id):
+                await take_mark(session, booking, now)
             record_change(
                 session,
                 booking_id=booking.id,
@@ -394,6 +397,7 @@ async def cancel_in(
     await release_booking(session, booking.id)
     previous = booking.status
     booking.status = BookingStatus.CANCELLED
+    drop_mark(booking)
     booking.cancel_reason = reason
     booking.cancelled_at = now
     booking.updated_at = now

@@ -1,4 +1,4 @@
-"""A service's restrictions (sex, age, referral), explained rather than just refused."""
+"""A service's restrictions (sex, age, referral, e-referral), explained rather than just refused."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def check_restrictions(
     *,
     referral: str | None = None,
     check_referral: bool = False,
+    e_referral: str | None = None,
 ) -> None:
     """Raise `RestrictionViolated` with a `reason` a channel can explain to the patient."""
     if service.sex is not None and patient.sex is not None and patient.sex != service.sex:
@@ -36,3 +37,5 @@ def check_restrictions(
             )
     if check_referral and service.referral_required and not (referral and referral.strip()):
         raise RestrictionViolated("referral required", reason="referral")
+    if check_referral and service.e_referral_required and not e_referral:
+        raise RestrictionViolated("e-referral required", reason="e_referral")

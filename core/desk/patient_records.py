@@ -200,7 +200,9 @@ async def _strip(session: AsyncSession, patient_id: int) -> None:
     await session.execute(delete(Contact).where(col(Contact.patient_id) == patient_id))
     await session.execute(delete(LinkCode).where(col(LinkCode.patient_id) == patient_id))
     await session.execute(
-        update(Booking).where(col(Booking.patient_id) == patient_id).values(referral=None)
+        update(Booking)
+        .where(col(Booking.patient_id) == patient_id)
+        .values(referral=None, e_referral=None)
     )
     await session.execute(
         update(Conversation)

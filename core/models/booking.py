@@ -31,6 +31,10 @@ class Booking(SQLModel, table=True):
     __table_args__ = (
         Index("ix_booking_doctor_start", "doctor_id", "start_at"),
         Index("ix_booking_patient_start", "patient_id", "start_at"),
+        # NULLs never collide: only guarded visits (`service_guard` true) are one a pair.
+        UniqueConstraint(
+            "patient_id", "service_id", "service_guard", name="uq_booking_one_per_service"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id")
@@ -46,6 +50,10 @@ class Booking(SQLModel, table=True):
         CommunicationStatus, default=CommunicationStatus.NONE
     )
     referral: str | None = Field(default=None, max_length=100)
+    e_referral: str | None = Field(default=None, max_length=44)  # core/booking/ereferral.py
+    # True while the visit is the patient's one booking of its service (the clinic's
+    # guard on, the visit active and not over); NULL otherwise: core/booking/guard.py.
+    service_guard: bool | None = None
     cancel_reason: str | None = Field(default=None, max_length=500)
     cancelled_at: datetime | None = utc(nullable=True)
     created_at: datetime = utc()

@@ -17,6 +17,8 @@ class Clinic(SQLModel, table=True):
     name: str = Field(max_length=200)
     currency: str = Field(default="PLN", max_length=3)
     default_language: str = Field(default="pl", max_length=5)
+    # CeR's rule kept in every channel: one future visit per patient and service.
+    one_booking_per_service: bool = False
 
 
 class Branch(SQLModel, table=True):
@@ -85,6 +87,8 @@ class Service(SQLModel, table=True):
     min_age: int | None = None
     max_age: int | None = None
     referral_required: bool = False
+    nfz_contracted: bool = False  # published to CeR (Poland's central e-registration)
+    e_referral_required: bool = False  # booked only with an e-referral (e-skierowanie)
     arrival_confirmation_required: bool = False
     patient_info: str = Field(default="", max_length=2000)
     mode: ServiceMode = enum(ServiceMode, default=ServiceMode.IN_PERSON)

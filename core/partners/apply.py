@@ -35,6 +35,7 @@ from core.models import (
 )
 from core.partners.port import Notice, NoticeKind, PartnerPatient
 from core.patients.arrivals import Arrival, card_for
+from core.patients.identity import normalize_pesel
 from core.vocab import Channel, MappingKind
 
 
@@ -110,7 +111,13 @@ class NoticeApplier:
                     booking = await place_booking(
                         session,
                         Actor.partner(partner),
-                        VisitRequest(patient_id, service, doctor, notice.start_at),
+                        VisitRequest(
+                            patient_id,
+                            service,
+                            doctor,
+                            notice.start_at,
+                            e_referral=notice.extra.get("e_referral") or None,
+                        ),
                         now,
                     )
             except DomainError as exc:
@@ -257,14 +264,22 @@ async def _local(
 
 
 async def _patient(session: AsyncSession, patient: PartnerPatient | None, now: datetime) -> int:
-    """The card with the partner patient's e-mail, or a new one flagged for verification."""
+    """The card with the partner patient's PESEL or e-mail, or a new one flagged for
+    verification (with the PESEL, when valid)."""
     if patient is None:
         raise Refused("invalid_input")
+    pesel = patient.pesel
+    if pesel:  # a partner's wrong PESEL is left out, not a refusal: staff verify the card
+        try:
+            normalize_pesel(pesel, birth_date=patient.birth_date)
+        except DomainError:
+            pesel = None
     arrival = Arrival(
         first_name=patient.first_name,
         last_name=patient.last_name,
         birth_date=patient.birth_date,
         sex=patient.sex,
+        pesel=pesel,
         email=patient.email,
         phone=patient.phone,
     )

@@ -20,7 +20,7 @@ from core.journal import emit
 from core.models import Branch, Doctor, PartnerMapping, PartnerOperation, Patient, Service
 from core.vocab import Channel, EventKind, MappingKind, PartnerOpKind, PartnerOpStatus
 
-PARTNERS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC)
+PARTNERS = (Channel.ZNANYLEKARZ, Channel.LUXMED, Channel.ONDOC, Channel.CER)
 
 
 @dataclass(frozen=True)
@@ -193,9 +193,12 @@ class PartnerDesk:
                     )
                     found += [Unmapped(kind, d.id or 0, d.display_name) for d in doctors.scalars()]
                 else:
-                    services = await session.execute(
-                        select(Service).where(col(Service.active), col(Service.id).not_in(mapped))
+                    query = select(Service).where(
+                        col(Service.active), col(Service.id).not_in(mapped)
                     )
+                    if channel is Channel.CER:  # only the NFZ-contracted services are its
+                        query = query.where(col(Service.nfz_contracted))
+                    services = await session.execute(query)
                     found += [Unmapped(kind, s.id or 0, s.name) for s in services.scalars()]
             return found
 

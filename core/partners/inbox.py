@@ -252,5 +252,7 @@ REFUSAL_REASONS = {
     "slot_taken": "The time was booked at the clinic meanwhile; please choose another.",
     "outside_availability": "The clinic no longer offers this time.",
     "unmapped": "The clinic cannot take this booking online; please call the clinic.",
+    "already_booked": "The patient already has a visit of this service at the clinic.",
+    "e_referral_invalid": "The e-referral's number is not valid.",
     "default": "The clinic cannot take this booking; please call the clinic.",
 }

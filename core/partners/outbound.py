@@ -81,6 +81,7 @@ async def _visit(session: AsyncSession, op: PartnerOperation, doctor: str, maps:
         service=services.get(booking.service_id),
         doctor_name=who.display_name,
         service_name=what.name,
+        e_referral=booking.e_referral,
         start_at=datetime.fromisoformat(op.payload["start_at"]),
         end_at=datetime.fromisoformat(op.payload["end_at"]),
         patient=PartnerPatient(

@@ -63,6 +63,7 @@ class Visit:
     patient: PartnerPatient
     doctor_name: str = ""
     service_name: str = ""
+    e_referral: str | None = None  # as `core.booking.ereferral` keeps it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Outbound:
     day: date | None = None  # publish: the local day replaced
     periods: Sequence[tuple[datetime, datetime]] = ()  # publish: free work periods
     services: Sequence[tuple[str, int]] = ()  # publish: (partner service id, minutes)
+    busy: Sequence[tuple[datetime, datetime]] = ()  # publish: the visits in the periods
     zone: str = "UTC"  # publish: the time zone the day is local to
 
 

@@ -45,7 +45,7 @@ async def publication(
         )
     ).all()
     services = [(mapped[sid], minutes) for sid, minutes in durations if sid in mapped]
-    periods, zone = await working_periods(session, client.partner, doctor_id_int, day)
+    periods, busy, zone = await working_periods(session, client.partner, doctor_id_int, day)
     return Outbound(
         PartnerOpKind.PUBLISH_SLOTS,
         key,
@@ -53,17 +53,19 @@ async def publication(
         day=day,
         periods=periods,
         services=services,
+        busy=busy,
         zone=zone,
     )
 
 
 async def working_periods(
     session: AsyncSession, partner: Channel, doctor_id: int, day: date
-) -> tuple[list[tuple[datetime, datetime]], str]:
+) -> tuple[list[tuple[datetime, datetime]], list[tuple[datetime, datetime]], str]:
     """A doctor's working time on one local day as the partner should see it: the slots
     open to that partner, free or booked, and the time of every active booking (which the
-    partner holds as bookings pushed to it); and the time zone the day is local to (the
-    branch's). Booking here never shrinks these periods."""
+    partner holds as bookings pushed to it); that visits' time alone (a partner that
+    publishes free time, CeR, takes it out); and the time zone the day is local to (the
+    branch's). Booking here never shrinks the working periods."""
     bit = int(Availability.for_channel(partner))
     around = datetime.combine(day, time(), tzinfo=UTC)
     window = (around - timedelta(days=1), around + timedelta(days=2))
@@ -85,14 +87,19 @@ async def working_periods(
             col(Booking.status).in_([s for s in BookingStatus if s.active]),
         )
     )
-    that_day = [
-        (start, end, branch)
-        for start, end, branch in [*slots.all(), *visits.all()]
-        if start.astimezone(zones[branch]).date() == day
+    local = [
+        [
+            (start, end, branch)
+            for start, end, branch in rows
+            if start.astimezone(zones[branch]).date() == day
+        ]
+        for rows in (slots.all(), visits.all())
     ]
+    that_day = [*local[0], *local[1]]
     branch = that_day[0][2] if that_day else branches[0].id if branches else None
     zone = zones[branch].key if branch in zones else "UTC"
-    return merge_periods([(start, end) for start, end, _ in that_day]), zone
+    busy = merge_periods([(start, end) for start, end, _ in local[1]])
+    return merge_periods([(start, end) for start, end, _ in that_day]), busy, zone
 
 
 def merge_periods(

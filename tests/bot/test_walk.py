@@ -20,6 +20,7 @@ from bot.chat import Incoming, Reply
 from bot.dialog import FLOWS
 from core.models import Conversation
 from core.vocab import Channel
+from testkit.cer_rig import mark_nfz
 from testkit.chat import make_dialog
 from testkit.factories import adult, small_clinic
 
@@ -30,6 +31,7 @@ TYPED = {
     ("book", "name"): "Anna Nowak",
     ("book", "dob"): "24.05.1987",
     ("book", "doctor_name"): "kowalsk",
+    ("book", "e_referral"): "1234 44051401359",
     ("link", "code"): "123456789",
     ("link", "name"): "Ewa Testowa1",
     ("link", "dob"): "01.05.1980",
@@ -98,7 +100,9 @@ def _kind(payload: str) -> str:
 
 
 async def test_every_state_answers_every_button_stale_and_hostile_input(db, clock):
-    await small_clinic(db, clock)  # two weeks of free times: the replays book many
+    clinic = await small_clinic(db, clock)  # two weeks of free times: the replays book many
+    assert clinic.consult.id is not None
+    await mark_nfz(db, clinic.consult.id, e_referral=True)  # the e-referral step too
     await adult(db, clock)  # a card the "no code" journey can ask for
     walker = Walker(make_dialog(db, clock), db)
     seen: set[tuple] = set()

@@ -67,6 +67,9 @@ class BookingOut(BaseModel):
     source: Channel
     communication_status: CommunicationStatus
     referral: str | None
+    e_referral: str | None = Field(
+        description="The e-referral (e-skierowanie): 22 or 44 digits, or CODE/PESEL"
+    )
     cancel_reason: str | None
     cancelled_at: datetime | None
     created_at: datetime
@@ -94,6 +97,7 @@ class BookingOut(BaseModel):
             source=b.source,
             communication_status=b.communication_status,
             referral=b.referral,
+            e_referral=b.e_referral,
             cancel_reason=b.cancel_reason,
             cancelled_at=b.cancelled_at,
             created_at=b.created_at,
@@ -113,6 +117,11 @@ class NewBooking(Input):
     doctor_id: Id
     start_at: Instant
     referral: str | None = Field(default=None, max_length=100)
+    e_referral: str | None = Field(
+        default=None,
+        max_length=120,
+        description="A 4-digit code with the patient's PESEL, or the 22- or 44-digit number",
+    )
 
 
 class Move(Input):
@@ -214,6 +223,7 @@ async def create_booking(call: Call) -> BookingOut:
             doctor_id=b.doctor_id,
             start_at=b.start_at,
             referral=b.referral,
+            e_referral=b.e_referral,
         ),
     )
     return await _out(call, booking.id)

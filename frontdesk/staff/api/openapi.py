@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from core.desk.scope import StaffScope
@@ -39,6 +39,8 @@ class ErrorDetail(BaseModel):
     message: str
     field: str | None = None
     reason: str | None = None
+    booking_id: str | None = Field(default=None, description="already_booked: the visit held")
+    start_at: str | None = Field(default=None, description="already_booked: when it is")
 
 
 class ErrorBody(BaseModel):

@@ -40,6 +40,8 @@ class ServiceOut(Output):
     min_age: int | None = Field(description="Restriction: from this age")
     max_age: int | None = Field(description="Restriction: up to this age")
     referral_required: bool
+    nfz_contracted: bool = Field(description="Published to CeR, the central e-registration")
+    e_referral_required: bool = Field(description="Booked only with an e-referral")
     arrival_confirmation_required: bool
     patient_info: str
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.models import BookingChange, Patient
+from testkit.guard import switch_guard
 from testkit.staff_api import NINE, TEN, World, start_world
 
 
@@ -271,3 +272,29 @@ async def test_no_patient_data_in_logs(world: World, caplog: pytest.LogCaptureFi
     assert "GET /api/v1/bookings" in caplog.text  # the access log ran
     assert "Testowa1" not in caplog.text
     assert "8005011234" not in caplog.text
+
+
+async def test_the_guard_and_the_e_referral_at_the_desk(world: World, db: Database) -> None:
+    """With the clinic's guard on, a second visit of a service is 409 naming the first; an
+    e-referral is kept as read, a malformed one is 400 without being repeated."""
+    c = world.desk.clinic
+    await switch_guard(db)
+    visit = {
+        "patient_id": world.patient_id,
+        "service_id": c.long_consult.id,
+        "doctor_id": c.internist.id,
+        "start_at": (TEN + timedelta(days=1)).isoformat(),
+    }
+    bad = await world.call(
+        "admin", "POST", "/bookings", json={**visit, "e_referral": "1234 5678"}, status=400
+    )
+    assert bad["error"]["code"] == "e_referral_invalid"
+    assert "5678" not in str(bad)
+    first = await world.call(
+        "admin", "POST", "/bookings", json={**visit, "e_referral": "1" * 44}, status=201
+    )
+    assert first["e_referral"] == "1" * 44
+    again = {**visit, "start_at": (TEN + timedelta(days=2)).isoformat()}
+    refused = await world.call("admin", "POST", "/bookings", json=again, status=409)
+    assert refused["error"]["code"] == "already_booked"
+    assert refused["error"]["booking_id"] == str(first["id"])

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.messaging.escalation import EscalationService
-from core.models import Contact, EscalationMessage, OutboxEvent, Patient
+from core.models import Booking, Contact, EscalationMessage, OutboxEvent, Patient
 from core.vocab import Channel, EventKind
 from frontdesk import keys
 from testkit.staff_api import World, start_world
@@ -113,6 +114,14 @@ async def test_export_holds_everything_and_erase_strips_it(
     assert [h["action"] for h in exported["booking_history"]] == ["booked", "booked"]
     assert exported["escalation_messages"][0]["text"] == "Mam pytanie o wizytę"
 
+    async def with_e_referral(session: AsyncSession) -> None:  # its code form holds a PESEL
+        await session.execute(
+            update(Booking)
+            .where(col(Booking.id) == world.booking_a)
+            .values(e_referral="1234/44051401359")
+        )
+
+    await db.write(with_e_referral)
     await world.call("registrar", "POST", f"/patients/{world.patient_id}/erase", status=403)
     await world.call("admin", "POST", f"/patients/{world.patient_id}/erase", status=204)
     async with db.read() as session:
@@ -136,6 +145,7 @@ async def test_export_holds_everything_and_erase_strips_it(
     assert texts == ["[erased]"]
     booking = await world.call("admin", "GET", f"/bookings/{world.booking_a}")
     assert (booking["status"], booking["patient_name"]) == ("cancelled", "erased erased")
+    assert booking["e_referral"] is None
     history = await world.call("admin", "GET", f"/bookings/{world.booking_a}/history")
     assert history["items"][-1]["by"] == "Alicja Admin"
     found = await world.call("admin", "GET", "/bookings?patient=Testowa1")
