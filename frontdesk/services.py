@@ -27,6 +27,11 @@ from core.desk.bookings import StaffBookings
 from core.desk.inbox import Inbox
 from core.desk.lists import DeskLists
 from core.desk.patient_records import PatientRecords
+from core.documents.consents import ConsentRegister
+from core.documents.files import UploadLimits
+from core.documents.folder import FolderStore
+from core.documents.links import DocumentLinks
+from core.documents.service import DocumentService
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.messaging.reminder_rules import ReminderRules
@@ -75,7 +80,11 @@ class Services:
     partner_desk: PartnerDesk
     partner_inbox: PartnerInbox
     feed: FeedService
+    documents: DocumentService
+    consents: ConsentRegister
+    document_links: DocumentLinks
     calendar_links: CalendarLinks | None = None
+    public_base_url: str | None = None
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -91,6 +100,10 @@ class Services:
             conversations=self.conversations,
             courier=self.courier,
             calendar_links=self.calendar_links,
+            documents=self.documents,
+            consents=self.consents,
+            document_links=self.document_links,
+            public_base_url=self.public_base_url,
         )
 
     def voice(self, policy: IvrPolicy, confirmations: Confirmations) -> IvrServices:
@@ -135,6 +148,11 @@ def build_services(
     )
     waitlist = WaitlistService(db, clock, policy, eligibility=eligibility)
     staff = StaffAccounts(db, clock)
+    store = FolderStore(settings.documents_dir)
+    rules = ReminderRules(db, clock)
+    documents = DocumentService(
+        db, clock, store, rules, UploadLimits(max_bytes=settings.document_max_mb * 1024 * 1024)
+    )
     return Services(
         db=db,
         clock=clock,
@@ -154,13 +172,17 @@ def build_services(
         tasks=TaskService(db, clock),
         lists=DeskLists(db),
         staff_bookings=StaffBookings(db, booking, BookingSearch(db), staff),
-        records=PatientRecords(db, clock, booking, waitlist),
+        records=PatientRecords(db, clock, booking, waitlist, documents),
         inbox=Inbox(db),
-        reminder_rules=ReminderRules(db, clock),
+        reminder_rules=rules,
         catalog_names=CatalogNames(db),
         call_reports=CallReports(db),
         partner_desk=PartnerDesk(db, clock),
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
+        documents=documents,
+        consents=ConsentRegister(db, clock),
+        document_links=DocumentLinks(db, clock, store, secret),
         calendar_links=links,
+        public_base_url=settings.public_base_url,
     )

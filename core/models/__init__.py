@@ -13,6 +13,13 @@ from core.models.clinic import (
     Service,
     Specialty,
 )
+from core.models.documents import (
+    Document,
+    DocumentAccess,
+    DocumentGrant,
+    DocumentLink,
+    DocumentRetention,
+)
 from core.models.messaging import (
     Conversation,
     Escalation,
@@ -49,6 +56,11 @@ __all__ = [
     "DoctorLanguage",
     "DoctorService",
     "DoctorSpecialty",
+    "Document",
+    "DocumentAccess",
+    "DocumentGrant",
+    "DocumentLink",
+    "DocumentRetention",
     "Escalation",
     "EscalationMessage",
     "Hold",
