@@ -68,6 +68,9 @@ _HTTP_CODES = {
 }
 
 
+MAX_BODY_ATTRIBUTE = "max_body_bytes"
+
+
 class InvalidParameter(InvalidInput):
     """A query parameter a view could not accept (the face's own input check)."""
 
@@ -127,7 +130,16 @@ async def body_limit_middleware(request: web.Request, handler: Handler) -> web.S
     `client_max_size` only bites when a handler reads the body; this answers
     413 at once for every route, whatever its method.
     """
+    larger = getattr(request.match_info.handler, MAX_BODY_ATTRIBUTE, None)
+    if isinstance(larger, int) and larger > request.client_max_size:
+        request = request.clone(client_max_size=larger)  # an upload route's own limit
     declared = request.content_length
     if declared is not None and declared > request.client_max_size:
         raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=declared)
     return await handler(request)
+
+
+def allow_body(handler: Handler, max_bytes: int) -> Handler:
+    """Let `handler`'s route take bodies up to `max_bytes` (an upload), over the app's limit."""
+    setattr(handler, MAX_BODY_ATTRIBUTE, max_bytes)
+    return handler

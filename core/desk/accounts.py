@@ -31,6 +31,10 @@ SHOWN_PREFIX_CHARS = 12
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
 LOGIN_CHARS = 100
+# What a token may be narrowed to (None: everything its owner may do). A laboratory's
+# token adds documents to cards and reads nothing, not even what it added.
+ADD_DOCUMENTS = "documents:add"
+TOKEN_SCOPES = (ADD_DOCUMENTS,)
 # last_used_at is refreshed at most this often: a token in use is not a write per request.
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 
@@ -51,6 +55,14 @@ class NewStaff:
     password: str
     doctor_id: int | None = None
     branch_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """The member behind a token, and what the token is narrowed to (None: nothing)."""
+
+    member: StaffMember
+    scope: str | None
 
 
 @dataclass(frozen=True)
@@ -264,10 +276,12 @@ class StaffAccounts:
 
     # -- API tokens ------------------------------------------------------------
 
-    async def issue_token(self, staff_id: int, name: str) -> IssuedToken:
+    async def issue_token(self, staff_id: int, name: str, scope: str | None = None) -> IssuedToken:
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("a token name (at most 100 characters) is required")
+        if scope is not None and scope not in TOKEN_SCOPES:
+            raise InvalidInput("unknown token scope", field="scope")
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         prefix = raw[:SHOWN_PREFIX_CHARS]
         now = self.clock.now()
@@ -281,6 +295,7 @@ class StaffAccounts:
                 name=name,
                 prefix=prefix,
                 token_hash=token_hash(raw),
+                scope=scope,
                 created_at=now,
             )
             session.add(token)
@@ -317,6 +332,11 @@ class StaffAccounts:
 
     async def by_token(self, raw: str) -> StaffMember:
         """The active member behind a live token, or `AuthenticationFailed`."""
+        return (await self.token_holder(raw)).member
+
+    async def token_holder(self, raw: str) -> TokenHolder:
+        """The active member behind a live token and the token's scope, or
+        `AuthenticationFailed`."""
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
             raise AuthenticationFailed("unknown or revoked token")
         digest = token_hash(raw)
@@ -338,7 +358,7 @@ class StaffAccounts:
         token, member = row
         if token.last_used_at is None or token.last_used_at <= now - TOKEN_TOUCH_EVERY:
             await self._touch(token.id, now)
-        return member
+        return TokenHolder(member, token.scope)
 
     async def _touch(self, token_id: int | None, now: datetime) -> None:
         async def work(session: AsyncSession) -> None:

@@ -40,6 +40,7 @@ from core.throttle import Limit, bump, refund
 from core.vocab import Channel, ContactKind, OpenerKind
 
 CODE_DIGITS = 6
+PATH = "/documents/open/{token}"
 _MAC_CHARS = 22
 GONE = "this link does not open anything"
 
@@ -62,6 +63,9 @@ class LinkPolicy:
 class MintedLink:
     token: str
     expires_at: datetime
+
+    def url(self, base_url: str) -> str:
+        return base_url.rstrip("/") + PATH.format(token=self.token)
 
 
 @dataclass(frozen=True)

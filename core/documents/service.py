@@ -33,6 +33,7 @@ from core.models import (
     Booking,
     Branch,
     Document,
+    DocumentAccess,
     DocumentGrant,
     DocumentLink,
     DocumentRetention,
@@ -227,6 +228,10 @@ class DocumentService:
 
         await self.db.write(work)
         return Opened(document, content)
+
+    async def access_log(self, patient_id: int) -> list[DocumentAccess]:
+        """Every opening of the patient's documents, newest first."""
+        return await access.log_of(self.db, patient_id)
 
     # -- retention and erasure -----------------------------------------------------------
 

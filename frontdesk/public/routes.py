@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from frontdesk import keys
-from frontdesk.public import smart, views
+from frontdesk.public import documents, smart, views
 
 
 def setup_public(app: web.Application) -> None:
@@ -15,3 +15,4 @@ def setup_public(app: web.Application) -> None:
     app.router.add_get("/api/v1/slots", views.slots, name="slots")
     app.router.add_get("/smart/$bulk-publish", smart.manifest, name="smart_manifest")
     app.router.add_get("/smart/{name}.ndjson", smart.feed_file, name="smart_file")
+    documents.setup_documents(app)

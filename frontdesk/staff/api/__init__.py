@@ -8,6 +8,7 @@ from frontdesk.staff.api import (
     bookings,
     callbacks,
     calls,
+    documents,
     escalations,
     partners,
     patients,
@@ -23,6 +24,7 @@ from frontdesk.staff.api.openapi import Api
 MODULES = (
     bookings,
     patients,
+    documents,
     escalations,
     callbacks,
     tasks,

@@ -4,6 +4,7 @@ list and creation of accounts."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -69,12 +70,17 @@ class Active(Input):
 
 class NewToken(Input):
     name: str = Field(min_length=1, max_length=100)
+    scope: Literal["documents:add"] | None = Field(
+        default=None,
+        description="Narrow the token: `documents:add` only adds documents (a laboratory's)",
+    )
 
 
 class TokenOut(Output):
     id: int
     name: str
     prefix: str = Field(description="The token's first characters, to tell tokens apart")
+    scope: str | None
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -121,9 +127,8 @@ async def my_tokens(call: Call) -> TokenList:
     status=201,
 )
 async def issue_token(call: Call) -> IssuedTokenOut:
-    issued = await accounts(call.request).issue_token(
-        call.scope.staff_id, call.body_as(NewToken).name
-    )
+    body = call.body_as(NewToken)
+    issued = await accounts(call.request).issue_token(call.scope.staff_id, body.name, body.scope)
     return IssuedTokenOut(id=issued.id, prefix=issued.prefix, token=issued.raw)
 
 

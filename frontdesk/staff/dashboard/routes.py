@@ -13,6 +13,7 @@ from aiohttp import web
 from frontdesk.staff.dashboard import (
     bookings,
     calls,
+    documents,
     inbox,
     lists,
     pages,
@@ -66,4 +67,5 @@ def setup_dashboard(app: web.Application) -> None:
     )
     r.add_post(f"/staff/reminders/{ID}/save", settings_pages.save, name="staff-reminder-save")
     partner_pages.setup(r)
+    documents.setup(r, ID)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
