@@ -18,22 +18,12 @@ from aiohttp import web
 from core.documents.links import PATH, DocumentLinks, LinkView
 from core.errors import AuthenticationFailed, Forbidden, InvalidInput, NotFound, Throttled
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from edge.responses import PRIVATE_HEADERS
 from frontdesk import keys
 
 log = logging.getLogger(__name__)
 
-PRIVATE = {
-    "Cache-Control": "no-store, private, max-age=0",
-    "Pragma": "no-cache",
-    "Expires": "0",
-    "X-Robots-Tag": "noindex, nofollow, noarchive",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-    ),
-}
+PRIVATE = PRIVATE_HEADERS
 
 
 def setup_documents(app: web.Application) -> None:

@@ -15,8 +15,8 @@ from core.documents.service import NewDocument
 from core.errors import InvalidInput
 from core.vocab import DocumentKind, GranteeKind, GrantSource, StaffRole
 from edge.errors import allow_body
+from edge.responses import PRIVATE_HEADERS as PRIVATE
 from frontdesk import keys
-from frontdesk.public.documents import PRIVATE
 from frontdesk.staff import auth as staff_auth
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import member_of
