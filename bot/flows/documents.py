@@ -67,9 +67,10 @@ async def _phones(turn: Turn) -> list[str]:
 
 async def _ask_list(turn: Turn) -> None:
     services = turn.services
-    assert services.documents is not None
-    assert services.consents is not None
-    shared = await services.consents.to_phones(await _phones(turn))
+    if services.documents is None or services.consents is None:
+        turn.go(None)
+        turn.say(turn._("Documents can be opened at the registration desk."), menu.menu_rows(turn))
+        return
     rows = []
     if turn.patient_id is not None:
         own = (await services.documents.of_patient(turn.patient_id))[:SHOWN]
@@ -79,15 +80,15 @@ async def _ask_list(turn: Turn) -> None:
         rows.append([turn.button(turn._("📋 Who can see them"), actions.CONSENTS.pack())])
     else:
         text = turn._("I do not know your clinic card yet: book a visit or link your card.")
-    if shared:
-        rows.append([turn.button(turn._("📥 Shared with me"), actions.SHARED_WITH_ME.pack())])
+    rows.append([turn.button(turn._("📥 Shared with me"), actions.SHARED_WITH_ME.pack())])
     rows.append([turn.button(turn._("🏠 Menu"), actions.MENU.pack())])
     turn.say(text, rows)
 
 
 async def _on_list(turn: Turn, action: str | None, _text: str | None) -> bool:
     services = turn.services
-    assert services.document_links is not None
+    if services.document_links is None:
+        return False
     document = actions.OPEN_DOCUMENT.unpack(action)
     if document is not None and turn.patient_id is not None:
         link = await services.document_links.for_patient(

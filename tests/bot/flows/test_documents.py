@@ -74,7 +74,8 @@ async def test_a_patient_opens_shares_and_revokes(db, clock, channel):
     await chat.send(payload=chat.first_button(f"grv:{grant.id}"))
     assert "Revoked" in chat.text
     await relative.send(payload="m:docs")
-    assert not any("Shared" in label for label in relative.buttons())
+    await relative.send(payload=relative.first_button("shared"))
+    assert "Nobody has shared" in relative.text
 
 
 async def test_another_patients_document_is_not_found(db, clock):
