@@ -1,6 +1,6 @@
-"""The check code of a document link, sent by SMS through our Twilio client. The text
-names the clinic's purpose only: no document, no patient. A refusal is logged by its
-kind, never with the number or the code."""
+"""A document link, and its check code, sent by SMS through our Twilio client. The texts
+name no document and no patient. A refusal is logged by its kind, never with the number,
+the link or the code."""
 
 from __future__ import annotations
 
@@ -17,11 +17,26 @@ class SmsCodes:
         self.client = client
 
     async def send_code(self, phone: str, code: str, language: str) -> None:
-        text = Texts(language)._(
-            "Your code to open a document: {code}. Do not share it with anyone.", code=code
+        await self._send(
+            phone,
+            Texts(language)._(
+                "Your code to open a document: {code}. Do not share it with anyone.", code=code
+            ),
         )
+
+    async def send_link(self, phone: str, url: str, language: str) -> None:
+        await self._send(
+            phone,
+            Texts(language)._(
+                "A document from the clinic is ready for you. Open it once within 30 minutes "
+                "(you will be asked to confirm who you are): {url}",
+                url=url,
+            ),
+        )
+
+    async def _send(self, phone: str, text: str) -> None:
         try:
             await self.client.send(phone, text)
         except TwilioError as exc:
-            log.warning("document check code not sent (%s)", type(exc).__name__)
+            log.warning("document message not sent (%s)", type(exc).__name__)
             raise

@@ -46,9 +46,12 @@ GONE = "this link does not open anything"
 
 
 class CodeSender(Protocol):
-    """Sends a check code by SMS (the root wires the SMS channel in)."""
+    """Sends a check code, or a document link, by SMS (the root wires the SMS channel in);
+    neither message names the document."""
 
     async def send_code(self, phone: str, code: str, language: str) -> None: ...
+
+    async def send_link(self, phone: str, url: str, language: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,17 @@ class DocumentLinks:
         if grant is None:
             raise Forbidden("no consent in force", reason="no_consent")
         return await self._mint(grant.patient_id, document_id, grant_id, channel)
+
+    async def send_by_sms(self, patient_id: int, document_id: int, base_url: str) -> None:
+        """A link to the patient's document sent by SMS to the card's phone (the desk does
+        this for a patient who has no messenger); `InvalidInput` without a phone."""
+        async with self.db.read() as session:
+            patient = await session.get(Patient, patient_id)
+            phone = await self._card_phone(session, patient_id)
+        if patient is None or phone is None or self.sender is None:
+            raise InvalidInput("no phone to send the link to", reason="no_phone")
+        link = await self._mint(patient_id, document_id, None, Channel.SMS)
+        await self.sender.send_link(phone, link.url(base_url), patient.language)
 
     async def _mint(
         self, patient_id: int, document_id: int, grant_id: int | None, channel: Channel
@@ -190,11 +204,15 @@ class DocumentLinks:
         if link.grant_id is not None:
             grant = await session.get(DocumentGrant, link.grant_id)
             return grant.phone if grant is not None else None
+        return await self._card_phone(session, link.patient_id)
+
+    @staticmethod
+    async def _card_phone(session: AsyncSession, patient_id: int) -> str | None:
         return (
             await session.execute(
                 select(col(Contact.value))
                 .where(
-                    col(Contact.patient_id) == link.patient_id,
+                    col(Contact.patient_id) == patient_id,
                     col(Contact.kind) == ContactKind.PHONE,
                 )
                 .order_by(col(Contact.priority), col(Contact.id))

@@ -29,10 +29,15 @@ class MemoryStore:
 
 
 class RecordedCodes:
-    """The SMS a `CodeSender` would send: (phone, code, language), newest last."""
+    """The SMS a `CodeSender` would send: (phone, code, language), newest last; the links
+    in `links` as (phone, url, language)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
+        self.links: list[tuple[str, str, str]] = []
+
+    async def send_link(self, phone: str, url: str, language: str) -> None:
+        self.links.append((phone, url, language))
 
     async def send_code(self, phone: str, code: str, language: str) -> None:
         self.sent.append((phone, code, language))

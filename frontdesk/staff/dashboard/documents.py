@@ -58,6 +58,7 @@ async def documents_page(request: web.Request) -> web.Response:
         grantee_kinds=list(GranteeKind),
         now=services.clock.now(),
         base=_base(patient_id),
+        sent=forms.optional_id(request.query, "sent"),
     )
 
 
@@ -123,6 +124,24 @@ async def open_file(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def send_link(request: web.Request) -> web.Response:
+    """`POST /staff/documents/{id}/send-link`: a link to the document by SMS to the card's
+    phone, for a patient without a messenger."""
+    member = await member_of(request, *DESK)
+    services = request.app[keys.SERVICES]
+    document = await services.documents.get(
+        forms.path_id(request.match_info["id"]), member.scope.reach
+    )
+    base = request.app[keys.SETTINGS].public_base_url
+    if base is None:
+        raise InvalidInput("PUBLIC_BASE_URL is not set", reason="no_public_url")
+    assert document.id is not None
+    await services.document_links.send_by_sms(document.patient_id, document.id, base)
+    raise web.HTTPSeeOther(
+        _base(document.patient_id) + f"?sent={document.id}#document-{document.id}"
+    )
+
+
 async def record_consent(request: web.Request) -> web.Response:
     """`POST .../consents` (grantee_kind, phone, name, valid_from, valid_until: dates, the
     window running from the first day's start to the end of the last, branch time)."""
@@ -167,6 +186,9 @@ def setup(router: web.UrlDispatcher, id_pattern: str) -> None:
     router.add_get(base, documents_page, name="staff-documents")
     router.add_post(base, upload, name="staff-documents-upload")
     router.add_get(f"/staff/documents/{id_pattern}/file", open_file, name="staff-document-file")
+    router.add_post(
+        f"/staff/documents/{id_pattern}/send-link", send_link, name="staff-document-send-link"
+    )
     router.add_post(f"/staff/patients/{id_pattern}/consents", record_consent, name="staff-consent")
     router.add_post(
         f"/staff/patients/{id_pattern}/consents/{{grant:\\d{{1,10}}}}/revoke",

@@ -223,3 +223,16 @@ async def test_a_paper_consent_names_who_recorded_it(db, clock, setup):
     )
     assert grant.recorded_by == "registrar1"
     assert [g.id for g in await d.consents.to_phones(["+48600100200"])] == [grant.id]
+
+
+async def test_the_desk_sends_a_link_by_sms_to_the_cards_phone(db, clock, setup):
+    d, patient, _, document, _ = setup
+    await d.links.send_by_sms(patient, document, "https://clinic.example")
+    phone, url, language = d.codes.links[-1]
+    assert (phone, language) == ("+48501000001", "pl")
+    token = url.removeprefix("https://clinic.example/documents/open/")
+    assert (await d.links.look(token)).birth_date_check
+    opened = await d.links.open(token, birth_date=BIRTH)
+    assert opened.content == PDF
+    [logged] = await _log(db)
+    assert logged.channel is Channel.SMS

@@ -19,6 +19,7 @@ from core.db.database import Database
 from frontdesk import keys
 from testkit.dashboard import log_in
 from testkit.documents import CDA, MARKERS, PDF, SECRET_TITLE
+from testkit.fakes.document_store import RecordedCodes
 from testkit.staff_api import World, start_world
 
 
@@ -26,7 +27,14 @@ from testkit.staff_api import World, start_world
 async def world(
     aiohttp_client: AiohttpClient, database_url: str, db: Database, clock: FrozenClock, tmp_path
 ) -> World:
-    return await start_world(aiohttp_client, database_url, db, clock, documents_dir=tmp_path)
+    return await start_world(
+        aiohttp_client,
+        database_url,
+        db,
+        clock,
+        documents_dir=tmp_path,
+        public_base_url="http://clinic.example",
+    )
 
 
 def upload(**changes: object) -> dict[str, object]:
@@ -237,3 +245,13 @@ async def test_the_desk_page_uploads_lists_and_refuses_a_disguised_file(world: W
     services = world.client.app[keys.SERVICES]
     [row] = await services.documents.access_log(world.patient_id)
     assert row.opened_by == "reg"
+    services.document_links.sender = codes = RecordedCodes()
+    sent = await world.client.post(
+        f"/staff/documents/{document_id}/send-link", data={"csrf_token": token}
+    )
+    assert sent.status == 200  # back on the page, which says so
+    assert "sent by SMS" in await sent.text()
+    phone, url, _ = codes.links[-1]
+    assert phone == "+48501000001"
+    assert url.startswith("http://clinic.example/documents/open/")
+    assert not any(marker in url for marker in MARKERS)
