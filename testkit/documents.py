@@ -53,7 +53,7 @@ def desk(db: Database, clock: Clock) -> Desk:
     )
 
 
-def lab_result(patient_id: int, branch_id: int, **changes: object) -> NewDocument:
+def lab_result(patient_id: int, branch_id: int | None, **changes: object) -> NewDocument:
     values: dict[str, object] = {
         "patient_id": patient_id,
         "kind": DocumentKind.LAB_RESULT,

@@ -100,7 +100,7 @@ async def test_a_database_failure_after_the_files_removes_them(db, clock, clinic
         await real_insert(*args, **kwargs)
         raise IntegrityError("insert", {}, Exception("constraint"))
 
-    d.documents._insert = failing  # type: ignore[method-assign]
+    d.documents._insert = failing
     with pytest.raises(IntegrityError):
         await d.documents.add(ADMIN, lab_result(patient, clinic.branch.id, structured=CDA))
     assert d.store.objects == {}

@@ -15,6 +15,7 @@ from core.clock import FrozenClock
 from core.db.database import Database
 from core.vocab import Channel, GranteeKind, GrantSource
 from frontdesk import keys
+from frontdesk.services import Services
 from testkit.documents import ADMIN, MARKERS, PDF, lab_result
 from testkit.fakes.document_store import RecordedCodes
 from testkit.log_scan import leaks
@@ -30,8 +31,9 @@ async def world(
     return started
 
 
-def services(world: World):
-    return world.client.app[keys.SERVICES]
+def services(world: World) -> Services:
+    found: Services = world.client.app[keys.SERVICES]
+    return found
 
 
 async def document(world: World) -> int:
@@ -118,9 +120,11 @@ async def test_a_grantee_opens_with_a_code_and_not_after_revocation(world: World
         now + timedelta(days=3),
         source=GrantSource.BOT,
     )
+    assert grant.id is not None
     doc = await document(world)
     links = services(world).document_links
-    codes: RecordedCodes = links.sender  # type: ignore[assignment]
+    codes = links.sender
+    assert isinstance(codes, RecordedCodes)
     link = await links.for_grantee(grant.id, doc, Channel.WHATSAPP)
     url = f"/documents/open/{link.token}"
     page = await (await world.client.get(url)).text()

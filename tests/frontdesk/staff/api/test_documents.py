@@ -11,6 +11,7 @@ import io
 import json
 import re
 
+import aiohttp
 import pytest
 from pytest_aiohttp import AiohttpClient
 
@@ -51,7 +52,7 @@ async def lab_token(world: World) -> str:
     issued = await world.call(
         "admin", "POST", "/me/tokens", json={"name": "lab", "scope": "documents:add"}, status=201
     )
-    return issued["token"]
+    return str(issued["token"])
 
 
 async def test_a_laboratorys_token_adds_documents_and_reads_nothing(world: World) -> None:
@@ -217,9 +218,7 @@ async def test_the_desk_page_uploads_lists_and_refuses_a_disguised_file(world: W
     token = await log_in(world.client, "reg")
     page_url = f"/staff/patients/{world.patient_id}/documents"
 
-    def form(content: bytes, name: str) -> dict[str, object]:
-        import aiohttp
-
+    def form(content: bytes, name: str) -> aiohttp.FormData:
         data = aiohttp.FormData()
         data.add_field("csrf_token", token)
         data.add_field("kind", "lab_result")
@@ -227,14 +226,14 @@ async def test_the_desk_page_uploads_lists_and_refuses_a_disguised_file(world: W
         data.add_field("author", "Lab")
         data.add_field("booking_id", str(world.booking_a))
         data.add_field("file", content, filename=name, content_type="application/pdf")
-        return {"data": data}
+        return data
 
-    bad = await world.client.post(page_url, **form(b"MZ\x90\x00 exe", SECRET_TITLE))
+    bad = await world.client.post(page_url, data=form(b"MZ\x90\x00 exe", SECRET_TITLE))
     body = await bad.text()
     assert bad.status == 400
     assert "not a PDF" in body
     assert not any(marker in body for marker in MARKERS)
-    good = await world.client.post(page_url, allow_redirects=False, **form(PDF, SECRET_TITLE))
+    good = await world.client.post(page_url, allow_redirects=False, data=form(PDF, SECRET_TITLE))
     assert good.status == 303
     listed = await world.client.get(page_url)
     html = await listed.text()
