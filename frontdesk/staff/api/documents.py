@@ -20,7 +20,7 @@ from core.documents.service import DocumentService, NewDocument
 from core.errors import InvalidInput
 from core.vocab import Channel, DocumentKind, GranteeKind, GrantSource, OpenerKind
 from frontdesk import keys
-from frontdesk.staff.api.models import Id, Input, Output
+from frontdesk.staff.api.models import Id, Input, Instant, Output
 from frontdesk.staff.api.openapi import ADMIN, ALL_ROLES, DESK, Api, Call
 
 routes = Api()
@@ -32,7 +32,7 @@ UPLOAD_BODY_BYTES = 24 * 1024 * 1024
 class NewDocumentIn(Input):
     kind: DocumentKind
     name: str = Field(min_length=1, max_length=200, description="The PDF's file name")
-    issued_on: date = Field(ge=date(1900, 1, 1))
+    issued_on: date = Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))
     author: str = Field(min_length=1, max_length=200)
     booking_id: Id | None = Field(default=None, description="The visit it belongs to")
     branch_id: Id | None = Field(default=None, description="Needed when no visit is named")
@@ -85,8 +85,8 @@ class PaperConsent(Input):
     grantee_kind: GranteeKind
     phone: str = Field(min_length=3, max_length=30, description="Where their check code goes")
     name: str | None = Field(default=None, max_length=100)
-    valid_from: datetime
-    valid_until: datetime
+    valid_from: Instant
+    valid_until: Instant
 
 
 class ConsentOut(Output):
