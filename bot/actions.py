@@ -109,6 +109,13 @@ def _text(text: str) -> str:
     return text
 
 
+def _read_pair(text: str) -> tuple[int, int] | None:
+    first, sep, second = text.partition(":")
+    if not (sep and _digits(first) and _digits(second)):
+        return None
+    return int(first), int(second)
+
+
 def _write_slot(slot: tuple[int, datetime]) -> str:
     doctor_id, start = slot
     return f"{doctor_id}:{int(start.timestamp()) // 60}"
@@ -128,6 +135,7 @@ class MenuItem(StrEnum):
     INFO = "info"
     HUMAN = "human"
     LANGUAGE = "lang"
+    DOCUMENTS = "docs"
 
 
 def _menu_item(text: str) -> MenuItem | None:
@@ -175,3 +183,15 @@ KEEP = Word("keep")  # keep the visit after all
 # -- waiting-list offers -----------------------------------------------------------------------
 TAKE_OFFER = RowId("wa")
 DECLINE_OFFER = RowId("wd")
+
+# -- documents and consents ------------------------------------------------------------------
+OPEN_DOCUMENT = RowId("dop")  # a link to one of the patient's own documents
+SHARE = Word("share")  # grant someone access to my documents
+CONSENTS = Word("grants")  # my consents, to see and revoke
+SHARED_WITH_ME = Word("shared")  # documents others let this chat's phone see
+GRANTEE: Tagged[str] = Tagged("gk", str, _text)  # family or doctor
+SHARE_DAYS = RowId("gd")  # the window, in days from now
+REVOKE = RowId("grv")  # revoke one of my consents
+SHARED_DOCUMENT: Tagged[tuple[int, int]] = Tagged(
+    "gdo", lambda pair: f"{pair[0]}:{pair[1]}", _read_pair
+)  # consent, document

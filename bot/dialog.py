@@ -18,7 +18,7 @@ from datetime import datetime
 from bot import actions
 from bot.actions import MenuItem
 from bot.chat import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, Incoming, Reply
-from bot.flows import booking, human, link, menu, offers, register, visits
+from bot.flows import booking, documents, human, link, menu, offers, register, visits
 from bot.intents import Intent, intent_of
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
@@ -32,11 +32,12 @@ from edge.text import clean, clean_optional
 
 log = logging.getLogger(__name__)
 
-FLOWS = {"book": booking, "visits": visits, "link": link}
+FLOWS = {"book": booking, "visits": visits, "link": link, "documents": documents}
 MENU_ITEMS = {
     MenuItem.BOOK: booking.start,
     MenuItem.VISITS: visits.start,
     MenuItem.LINK: link.start,
+    MenuItem.DOCUMENTS: documents.start,
 }
 MENU_WORDS = {"menu", "/menu", "меню", "start", "главное меню", "головне меню"}
 CANCEL_WORDS = {"cancel", "/cancel", "anuluj", "stop", "скасувати", "отмена", "отменить"}
@@ -324,6 +325,7 @@ def _explain(turn: Turn, error: DomainError) -> None:
         "hold_expired": _("The time I kept for you has run out. Please choose again."),
         "already_booked": _("You already have a visit of this service: one at a time."),
         "e_referral_invalid": _("That e-referral is not valid."),
+        "forbidden": _("That consent is not in force any more."),
     }
     if error.code == "restriction_violated":
         text = {

@@ -20,6 +20,9 @@ from core.booking.service import BookingService
 from core.booking.waitlist import WaitlistService
 from core.clinic.catalog import Catalog
 from core.clock import Clock
+from core.documents.consents import ConsentRegister
+from core.documents.links import DocumentLinks
+from core.documents.service import DocumentService
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.patients.cards import PatientService
@@ -45,6 +48,10 @@ class BotServices:
     conversations: ConversationStore
     courier: Courier | None = None
     calendar_links: CalendarLinks | None = None  # set when the app has a public URL
+    documents: DocumentService | None = None
+    consents: ConsentRegister | None = None
+    document_links: DocumentLinks | None = None
+    public_base_url: str | None = None  # where document links lead
 
 
 @dataclass

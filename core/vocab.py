@@ -176,6 +176,38 @@ class PatientEvent(StrEnum):
     DISCOUNT_CARD_ISSUED = "discount_card_issued"
 
 
+class DocumentKind(StrEnum):
+    """What a patient's document is (seed 003's kinds, in the words patients know)."""
+
+    LAB_RESULT = "lab_result"
+    DIAGNOSTIC_RESULT = "diagnostic_result"
+    VISIT_SUMMARY = "visit_summary"
+    REFERRAL = "referral"
+    DISCHARGE = "discharge"
+    PRESCRIPTION = "prescription"
+    OTHER = "other"
+
+
+class GranteeKind(StrEnum):
+    """Who a patient lets see their documents."""
+
+    FAMILY = "family"
+    DOCTOR = "doctor"  # a doctor outside the clinic
+
+
+class GrantSource(StrEnum):
+    BOT = "bot"  # the patient, in a messenger
+    PAPER = "paper"  # signed at the desk, recorded by a staff member
+
+
+class OpenerKind(StrEnum):
+    """Who opened a document, for the access log."""
+
+    PATIENT = "patient"
+    GRANTEE = "grantee"
+    STAFF = "staff"
+
+
 class NotificationStatus(StrEnum):
     PENDING = "pending"  # waits for its time (or for a retry)
     CLAIMED = "claimed"  # taken by a worker until its lease ends; not yet handed to a provider

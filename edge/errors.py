@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from core.documents.links import PATH as DOCUMENT_PATH
 from core.errors import (
     AlreadyBooked,
     AuthenticationFailed,
@@ -39,6 +40,7 @@ from core.messaging.link_tokens import PATH as LINK_PATH
 from edge.responses import json_response
 
 log = logging.getLogger(__name__)
+DOCUMENT_LINK_PATH = DOCUMENT_PATH.removesuffix("{token}")
 
 # The most specific class in an error's MRO decides; anything else of the domain is 422.
 STATUS_OF: dict[type[DomainError], int] = {
@@ -73,6 +75,9 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "request_too_large",
 }
+
+
+MAX_BODY_ATTRIBUTE = "max_body_bytes"
 
 
 class InvalidParameter(InvalidInput):
@@ -134,6 +139,9 @@ async def body_limit_middleware(request: web.Request, handler: Handler) -> web.S
     `client_max_size` only bites when a handler reads the body; this answers
     413 at once for every route, whatever its method.
     """
+    larger = getattr(request.match_info.handler, MAX_BODY_ATTRIBUTE, None)
+    if isinstance(larger, int) and larger > request.client_max_size:
+        request = request.clone(client_max_size=larger)  # an upload route's own limit
     declared = request.content_length
     if declared is not None and declared > request.client_max_size:
         raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=declared)
@@ -141,5 +149,15 @@ async def body_limit_middleware(request: web.Request, handler: Handler) -> web.S
 
 
 def loggable_path(path: str) -> str:
-    """A path as a log may show it: a booking link's token (its path) left out."""
-    return LINK_PATH + "…" if path.startswith(LINK_PATH) else path
+    """A path as a log may show it: the token of a booking link or a document link (a key
+    to a patient's visit or document, its path) left out."""
+    for secret in (LINK_PATH, DOCUMENT_LINK_PATH):
+        if path.startswith(secret):
+            return secret + "…"
+    return path
+
+
+def allow_body(handler: Handler, max_bytes: int) -> Handler:
+    """Let `handler`'s route take bodies up to `max_bytes` (an upload), over the app's limit."""
+    setattr(handler, MAX_BODY_ATTRIBUTE, max_bytes)
+    return handler

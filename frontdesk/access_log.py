@@ -1,7 +1,8 @@
 """The access log without query strings: a staff search carries patients' names, phone
-numbers and PESELs there, and those never reach a log; nor does a booking link's token,
-which is its path (`/b/<token>` is logged as `/b/…`). Each line names the request's id
-(the response's X-Request-Id), as the lines logged while handling it do."""
+numbers and PESELs there, and those never reach a log; nor does the token of a booking
+link or a document link, which is its path (`/b/<token>` is logged as `/b/…`). Each line
+names the request's id (the response's X-Request-Id), as the lines logged while handling
+it do."""
 
 from __future__ import annotations
 

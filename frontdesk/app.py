@@ -24,6 +24,7 @@ from edge.forwarded import forwarded_middleware, networks
 from edge.twilio_rest import RetryPolicy
 from frontdesk import keys
 from frontdesk.delivery import open_senders
+from frontdesk.document_codes import SmsCodes
 from frontdesk.faces import ivr_policy, telegram_config, twilio_ctx, voice_config
 from frontdesk.fhir.outcome import fhir_outcomes
 from frontdesk.fhir.routes import setup_fhir
@@ -107,6 +108,8 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         services.feed, settings.smart_feed_days, settings.telegram_bot_username
     )
     sms = app.get(keys.TWILIO_SMS)
+    if sms is not None:
+        services.document_links.sender = SmsCodes(sms)
     confirmations = (
         SmsConfirmations(sms, services.catalog, services.booking) if sms else Confirmations()
     )

@@ -32,6 +32,11 @@ from core.desk.lists import DeskLists
 from core.desk.no_shows import NoShows
 from core.desk.patient_card import PatientCards
 from core.desk.patient_records import PatientRecords
+from core.documents.consents import ConsentRegister
+from core.documents.files import UploadLimits
+from core.documents.folder import FolderStore
+from core.documents.links import DocumentLinks
+from core.documents.service import DocumentService
 from core.messaging.booking_links import BookingLinks
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
@@ -94,8 +99,12 @@ class Services:
     desk_links: DeskLinks
     phone_cards: PhoneCards
     no_shows: NoShows
+    documents: DocumentService
+    consents: ConsentRegister
+    document_links: DocumentLinks
     calendar_links: CalendarLinks | None = None
     sms_replies: SmsReplies | None = None
+    public_base_url: str | None = None
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -111,6 +120,10 @@ class Services:
             conversations=self.conversations,
             courier=self.courier,
             calendar_links=self.calendar_links,
+            documents=self.documents,
+            consents=self.consents,
+            document_links=self.document_links,
+            public_base_url=self.public_base_url,
         )
 
     def voice(self, policy: IvrPolicy, confirmations: Confirmations) -> IvrServices:
@@ -168,6 +181,11 @@ def build_services(
         patients,
         ttl=timedelta(days=settings.booking_link_days),
     )
+    store = FolderStore(settings.documents_dir)
+    rules = ReminderRules(db, clock)
+    documents = DocumentService(
+        db, clock, store, rules, UploadLimits(max_bytes=settings.document_max_mb * 1024 * 1024)
+    )
     return Services(
         db=db,
         clock=clock,
@@ -187,12 +205,12 @@ def build_services(
         tasks=TaskService(db, clock),
         lists=DeskLists(db),
         staff_bookings=StaffBookings(db, booking, BookingSearch(db), staff),
-        records=PatientRecords(db, clock, booking, waitlist),
         booking_grid=BookingGrid(db, BookingSearch(db)),
         patient_cards=PatientCards(db, BookingSearch(db)),
         card_review=CardReview(db, clock),
+        records=PatientRecords(db, clock, booking, waitlist, documents),
         inbox=Inbox(db),
-        reminder_rules=ReminderRules(db, clock),
+        reminder_rules=rules,
         catalog_names=CatalogNames(db),
         call_reports=CallReports(db),
         partner_desk=PartnerDesk(db, clock),
@@ -205,4 +223,8 @@ def build_services(
         no_shows=NoShows(db),
         calendar_links=links,
         sms_replies=SmsReplies(db, clock, policy, booking_links),
+        documents=documents,
+        consents=ConsentRegister(db, clock),
+        document_links=DocumentLinks(db, clock, store, secret),
+        public_base_url=settings.public_base_url,
     )

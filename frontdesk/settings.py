@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     cer_horizon_days: int = Field(default=90, ge=1, le=180)
     partner_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     partner_reconcile_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    # Patients' documents: the folder their files are kept in, and the largest PDF taken.
+    documents_dir: Path = Path("var/documents")
+    document_max_mb: int = Field(default=10, ge=1, le=100)
     # The SMART Scheduling Links feed for aggregators.
     smart_feed_days: int = Field(default=28, ge=1, le=90)
     telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")

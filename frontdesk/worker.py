@@ -1,6 +1,6 @@
 """The background jobs: keep slots generated ahead, expire holds and waiting-list offers,
-plan notifications, deliver them and settle those a crash caught mid-send, sync the
-partner platforms.
+plan notifications, deliver them and settle those a crash caught mid-send, remove the
+documents whose kind's retention ran out, sync the partner platforms.
 
 One loop, one pass every WORKER_INTERVAL_SECONDS. A job that fails is logged
 and tried again on the next pass; the others still run. On SIGTERM or app
@@ -96,6 +96,7 @@ def default_jobs(
         ("plan-notifications", planner(services, settings).plan),
         ("deliver-notifications", dispatcher.run_once),
         ("settle-notifications-in-doubt", doubts.run_once),
+        ("purge-expired-documents", services.documents.purge_expired),
         *partner_jobs(services, settings, partners or {}),
     ]
 

@@ -19,12 +19,17 @@ from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
 from core.vocab import Channel
+from testkit.documents import Desk
 
 _deliveries = itertools.count(1)
 SECRET = b"dialog-tests-secret-0123456789ab"
+PUBLIC_URL = "https://clinic.example"
 
 
-def make_dialog(db: Database, clock: Clock, courier: Courier | None = None) -> Dialog:
+def make_dialog(
+    db: Database, clock: Clock, courier: Courier | None = None, documents: Desk | None = None
+) -> Dialog:
+    """The dialog over the core; `documents` (testkit.documents.desk) adds "My documents"."""
     return Dialog(
         BotServices(
             clock=clock,
@@ -37,6 +42,10 @@ def make_dialog(db: Database, clock: Clock, courier: Courier | None = None) -> D
             escalation=EscalationService(db, clock),
             conversations=ConversationStore(db, clock),
             courier=courier,
+            documents=documents.documents if documents else None,
+            consents=documents.consents if documents else None,
+            document_links=documents.links if documents else None,
+            public_base_url=PUBLIC_URL if documents else None,
         )
     )
 

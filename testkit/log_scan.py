@@ -4,7 +4,8 @@ As a pytest plugin (`-p testkit.log_scan`, with FRONTDESK_LOG_SCAN naming a file
 records every record of every logger, DEBUG and up, formatted with its traceback, as
 `frontdesk serve` would print it. `leaks` finds in such lines (but the fakes' own
 access lines) a valid PESEL, a mobile number, a patient's name from the test data, a
-bearer token, a session cookie, or one of the fakes' secrets.
+bearer token, a session cookie, one of the fakes' secrets, a document link's token, or
+the name or a line of content of the tests' documents.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from stdnum.pl import pesel
 from frontdesk.logs import TEXT_FORMAT, RequestIdFilter
 from frontdesk.staff.auth import SESSION_COOKIE
 from testkit.chat import SECRET as DIALOG_SECRET
+from testkit.documents import MARKERS as DOCUMENT_MARKERS
 from testkit.fakes.luxmed import PASSWORD as LUXMED_PASSWORD
 from testkit.fakes.telegram.server import TOKEN as TELEGRAM_TOKEN
 from testkit.fakes.twilio import AUTH_TOKEN as TWILIO_TOKEN
@@ -35,6 +37,7 @@ _MOBILE = re.compile(
 )
 _BEARER = re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]{6,}")
 _COOKIE = re.compile(re.escape(SESSION_COOKIE) + r"=\S")
+_DOCUMENT_LINK = re.compile(r"/documents/open/[0-9]+\.")
 PATIENT_NAMES = ("Kowalski", "Kowalska", "Wiśniewska", "Abonamentowa", "Mały")
 SECRETS = (
     TELEGRAM_TOKEN.split(":", 1)[1],
@@ -61,6 +64,8 @@ def leaks(line: str) -> list[str]:
     found += ["bearer token" for _ in _BEARER.findall(line)]
     found += ["session cookie" for _ in _COOKIE.findall(line)]
     found += [f"secret {secret[:4]}..." for secret in SECRETS if secret in line]
+    found += ["document link" for _ in _DOCUMENT_LINK.findall(line)]
+    found += [f"document {m[:4]}..." for m in DOCUMENT_MARKERS if m in line][:1]
     return found
 
 

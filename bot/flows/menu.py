@@ -20,7 +20,10 @@ def menu_rows(turn: Turn) -> list[list[Button]]:
     _ = turn._
     return [
         [Button(_("📅 Book a visit"), _item(MenuItem.BOOK))],
-        [Button(_("🗂 My visits"), _item(MenuItem.VISITS))],
+        [
+            Button(_("🗂 My visits"), _item(MenuItem.VISITS)),
+            Button(_("📄 My documents"), _item(MenuItem.DOCUMENTS)),
+        ],
         [
             Button(_("🔗 Link my clinic card"), _item(MenuItem.LINK)),
             Button(_("ℹ️ Clinic info"), _item(MenuItem.INFO)),

@@ -37,6 +37,10 @@ SHOWN_PREFIX_CHARS = 12
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
 LOGIN_CHARS = 100
+# What a token may be narrowed to (None: everything its owner may do). A laboratory's
+# token adds documents to cards and reads nothing, not even what it added.
+ADD_DOCUMENTS = "documents:add"
+TOKEN_SCOPES = (ADD_DOCUMENTS,)
 # last_used_at is refreshed at most this often: a token in use is not a write per request.
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 
@@ -57,6 +61,14 @@ class NewStaff:
     password: str
     doctor_id: int | None = None
     branch_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """The member behind a token, and what the token is narrowed to (None: nothing)."""
+
+    member: StaffMember
+    scope: str | None
 
 
 @dataclass(frozen=True)
@@ -286,10 +298,15 @@ class StaffAccounts:
     # -- API tokens ------------------------------------------------------------
 
     async def issue_token(
-        self, staff_id: int, name: str, partner: Channel | None = None
+        self,
+        staff_id: int,
+        name: str,
+        partner: Channel | None = None,
+        scope: str | None = None,
     ) -> IssuedToken:
         """A new token of the member; with `partner`, one for that partner's integration
-        (an admin's to give: it books as the partner)."""
+        (an admin's to give: it books as the partner); with `scope`, one that opens only
+        that (a laboratory's `documents:add`)."""
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("a token name (at most 100 characters) is required")
@@ -298,6 +315,10 @@ class StaffAccounts:
                 Actor.partner(partner)
             except ValueError:
                 raise InvalidInput("not a partner", field="partner") from None
+        if scope is not None and scope not in TOKEN_SCOPES:
+            raise InvalidInput("unknown token scope", field="scope")
+        if partner is not None and scope is not None:
+            raise InvalidInput("a token is a partner's or scoped, not both", field="scope")
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         prefix = raw[:SHOWN_PREFIX_CHARS]
         now = self.clock.now()
@@ -313,6 +334,7 @@ class StaffAccounts:
                 name=name,
                 prefix=prefix,
                 token_hash=token_hash(raw),
+                scope=scope,
                 created_at=now,
                 partner=partner,
             )
@@ -351,10 +373,15 @@ class StaffAccounts:
     async def by_token(self, raw: str) -> StaffMember:
         """The active member behind a live token of their own, or `AuthenticationFailed`
         (a partner's token included: it opens the FHIR API only)."""
+        return (await self.token_holder(raw)).member
+
+    async def token_holder(self, raw: str) -> TokenHolder:
+        """The active member behind a live token of their own and the token's scope, or
+        `AuthenticationFailed` (a partner's token included)."""
         token, member = await self._live(raw)
         if token.partner is not None:
             raise AuthenticationFailed("unknown or revoked token")
-        return member
+        return TokenHolder(member, token.scope)
 
     async def partner_by_token(self, raw: str) -> Channel:
         """The partner a live partner-scoped token acts for, or `AuthenticationFailed`

@@ -4,9 +4,11 @@ patient already has.
 
 A merge is one transaction: every row that points at the flagged card (visits, contacts,
 chats, calls, callbacks, tasks, escalations, messages, waiting-list entries, partner
-links) is pointed at the kept card, each visit's history records the merge under the
-member's name, the kept card takes the identity it lacked, and the flagged card is
-deleted. Two different PESELs mean two people: refused, nothing changes.
+links, booking links, documents and their consents and links) is pointed at the kept
+card (the documents' access log, which no one edits, keeps the id it was written with),
+each visit's history records the merge under the member's name, the kept card takes the
+identity it lacked, and the flagged card is deleted. Two different PESELs mean two
+people: refused, nothing changes.
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from core.errors import InvalidInput, NotFound
 from core.journal import record_change
 from core.models import (
     Booking,
+    BookingLink,
     Call,
     CallbackRequest,
     Contact,
     Conversation,
+    Document,
+    DocumentGrant,
+    DocumentLink,
     Escalation,
     LinkCode,
     Notification,
@@ -42,6 +48,7 @@ from core.vocab import MappingKind
 # Every table whose rows belong to a card through `patient_id`, moved as they are.
 OWNED: tuple[type[SQLModel], ...] = (
     Booking,
+    BookingLink,
     Call,
     CallbackRequest,
     StaffTask,
@@ -49,7 +56,12 @@ OWNED: tuple[type[SQLModel], ...] = (
     Escalation,
     Notification,
     WaitlistEntry,
+    Document,
+    DocumentGrant,
+    DocumentLink,
 )
+# Those handled on their own: contacts (deduplicated), linking codes (dropped).
+HANDLED: tuple[type[SQLModel], ...] = (Contact, LinkCode)
 MERGED = "patient merged"
 
 

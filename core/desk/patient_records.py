@@ -3,8 +3,9 @@ patient (the right of access), and erasing it on request (the right to erasure).
 
 Erasing keeps the rows that other records point at (a booking's history stays
 consistent) but strips everything that identifies the person: names, PESEL,
-date of birth, contacts, chat transcripts, linking codes and the addresses and
-texts of notifications. Their future visits are cancelled and their waiting-list
+date of birth, contacts, chat transcripts, linking codes, the addresses and
+texts of notifications, and their documents (files too) and consents; the documents'
+access log stays, naming nothing but ids. Their future visits are cancelled and their waiting-list
 entries withdrawn first, as the staff member who asked, so the history says who.
 """
 
@@ -23,6 +24,7 @@ from core.booking.service import CANCELLABLE, BookingService
 from core.booking.waitlist import WaitlistService
 from core.clock import Clock
 from core.db.database import Database
+from core.documents.service import DocumentService
 from core.errors import NotFound
 from core.journal import plain
 from core.models import (
@@ -30,6 +32,9 @@ from core.models import (
     BookingChange,
     Contact,
     Conversation,
+    Document,
+    DocumentAccess,
+    DocumentGrant,
     Escalation,
     EscalationMessage,
     LinkCode,
@@ -58,12 +63,18 @@ def _row(model: SQLModel) -> dict[str, Any]:
 
 class PatientRecords:
     def __init__(
-        self, db: Database, clock: Clock, booking: BookingService, waitlist: WaitlistService
+        self,
+        db: Database,
+        clock: Clock,
+        booking: BookingService,
+        waitlist: WaitlistService,
+        documents: DocumentService,
     ) -> None:
         self.db = db
         self.clock = clock
         self.booking = booking
         self.waitlist = waitlist
+        self.documents = documents
 
     async def find(
         self,
@@ -148,6 +159,16 @@ class PatientRecords:
                 "notifications": await rows(
                     Notification, col(Notification.patient_id) == patient_id
                 ),
+                "documents": [
+                    {k: v for k, v in row.items() if not k.endswith("_key")}
+                    for row in await rows(Document, col(Document.patient_id) == patient_id)
+                ],
+                "document_consents": await rows(
+                    DocumentGrant, col(DocumentGrant.patient_id) == patient_id
+                ),
+                "document_access_log": await rows(
+                    DocumentAccess, col(DocumentAccess.patient_id) == patient_id
+                ),
             }
 
     async def erase(self, actor: Actor, patient_id: int) -> None:
@@ -181,6 +202,7 @@ class PatientRecords:
             await self.booking.cancel(actor, booking_id, ERASE_REASON)
         for entry_id in waiting_ids:
             await self.waitlist.withdraw(actor, entry_id)
+        await self.documents.erase_patient(patient_id)
         await self.db.write(lambda session: _strip(session, patient_id))
 
 

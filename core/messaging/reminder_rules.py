@@ -199,10 +199,14 @@ def default_rules() -> list[RuleDraft]:
             kind=RuleKind.EVENT,
             event=PatientEvent.LAB_RESULT_READY,
             templates={
-                "pl": "{{ clinic }}: wynik badania jest gotowy. Zapraszamy do rejestracji.",
-                "uk": "{{ clinic }}: результат дослідження готовий. Звертайтеся до реєстратури.",
-                "ru": "{{ clinic }}: результат исследования готов. Обратитесь в регистратуру.",
-                "en": "{{ clinic }}: your test result is ready. Please ask at the desk.",
+                "pl": "{{ clinic }}: mamy dla Pana/Pani nowy dokument. Można go otworzyć w "
+                "czacie w „Moje dokumenty” lub w rejestracji.",
+                "uk": "{{ clinic }}: для Вас є новий документ. Його можна відкрити в чаті в "
+                "«Мої документи» або в реєстратурі.",
+                "ru": "{{ clinic }}: для Вас есть новый документ. Его можно открыть в чате в "
+                "«Мои документы» или в регистратуре.",
+                "en": "{{ clinic }}: a new document is ready for you. You can open it in the "
+                "chat under “My documents” or at the desk.",
             },
         ),
     ]

@@ -14,6 +14,13 @@ from core.models.clinic import (
     Service,
     Specialty,
 )
+from core.models.documents import (
+    Document,
+    DocumentAccess,
+    DocumentGrant,
+    DocumentLink,
+    DocumentRetention,
+)
 from core.models.messaging import (
     Conversation,
     Escalation,
@@ -52,6 +59,11 @@ __all__ = [
     "DoctorLanguage",
     "DoctorService",
     "DoctorSpecialty",
+    "Document",
+    "DocumentAccess",
+    "DocumentGrant",
+    "DocumentLink",
+    "DocumentRetention",
     "Escalation",
     "EscalationMessage",
     "Hold",

@@ -47,6 +47,9 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, unique=True, repr=False)
+    # None: everything its owner may do; else only the operations that name this scope
+    # (a laboratory's token: "documents:add", which adds documents and reads nothing).
+    scope: str | None = Field(default=None, max_length=40)
     created_at: datetime = utc()
     last_used_at: datetime | None = utc(nullable=True)
     revoked_at: datetime | None = utc(nullable=True)

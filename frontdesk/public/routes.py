@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from frontdesk import keys
-from frontdesk.public import booking_page, smart, views
+from frontdesk.public import booking_page, documents, smart, views
 
 
 def setup_public(app: web.Application) -> None:
@@ -17,3 +17,4 @@ def setup_public(app: web.Application) -> None:
     app.router.add_get("/smart/{name}.ndjson", smart.feed_file, name="smart_file")
     app.router.add_get("/b/{token}", booking_page.show, name="booking_link")
     app.router.add_post("/b/{token}", booking_page.book, name="booking_link_book")
+    documents.setup_documents(app)

@@ -62,6 +62,7 @@ class Who:
     member: StaffMember
     scope: StaffScope
     by_token: bool
+    token_scope: str | None = None  # a narrowed token: only operations naming it
 
 
 SIGNER = web.AppKey("staff_session_signer", URLSafeTimedSerializer)
@@ -89,10 +90,16 @@ async def current_staff(request: web.Request) -> StaffMember:
     return (await _who(request)).member
 
 
-async def require(request: web.Request, *roles: StaffRole) -> StaffScope:
+async def require(
+    request: web.Request, *roles: StaffRole, token_scope: str | None = None
+) -> StaffScope:
     """The scope of the member asking, if their role is one of `roles` (all when none given);
-    403 `forbidden` otherwise."""
-    scope = (await _who(request)).scope
+    403 `forbidden` otherwise. A narrowed token passes only where `token_scope` names its
+    scope: a laboratory's token adds documents and is refused everywhere else."""
+    who = await _who(request)
+    if who.token_scope is not None and who.token_scope != token_scope:
+        raise Forbidden("this token may not do this", reason="token_scope")
+    scope = who.scope
     if roles:
         scope.require(*roles)
     return scope
@@ -114,8 +121,9 @@ async def _who(request: web.Request) -> Who:
     accounts = request.app[keys.SERVICES].staff
     bearer = _bearer(request)
     if bearer is not None:
-        member = await accounts.by_token(bearer)
-        who = Who(member, await accounts.scope(member), by_token=True)
+        holder = await accounts.token_holder(bearer)
+        member = holder.member
+        who = Who(member, await accounts.scope(member), by_token=True, token_scope=holder.scope)
     else:
         session = _read_cookie(request)  # a visitor is refused without being given a cookie
         if session is None or session.staff_id is None or session.key is None:

@@ -22,6 +22,7 @@ from core.models import Conversation
 from core.vocab import Channel
 from testkit.cer_rig import mark_nfz
 from testkit.chat import make_dialog
+from testkit.documents import desk
 from testkit.factories import adult, small_clinic
 
 MAX_STATES = 200
@@ -35,6 +36,7 @@ TYPED = {
     ("link", "code"): "123456789",
     ("link", "name"): "Ewa Testowa1",
     ("link", "dob"): "01.05.1980",
+    ("documents", "share_phone"): "+48 600 100 200",
 }
 SHARED_PHONE = {("book", "phone")}
 _chats = itertools.count(1)
@@ -100,11 +102,11 @@ def _kind(payload: str) -> str:
 
 
 async def test_every_state_answers_every_button_stale_and_hostile_input(db, clock):
-    clinic = await small_clinic(db, clock)  # two weeks of free times: the replays book many
+    clinic = await small_clinic(db, clock, days=35)  # five weeks of free times: replays book many
     assert clinic.consult.id is not None
     await mark_nfz(db, clinic.consult.id, e_referral=True)  # the e-referral step too
     await adult(db, clock)  # a card the "no code" journey can ask for
-    walker = Walker(make_dialog(db, clock), db)
+    walker = Walker(make_dialog(db, clock, documents=desk(db, clock)), db)
     seen: set[tuple] = set()
     reached: set[tuple[str, str]] = set()
     queue: deque[list[tuple[str, str]]] = deque([[]])

@@ -137,6 +137,9 @@ SCANNED = [
     "tests/frontdesk/staff/api/test_bookings.py",
     "tests/frontdesk/staff/api/test_patients.py",
     "tests/frontdesk/staff/test_auth.py",
+    "tests/frontdesk/staff/api/test_documents.py",
+    "tests/frontdesk/public/test_documents.py",
+    "tests/bot/flows/test_documents.py",
     "tests/frontdesk/test_logs.py::test_a_refused_request_is_logged_without_what_it_carried",
 ]
 
@@ -144,6 +147,9 @@ SCANNED = [
 def test_the_scanner_finds_what_it_looks_for() -> None:
     line = "x 44051401359 +48 601 234 567 Kowalski Bearer abcdefgh frontdesk_staff=abc"
     assert len(leaks(line)) == 5
+    document = '"GET /documents/open/12.abcdefgh.ijkl HTTP/1.1" HIV-Morfologia-Tajna.pdf'
+    assert leaks(document) == ["document link", "document HIV-..."]
+    assert leaks('"GET /documents/open/… HTTP/1.1" 200') == []
     assert leaks("call to +48221000000 from 127.0.0.1, booking 12345678901") == []
     assert leaks("request a44051401359f, sid SM44051401359") == []  # ids, not PESELs
     assert leaks("pesel=44051401359&phone=%2B48601234567") == ["PESEL 440...", "phone %2B48..."]

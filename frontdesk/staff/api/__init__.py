@@ -9,6 +9,7 @@ from frontdesk.staff.api import (
     bookings,
     callbacks,
     calls,
+    documents,
     escalations,
     partners,
     patients,
@@ -24,6 +25,7 @@ from frontdesk.staff.api.openapi import Api
 MODULES = (
     bookings,
     patients,
+    documents,
     escalations,
     callbacks,
     tasks,

@@ -22,6 +22,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from core.desk.scope import StaffScope
 from core.errors import InvalidInput
 from core.vocab import StaffRole
+from edge.errors import allow_body
 from edge.responses import json_response
 from frontdesk.staff.auth import require
 
@@ -96,6 +97,8 @@ class Operation:
     # Path parameters that are names, not ids, with the names the document lists; the
     # handler's service refuses any other with 404 (`/partners/{partner}/...`).
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    token_scope: str | None = None  # a narrowed token's scope this operation also admits
+    max_body_bytes: int | None = None  # an upload's body, over the app's limit
 
     @property
     def path_ids(self) -> list[str]:
@@ -130,6 +133,8 @@ class Api:
         status: int = 200,
         errors: tuple[int, ...] = (),
         names: dict[str, tuple[str, ...]] | None = None,
+        token_scope: str | None = None,
+        max_body_bytes: int | None = None,
     ) -> Callable[[Handler], Handler]:
         def declare(handler: Handler) -> Handler:
             self.operations.append(
@@ -146,6 +151,8 @@ class Api:
                     status=status,
                     errors=errors,
                     names=names or {},
+                    token_scope=token_scope,
+                    max_body_bytes=max_body_bytes,
                 )
             )
             return handler
@@ -170,7 +177,7 @@ class Api:
 
 def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        scope = await require(request, *operation.roles)
+        scope = await require(request, *operation.roles, token_scope=operation.token_scope)
         call = Call(
             request=request,
             scope=scope,
@@ -185,6 +192,8 @@ def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.Str
         return json_response(result.model_dump(mode="json"), status=operation.status)
 
     endpoint.__name__ = operation.operation_id
+    if operation.max_body_bytes is not None:
+        allow_body(endpoint, operation.max_body_bytes)
     return endpoint
 
 
@@ -247,7 +256,10 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
             "operationId": op.operation_id,
             "summary": op.summary,
             "tags": [op.tag],
-            "description": "Roles: " + ", ".join(r.value for r in op.roles) + ".",
+            "description": "Roles: "
+            + ", ".join(r.value for r in op.roles)
+            + "."
+            + (f" Tokens narrowed to `{op.token_scope}` too." if op.token_scope else ""),
             "parameters": _path_parameters(op) + _query_parameters(op, defs),
             "responses": _responses(op, refs),
         }

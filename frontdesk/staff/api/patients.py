@@ -95,6 +95,9 @@ class PatientExport(BaseModel):
     escalations: list[dict[str, Any]]
     escalation_messages: list[dict[str, Any]]
     notifications: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    document_consents: list[dict[str, Any]]
+    document_access_log: list[dict[str, Any]]
 
 
 def records(request: web.Request) -> PatientRecords:

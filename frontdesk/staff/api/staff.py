@@ -4,6 +4,7 @@ list and creation of accounts."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
@@ -84,12 +85,18 @@ class NewToken(Input):
             raise ValueError("not a partner")
         return value
 
+    scope: Literal["documents:add"] | None = Field(
+        default=None,
+        description="Narrow the token: `documents:add` only adds documents (a laboratory's)",
+    )
+
 
 class TokenOut(Output):
     id: int
     name: str
     prefix: str = Field(description="The token's first characters, to tell tokens apart")
     partner: Channel | None = Field(description="The partner a FHIR API token acts for")
+    scope: str | None = Field(description="What a narrowed token opens (`documents:add`)")
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -137,7 +144,9 @@ async def my_tokens(call: Call) -> TokenList:
 )
 async def issue_token(call: Call) -> IssuedTokenOut:
     body = call.body_as(NewToken)
-    issued = await accounts(call.request).issue_token(call.scope.staff_id, body.name, body.partner)
+    issued = await accounts(call.request).issue_token(
+        call.scope.staff_id, body.name, body.partner, body.scope
+    )
     return IssuedTokenOut(id=issued.id, prefix=issued.prefix, token=issued.raw)
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from frontdesk.staff.dashboard import (
     bookings,
     calls,
+    documents,
     grid,
     inbox,
     lists,
@@ -79,6 +80,7 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_get(f"/staff/recall/{ID}", recall.report, name="staff-recall-report")
     partner_pages.setup(r)
     desk_pages(r)
+    documents.setup(r, ID)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
 
 

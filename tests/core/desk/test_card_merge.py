@@ -9,13 +9,13 @@ import asyncio
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
-from core.desk.card_merge import MERGED, CardReview, MergeResult
+from core.desk.card_merge import HANDLED, MERGED, OWNED, CardReview, MergeResult
 from core.errors import InvalidInput, NotFound
 from core.models import Booking, BookingChange, Contact, Conversation, Notification, Patient
 from core.patients.cards import PatientDraft, PatientService
@@ -179,3 +179,17 @@ async def test_two_merges_of_one_card_at_once_leave_one_winner(
     async with db.read() as session:
         assert (await session.get_one(Booking, booking_id)).patient_id == won[0].kept_id
         assert await session.get(Patient, flagged) is None
+
+
+def test_every_table_that_points_at_a_card_is_moved_by_a_merge() -> None:
+    """A table added later with a `patient_id` foreign key must be named in the merge,
+    or deleting the flagged card would fail on it (or lose its rows)."""
+    pointing = {
+        table.name
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        for key in column.foreign_keys
+        if key.column.table.name == "patient"
+    }
+    named = {model.__tablename__ for model in (*OWNED, *HANDLED)}
+    assert pointing == named

@@ -67,6 +67,7 @@ async def test_the_card_shows_identity_contacts_visits_and_messages(
     assert "Reminder" in text
     assert "Sent" in text
     assert f"/staff/grid?patient={patient_id}" in text
+    assert f"/staff/patients/{patient_id}/documents" in text
     found = await (await client.get("/staff/patients?q=" + quote("501 000 001"))).text()
     assert f"/staff/patients/{patient_id}" in found
     await log_in(client, "kowalska")
