@@ -103,7 +103,7 @@ async def test_a_patient_books_from_the_link_on_a_phone(
     patient = await adult(db, clock)
     path = await _link(server, patient_id=patient)
     await page.goto(path)
-    await expect(page.get_by_role("heading", name="Rezerwacja wizyty")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Umów wizytę")).to_be_visible()
     await _check(page, "01-services", database_url)
     await page.get_by_role("link", name="Konsultacja (15 min)").click()
     await expect(page.get_by_role("radio").first).to_be_checked()
