@@ -55,17 +55,20 @@ class Dialog:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """The replies to one patient action; a redelivered action gets none.
 
-        The turns of one chat are taken one at a time in this process (a double tap
-        arrives as two deliveries at once); across processes the saved state's version
-        decides, and a turn whose state is dropped sends nothing."""
+        The turns of one chat are taken one at a time (a double tap arrives as two
+        deliveries at once): in this process on a lock, across processes on the chat's
+        turn row in the database; the second turn then sees the first one's state. The
+        saved state's version still guards the save, and a turn whose state is dropped
+        sends nothing."""
         incoming = _guarded(incoming)
         store = self.services.conversations
         key = (incoming.channel, incoming.chat_id)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        overlapping = lock.locked()  # another turn of this chat is being answered
-        async with lock:
+        overlapping = lock.locked()  # another turn of this chat is being answered here
+        async with lock, store.turn(incoming.channel, incoming.chat_id) as waited:
+            overlapping = overlapping or waited  # ... or in another process
             snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
             if snapshot is None:
                 return []

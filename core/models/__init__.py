@@ -14,6 +14,7 @@ from core.models.clinic import (
     Specialty,
 )
 from core.models.messaging import (
+    ChatTurn,
     Conversation,
     Escalation,
     EscalationMessage,
@@ -42,6 +43,7 @@ __all__ = [
     "Branch",
     "Call",
     "CallbackRequest",
+    "ChatTurn",
     "Clinic",
     "Contact",
     "Conversation",
