@@ -29,7 +29,7 @@ from core.models.partners import (
     PartnerNotification,
     PartnerOperation,
 )
-from core.models.patient import Contact, Patient
+from core.models.patient import Contact, Guardianship, Patient
 from core.models.reminders import Notification, ReminderRule
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
 from core.models.staff import ApiToken, StaffBranch, StaffMember
@@ -53,6 +53,7 @@ __all__ = [
     "DoctorSpecialty",
     "Escalation",
     "EscalationMessage",
+    "Guardianship",
     "Hold",
     "InboundMessage",
     "LinkCode",

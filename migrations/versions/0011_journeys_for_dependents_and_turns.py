@@ -1,4 +1,5 @@
-"""journeys: a chat's turn taken by one process at a time (`chat_turn`)
+"""journeys: a chat's turn taken by one process at a time (`chat_turn`); cards in
+another card's care (`guardianship`)
 
 Revision ID: 0011_16c
 Revises: 0010
@@ -26,7 +27,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_turn")),
         sa.UniqueConstraint("channel", "chat_id", name="uq_chat_turn_chat"),
     )
+    op.create_table(
+        "guardianship",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guardian_id", sa.Integer(), nullable=False),
+        sa.Column("dependent_id", sa.Integer(), nullable=False),
+        sa.Column("relation", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "guardian_id <> dependent_id", name=op.f("ck_guardianship_guardian_is_not_dependent")
+        ),
+        sa.ForeignKeyConstraint(
+            ["guardian_id"], ["patient.id"], name=op.f("fk_guardianship_guardian_id_patient")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dependent_id"], ["patient.id"], name=op.f("fk_guardianship_dependent_id_patient")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_guardianship")),
+        sa.UniqueConstraint("guardian_id", "dependent_id", name="uq_guardianship_pair"),
+    )
+    with op.batch_alter_table("guardianship", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_guardianship_guardian_id"), ["guardian_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_guardianship_dependent_id"), ["dependent_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("guardianship")
     op.drop_table("chat_turn")
