@@ -15,8 +15,8 @@ from core.booking.service import BookingService
 from core.errors import InvalidInput, NotFound, PeselInvalid
 from core.messaging.compose import addresses
 from core.models import Guardianship, Notification
-from core.patients.care import CareService
 from core.patients.cards import PatientDraft, PatientService
+from core.patients.care import CareService
 from core.vocab import CareRelation, Channel, ContactKind, Sex
 from testkit.factories import adult, small_clinic, warsaw_at
 
@@ -70,20 +70,18 @@ async def test_a_card_is_never_in_its_own_care_and_linked_once(db, clock):
     await care.link(guardian, other, CareRelation.WARD)
     await care.link(guardian, other, CareRelation.WARD)  # twice: still one
     assert len((await care.care_of(guardian)).dependents) == 1
-    with pytest.raises(IntegrityError):  # the database refuses it whoever writes
 
-        async def work(session):
-            session.add(
-                Guardianship(
-                    guardian_id=other,
-                    dependent_id=other,
-                    relation=CareRelation.WARD,
-                    created_at=clock.now(),
-                )
+    async def own_care(session):
+        session.add(
+            Guardianship(
+                guardian_id=other, dependent_id=other, relation=CareRelation.WARD, created_at=now
             )
-            await session.flush()
+        )
+        await session.flush()
 
-        await db.write(work)
+    now = clock.now()
+    with pytest.raises(IntegrityError):  # the database refuses it whoever writes
+        await db.write(own_care)
 
 
 async def test_a_guardian_books_for_their_child_and_no_one_else_does(db, clock):
