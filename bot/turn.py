@@ -22,6 +22,7 @@ from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
+from core.patients.care import CareService
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
@@ -39,6 +40,7 @@ class BotServices:
     search: SlotSearch
     booking: BookingService
     patients: PatientService
+    care: CareService
     waitlist: WaitlistService
     linking: LinkingService
     escalation: EscalationService

@@ -33,6 +33,7 @@ from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
+from core.patients.care import CareService
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
 from core.schedule.feed import FeedService
@@ -54,6 +55,7 @@ class Services:
     search: SlotSearch
     booking: BookingService
     patients: PatientService
+    care: CareService
     waitlist: WaitlistService
     schedule: ScheduleService
     linking: LinkingService
@@ -85,6 +87,7 @@ class Services:
             search=self.search,
             booking=self.booking,
             patients=self.patients,
+            care=self.care,
             waitlist=self.waitlist,
             linking=self.linking,
             escalation=self.escalation,
@@ -142,6 +145,7 @@ def build_services(
         search=SlotSearch(db, clock),
         booking=booking,
         patients=PatientService(db, clock),
+        care=CareService(db, clock),
         waitlist=waitlist,
         schedule=ScheduleService(db, clock),
         linking=LinkingService(db, clock, secret),

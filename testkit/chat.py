@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.db.database import Database
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
+from core.patients.care import CareService
 from core.patients.cards import PatientService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
@@ -32,6 +33,7 @@ def make_dialog(db: Database, clock: Clock, courier: Courier | None = None) -> D
             search=SlotSearch(db, clock),
             booking=BookingService(db, clock),
             patients=PatientService(db, clock),
+            care=CareService(db, clock),
             waitlist=WaitlistService(db, clock),
             linking=LinkingService(db, clock, SECRET),
             escalation=EscalationService(db, clock),
