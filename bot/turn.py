@@ -22,8 +22,8 @@ from core.clinic.catalog import Catalog
 from core.clock import Clock
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
-from core.patients.care import CareService
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
 from edge.i18n import Texts

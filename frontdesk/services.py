@@ -33,8 +33,8 @@ from core.messaging.reminder_rules import ReminderRules
 from core.partners.desk import PartnerDesk
 from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
-from core.patients.care import CareService
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.linking import LinkingService
 from core.schedule.feed import FeedService
 from core.schedule.search import SlotSearch

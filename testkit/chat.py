@@ -15,8 +15,8 @@ from core.clock import Clock
 from core.db.database import Database
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
-from core.patients.care import CareService
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
 from core.vocab import Channel
