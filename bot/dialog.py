@@ -17,7 +17,7 @@ from dataclasses import replace
 from bot import actions
 from bot.actions import MenuItem
 from bot.chat import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, Incoming, Reply
-from bot.flows import booking, human, link, menu, offers, register, visits
+from bot.flows import booking, human, link, menu, offers, register, visits, whom
 from bot.intents import Intent, intent_of
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
@@ -286,10 +286,11 @@ def _remember_buttons(turn: Turn) -> None:
 
 async def _leave_flow(turn: Turn) -> None:
     """Out of the journey: its held time freed, and a new patient's unconfirmed answers
-    (name, date of birth, phone) dropped, from the transcript too."""
+    (name, date of birth, phone; a child's name and date of birth) dropped, from the
+    transcript too."""
     if turn.state.get("flow") == "book" and "hold" in turn.data:
         await turn.services.booking.release(turn.data["hold"])
-    if any(key in turn.data for key in register.PERSONAL):
+    if any(key in turn.data for key in (*register.PERSONAL, *whom.NEW_DEPENDENT)):
         turn.state["transcript"] = []
     turn.go(None)
 

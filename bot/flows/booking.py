@@ -1,7 +1,8 @@
 """Booking a visit, and moving one (the same steps, keeping the service).
 
 Steps: service (or a doctor found by name; a linked patient's last service first, to
-book again) → branch, if several → day → time, or at once the earliest free time (the
+book again) → for whom, when it matters (`bot.flows.whom`: the service's limits checked
+for that person at once) → branch, if several → day → time, or at once the earliest free time (the
 slot is held while the patient confirms) → name, date of birth and phone
 for a new patient → confirm. When nothing suits, the waiting list.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import actions
-from bot.flows import menu, register, times
+from bot.flows import menu, register, times, whom
 from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.waitlist import WaitRequest
@@ -201,12 +202,18 @@ async def _on_pick_service(turn: Turn, action: str | None, _text: str | None) ->
 
 
 async def _choose_service(turn: Turn, service_id: int) -> bool:
+    """The service chosen: for whom (when it matters), its limits checked for that person
+    at once, then the times."""
     service = await turn.services.catalog.service(service_id)
     turn.data["service"] = service_id
     turn.data.pop("from", None)
-    turn.at("day")
     if service.patient_info:
         turn.say(f"ℹ️ {service.patient_info}")
+    return await whom.choose(turn, service, _to_times)
+
+
+async def _to_times(turn: Turn) -> bool:
+    turn.at("day")
     if "link_at" in turn.data:
         await times.day_of_link(turn, datetime.fromisoformat(turn.data.pop("link_at")))
     await prompt(turn)
@@ -325,8 +332,9 @@ async def _ask_confirm(turn: Turn) -> None:
         if "move" in turn.data
         else turn._("Book this visit?")
     )
+    patient = await _visit_for(turn)
     turn.say(
-        f"{question}\n\n🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
+        f"{question}\n\n{patient}🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
         f"{turn.texts.when(start, branch.timezone)}\n📍 {branch.name}, {branch.address}\n"
         f"💳 {turn.texts.money(service.price, service.currency)}",
         [
@@ -337,6 +345,19 @@ async def _ask_confirm(turn: Turn) -> None:
             ],
         ],
     )
+
+
+async def _visit_for(turn: Turn) -> str:
+    """The line naming the person the visit is for, when not the patient in the chat."""
+    if not whom.for_someone_else(turn):
+        return ""
+    chosen = turn.data["for"]
+    if chosen == "new":
+        name = f"{turn.data['dep_first_name']} {turn.data['dep_last_name']}"
+    else:
+        person = await turn.services.patients.get(int(chosen))
+        name = f"{person.first_name} {person.last_name}"
+    return turn._("👶 For: {name}", name=name) + "\n"
 
 
 async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool:
@@ -352,6 +373,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
     services = turn.services
     start = datetime.fromisoformat(turn.data["start"])
     doctor_id = turn.data["doctor_slot"]
+    for_patient = await whom.patient_for_visit(turn)
     try:
         booking = await confirm_hold(
             services.booking,
@@ -361,6 +383,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
             start_at=start,
             hold_token=turn.data.get("hold"),
             move=turn.data.get("move"),
+            for_patient=for_patient,
         )
     except SlotTaken:
         turn.data.pop("hold", None)
@@ -397,9 +420,10 @@ async def _join_waitlist(turn: Turn) -> bool:
     if turn.patient_id is None and not await register.make_card(turn):
         return True
     assert turn.patient_id is not None
+    for_patient = await whom.patient_for_visit(turn)
     await turn.services.waitlist.join(
         WaitRequest(
-            patient_id=turn.patient_id,
+            patient_id=for_patient or turn.patient_id,
             channel=turn.incoming.channel,
             doctor_id=turn.data.get("doctor"),
             service_id=turn.data.get("service"),
@@ -418,6 +442,7 @@ STEPS: dict[str, Step] = {
     "service": Step(_ask_service, _on_service),
     "doctor_name": Step(_ask_doctor_name, _on_doctor_name),
     "doctor_service": Step(_ask_doctor_service, _on_pick_service),
+    **whom.steps(_to_times),
     "day": Step(times.ask_day, _on_day),
     "time": Step(times.ask_time, _on_time),
     **register.steps(_registered),

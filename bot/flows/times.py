@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import actions
 from bot.chat import Button
+from bot.flows import whom
 from bot.turn import Turn
 from core.schedule.search import FreeSlot, SlotQuery
 
@@ -27,7 +28,7 @@ def slot_query(turn: Turn) -> SlotQuery:
         service_id=data.get("service"),
         doctor_id=data.get("doctor"),
         branch_id=data.get("branch"),
-        patient_id=turn.patient_id,
+        patient_id=whom.known_patient(turn),
         start=start,
         limit=100,
     )

@@ -30,6 +30,8 @@ TYPED = {
     ("book", "name"): "Anna Nowak",
     ("book", "dob"): "24.05.1987",
     ("book", "doctor_name"): "kowalsk",
+    ("book", "dep_name"): "Zosia Nowak",
+    ("book", "dep_birth"): "01.01.2020",
     ("link", "code"): "123456789",
     ("link", "name"): "Ewa Testowa1",
     ("link", "dob"): "01.05.1980",

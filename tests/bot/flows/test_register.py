@@ -62,6 +62,7 @@ async def test_a_childs_service_is_refused_at_the_date_of_birth_not_at_the_end(d
     await chat.send("/start")
     await chat.send(payload="m:book")
     await chat.send(payload=chat.first_button(f"svc:{c.child_visit.id}"))
+    await chat.send(payload=chat.first_button("me"))  # for whom? "For me"
     await chat.send(payload=chat.first_button("day:"))
     await chat.send(payload=chat.first_button("t:"))
     await chat.send("Anna Nowak")
