@@ -16,7 +16,7 @@ from bot import actions
 from bot.dates import parse_date
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, RestrictionViolated
 from core.models import Patient, Service
 from core.patients.cards import ADULT_AGE, PatientDraft, plausible_birth_date
 from core.patients.identity import normalize_pesel, pesel_birth_date, pesel_sex
@@ -34,7 +34,10 @@ def for_children(service: Service) -> bool:
 
 
 async def choose(turn: Turn, service: Service, chosen: Chosen) -> bool:
-    """Ask for whom when it matters, else check the service for the patient and go on."""
+    """Ask for whom when it matters, else check the service for the patient and go on. A
+    service that needs a referral is refused at once: a chat takes no referral."""
+    if service.referral_required:
+        raise RestrictionViolated("referral required", reason="referral")
     dependents = await turn.services.care.dependents(turn.patient_id) if turn.patient_id else []
     if dependents or for_children(service):
         turn.at("whom")

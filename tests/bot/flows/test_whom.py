@@ -119,3 +119,13 @@ async def test_a_card_not_in_my_care_cannot_be_chosen(db, clock):
     await chat.send(payload=forged)
     assert "cannot find" in chat.text
     assert await _count(db, Booking) == 0
+
+
+async def test_a_service_needing_a_referral_is_refused_when_chosen(db, clock):
+    c = await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock), chat_id="806", language="en")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.ultrasound.id}"))
+    assert "needs a referral" in chat.text
+    assert chat.first_button("m:book")
