@@ -68,7 +68,8 @@ class Ivr:
                 branch=branch.name,
             )
         )
-        turn.say(spoken.hours_today(t, branch, now) + " " + spoken.address(t, branch))
+        if not spoken.open_now(branch, now):  # the hours and address are under key 4
+            turn.say(spoken.hours_today(t, branch, now))
         await go(turn, "menu")
         return await self._finish(turn)
 
