@@ -47,6 +47,7 @@ class BotServices:
     conversations: ConversationStore
     courier: Courier | None = None
     calendar_links: CalendarLinks | None = None  # set when the app has a public URL
+    privacy_url: str | None = None  # the full information notice, when configured
 
 
 @dataclass

@@ -78,6 +78,7 @@ class Services:
     partner_inbox: PartnerInbox
     feed: FeedService
     calendar_links: CalendarLinks | None = None
+    privacy_url: str | None = None  # the full information notice the chat links to
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -94,6 +95,7 @@ class Services:
             conversations=self.conversations,
             courier=self.courier,
             calendar_links=self.calendar_links,
+            privacy_url=self.privacy_url,
         )
 
     def voice(self, policy: IvrPolicy, confirmations: Confirmations) -> IvrServices:
@@ -167,4 +169,5 @@ def build_services(
         partner_inbox=PartnerInbox(db, clock, booking, partners),
         feed=FeedService(db, clock),
         calendar_links=links,
+        privacy_url=settings.privacy_notice_url,
     )

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from bot import actions
 from bot.actions import MenuItem
 from bot.dates import parse_date
-from bot.flows import whom
+from bot.flows import privacy, whom
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
 from core.errors import DomainError
@@ -33,6 +33,7 @@ Registered = Callable[[Turn], Awaitable[bool]]
 
 
 async def _ask_name(turn: Turn) -> None:
+    await privacy.tell_once(turn)
     turn.say(turn._("To book, I need your first and last name (e.g. Anna Kowalska)."))
 
 

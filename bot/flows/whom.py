@@ -14,6 +14,7 @@ from datetime import date
 
 from bot import actions
 from bot.dates import parse_date
+from bot.flows import privacy
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
 from core.errors import DomainError, NotFound, RestrictionViolated
@@ -81,6 +82,7 @@ async def _on_whom(turn: Turn, action: str | None, chosen: Chosen) -> bool:
 
 
 async def _ask_dep_name(turn: Turn) -> None:
+    await privacy.tell_once(turn)
     turn.say(turn._("The child's first and last name, please."))
 
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
-from core.db.database import Database, insert_or_skip_on
+from core.db.database import Database, insert_or_skip, insert_or_skip_on
 from core.errors import ConcurrentUpdate
-from core.models import ChatTurn, Contact, Conversation, InboundMessage
+from core.models import ChatTurn, Contact, Conversation, InboundMessage, PrivacyNotice
 from core.vocab import Channel, contact_kind
 
 
@@ -110,6 +110,20 @@ class ConversationStore:
                 return Snapshot(channel, chat_id, patient_id=patient_id)
             state, version, last_inbound_at = row
             return Snapshot(channel, chat_id, dict(state), version, last_inbound_at, patient_id)
+
+        return await self.db.write(work)
+
+    async def notice_privacy(self, channel: Channel, chat_id: str) -> bool:
+        """Record that this chat is shown the information notice now; False when it was
+        shown before (once per chat, whichever process asks first)."""
+
+        async def work(session: AsyncSession) -> bool:
+            inserted = await session.execute(
+                insert_or_skip(session, PrivacyNotice, "channel", "chat_id")
+                .values(channel=channel, chat_id=chat_id, shown_at=self.clock.now())
+                .returning(col(PrivacyNotice.id))
+            )
+            return inserted.first() is not None
 
         return await self.db.write(work)
 

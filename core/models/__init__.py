@@ -20,6 +20,7 @@ from core.models.messaging import (
     EscalationMessage,
     InboundMessage,
     LinkCode,
+    PrivacyNotice,
     Throttle,
 )
 from core.models.partners import (
@@ -66,6 +67,7 @@ __all__ = [
     "PartnerNotification",
     "PartnerOperation",
     "Patient",
+    "PrivacyNotice",
     "ReminderRule",
     "Room",
     "ScheduleBreak",

@@ -40,6 +40,18 @@ class ChatTurn(SQLModel, table=True):
     until: datetime = utc()
 
 
+class PrivacyNotice(SQLModel, table=True):
+    """When a chat was shown the information notice, before its first personal question
+    (once per chat; the record that the patient was told)."""
+
+    __tablename__ = "privacy_notice"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_privacy_notice_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    chat_id: str = Field(max_length=64)
+    shown_at: datetime = utc()
+
+
 class InboundMessage(SQLModel, table=True):
     """A platform delivery already handled (Telegram update_id, Twilio MessageSid)."""
 

@@ -1,5 +1,6 @@
 """journeys: a chat's turn taken by one process at a time (`chat_turn`); cards in
-another card's care (`guardianship`)
+another card's care (`guardianship`); when a chat was shown the information notice
+(`privacy_notice`)
 
 Revision ID: 0011_16c
 Revises: 0010
@@ -53,8 +54,18 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_guardianship_dependent_id"), ["dependent_id"], unique=False
         )
+    op.create_table(
+        "privacy_notice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("chat_id", sa.String(length=64), nullable=False),
+        sa.Column("shown_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_notice")),
+        sa.UniqueConstraint("channel", "chat_id", name="uq_privacy_notice_chat"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("privacy_notice")
     op.drop_table("guardianship")
     op.drop_table("chat_turn")
