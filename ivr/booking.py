@@ -194,7 +194,7 @@ async def _hold_next(turn: Turn) -> bool:
             "doctor_name": spoken.doctor_name(doctors[free.doctor_id]),
             "start": free.start_at.isoformat(),
             "tz": free.timezone,
-            "branch_name": branch.name,
+            "branch_name": local_name(branch, t.language),
         }
         return True
     turn.say(t._("There are no free times for this by phone in the coming weeks."))

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
+from core.clinic.names import local_name
 from core.errors import DomainError, NotFound
 from core.models import Branch
 from core.patients.identity import normalize_phone
@@ -65,7 +66,7 @@ class Ivr:
             t._(
                 "Welcome to {clinic}, {branch}.",
                 clinic=clinic.name if clinic else "",
-                branch=branch.name,
+                branch=local_name(branch, language),
             )
         )
         if not spoken.open_now(branch, now):  # the hours and address are under key 4

@@ -20,7 +20,7 @@ from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
-from core.clinic.names import Named, local_name
+from core.clinic.names import Named, doctor_name, local_name
 from core.errors import InvalidInput, SlotTaken
 from core.models import Service
 
@@ -143,7 +143,7 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
     if not found:
         return False
     service_names = {s.id: _named(turn, s) for s in services}
-    doctor_names = {d.id: d.display_name for d in doctors}
+    doctor_names = {d.id: doctor_name(d, turn.texts.language) for d in doctors}
     choices: dict[str, str] = {}  # payload: label
     said: list[str] = []
     for hit in found:
@@ -324,7 +324,9 @@ async def _registered(turn: Turn) -> bool:
 async def _ask_confirm(turn: Turn) -> None:
     services = turn.services
     service = await services.catalog.service(turn.data["service"])
-    doctor = (await services.catalog.doctor_names()).get(turn.data["doctor_slot"], "")
+    doctor = (await services.catalog.doctor_names(turn.texts.language)).get(
+        turn.data["doctor_slot"], ""
+    )
     start = datetime.fromisoformat(turn.data["start"])
     branch = await services.catalog.branch(turn.data["slot_branch"])
     question = (
@@ -335,7 +337,7 @@ async def _ask_confirm(turn: Turn) -> None:
     patient = await _visit_for(turn)
     turn.say(
         f"{question}\n\n{patient}🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
-        f"{turn.texts.when(start, branch.timezone)}\n📍 {branch.name}, {branch.address}\n"
+        f"{turn.texts.when(start, branch.timezone)}\n📍 {_named(turn, branch)}, {branch.address}\n"
         f"💳 {turn.texts.money(service.price, service.currency)}",
         [
             [turn.button(turn._("✅ Confirm"), actions.CONFIRM.pack())],
@@ -398,8 +400,8 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
     branch = await services.catalog.branch(booking.branch_id)
     turn.go(None)
     turn.say(
-        f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n📍 {branch.name}, "
-        f"{branch.address}, {branch.city}",
+        f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n"
+        f"📍 {_named(turn, branch)}, {branch.address}, {branch.city}",
         [
             [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking.id))],
             [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],

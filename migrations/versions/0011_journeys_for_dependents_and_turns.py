@@ -1,6 +1,7 @@
 """journeys: a chat's turn taken by one process at a time (`chat_turn`); cards in
 another card's care (`guardianship`); when a chat was shown the information notice
-(`privacy_notice`)
+(`privacy_notice`); branch names and doctors' titles in four languages (as 0010 did for
+services and specialties)
 
 Revision ID: 0011_16c
 Revises: 0010
@@ -15,6 +16,8 @@ revision: str = "0011_16c"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+TRANSLATED = (("branch", "names"), ("doctor", "titles"))
 
 
 def upgrade() -> None:
@@ -63,9 +66,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_notice")),
         sa.UniqueConstraint("channel", "chat_id", name="uq_privacy_notice_chat"),
     )
+    for table, column in TRANSLATED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column(column, sa.JSON(), nullable=False, server_default="{}"))
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, server_default=None)
 
 
 def downgrade() -> None:
+    for table, column in TRANSLATED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column(column)
     op.drop_table("privacy_notice")
     op.drop_table("guardianship")
     op.drop_table("chat_turn")
