@@ -76,6 +76,8 @@ async def test_an_unknown_service_is_not_found(world: World) -> None:
 
 async def test_an_admin_translates_a_branch_and_a_doctors_title(world: World, db: Database) -> None:
     clinic = world.desk.clinic
+    assert clinic.branch.id is not None
+    assert clinic.internist.id is not None
     branch_path = f"/branches/{clinic.branch.id}/names"
     await world.call("registrar", "PUT", branch_path, json={"names": {"en": "x"}}, status=403)
     changed = await world.call("admin", "PUT", branch_path, json={"names": {"uk": "Мокотув"}})
