@@ -34,6 +34,9 @@ Registered = Callable[[Turn], Awaitable[bool]]
 
 async def _ask_name(turn: Turn) -> None:
     await privacy.tell_once(turn)
+    if whom.for_someone_else(turn):  # the child's name was given: now the parent's own
+        turn.say(turn._("Now your own first and last name, please, as the parent or guardian."))
+        return
     turn.say(turn._("To book, I need your first and last name (e.g. Anna Kowalska)."))
 
 

@@ -51,6 +51,7 @@ async def test_a_new_parent_books_a_childs_visit_and_both_cards_are_made_on_conf
     await chat.send("2021 0100 002")  # a PESEL, spaced
     await chat.send(payload=chat.first_button("day:"))
     await chat.send(payload=chat.first_button("t:"))
+    assert "your own first and last name" in chat.text  # the parent's now, not the child's
     await chat.send("Anna Nowak")
     await chat.send("24.05.1987")  # the parent's: not held against the child's service
     await chat.send(phone="+48501234567")
