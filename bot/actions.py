@@ -156,6 +156,11 @@ SERVICE = RowId("svc")
 DOCTOR = RowId("doc")
 FIND_DOCTOR = Word("finddoc")
 
+# -- booking: for whom -------------------------------------------------------------------
+FOR_ME = Word("me")
+FOR_DEPENDENT = RowId("for")  # a card in the patient's care
+FOR_NEW_DEPENDENT = Word("newdep")  # a child not yet on a card
+
 # -- booking: when --------------------------------------------------------------------------
 BRANCH = RowId("br")
 DAY: Tagged[date] = Tagged("day", date.isoformat, _day)

@@ -18,7 +18,7 @@ from datetime import datetime
 from bot import actions
 from bot.actions import MenuItem
 from bot.chat import MAX_PAYLOAD_BYTES, MAX_TEXT_CHARS, Incoming, Reply
-from bot.flows import booking, documents, human, link, menu, offers, register, visits
+from bot.flows import booking, documents, human, link, menu, offers, register, visits, whom
 from bot.intents import Intent, intent_of
 from bot.turn import BotServices, Turn
 from core.errors import ConcurrentUpdate, DomainError
@@ -57,17 +57,20 @@ class Dialog:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """The replies to one patient action; a redelivered action gets none.
 
-        The turns of one chat are taken one at a time in this process (a double tap
-        arrives as two deliveries at once); across processes the saved state's version
-        decides, and a turn whose state is dropped sends nothing."""
+        The turns of one chat are taken one at a time (a double tap arrives as two
+        deliveries at once): in this process on a lock, across processes on the chat's
+        turn row in the database; the second turn then sees the first one's state. The
+        saved state's version still guards the save, and a turn whose state is dropped
+        sends nothing."""
         incoming = _guarded(incoming)
         store = self.services.conversations
         key = (incoming.channel, incoming.chat_id)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        overlapping = lock.locked()  # another turn of this chat is being answered
-        async with lock:
+        overlapping = lock.locked()  # another turn of this chat is being answered here
+        async with lock, store.turn(incoming.channel, incoming.chat_id) as waited:
+            overlapping = overlapping or waited  # ... or in another process
             snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
             if snapshot is None:
                 return []
@@ -285,10 +288,11 @@ def _remember_buttons(turn: Turn) -> None:
 
 async def _leave_flow(turn: Turn) -> None:
     """Out of the journey: its held time freed, and a new patient's unconfirmed answers
-    (name, date of birth, phone) dropped, from the transcript too."""
+    (name, date of birth, phone; a child's name and date of birth) dropped, from the
+    transcript too."""
     if turn.state.get("flow") == "book" and "hold" in turn.data:
         await turn.services.booking.release(turn.data["hold"])
-    if any(key in turn.data for key in register.PERSONAL):
+    if any(key in turn.data for key in (*register.PERSONAL, *whom.NEW_DEPENDENT)):
         turn.state["transcript"] = []
     turn.go(None)
 

@@ -26,6 +26,7 @@ from core.documents.service import DocumentService
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
 from edge.i18n import Texts
@@ -42,6 +43,7 @@ class BotServices:
     search: SlotSearch
     booking: BookingService
     patients: PatientService
+    care: CareService
     waitlist: WaitlistService
     linking: LinkingService
     escalation: EscalationService
@@ -52,6 +54,7 @@ class BotServices:
     consents: ConsentRegister | None = None
     document_links: DocumentLinks | None = None
     public_base_url: str | None = None  # where document links lead
+    privacy_url: str | None = None  # the full information notice, when configured
 
 
 @dataclass

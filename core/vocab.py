@@ -96,6 +96,13 @@ class Sex(StrEnum):
     MALE = "M"
 
 
+class CareRelation(StrEnum):
+    """Why one card is in another's care: a child, or an adult under care (a ward)."""
+
+    CHILD = "child"
+    WARD = "ward"
+
+
 class ServiceMode(StrEnum):
     IN_PERSON = "in_person"
     ONLINE = "online"

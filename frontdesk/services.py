@@ -48,6 +48,7 @@ from core.partners.direct import DirectBooking
 from core.partners.inbox import PartnerInbox
 from core.partners.port import PartnerClient
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.linking import LinkingService
 from core.patients.phones import PhoneCards
 from core.quiet import QuietHours
@@ -70,6 +71,7 @@ class Services:
     search: SlotSearch
     booking: BookingService
     patients: PatientService
+    care: CareService
     waitlist: WaitlistService
     schedule: ScheduleService
     linking: LinkingService
@@ -105,6 +107,7 @@ class Services:
     calendar_links: CalendarLinks | None = None
     sms_replies: SmsReplies | None = None
     public_base_url: str | None = None
+    privacy_url: str | None = None  # the full information notice the chat links to
 
     def bot(self) -> BotServices:
         """What the messenger dialog needs of them."""
@@ -114,6 +117,7 @@ class Services:
             search=self.search,
             booking=self.booking,
             patients=self.patients,
+            care=self.care,
             waitlist=self.waitlist,
             linking=self.linking,
             escalation=self.escalation,
@@ -124,6 +128,7 @@ class Services:
             consents=self.consents,
             document_links=self.document_links,
             public_base_url=self.public_base_url,
+            privacy_url=self.privacy_url,
         )
 
     def voice(self, policy: IvrPolicy, confirmations: Confirmations) -> IvrServices:
@@ -193,6 +198,7 @@ def build_services(
         search=SlotSearch(db, clock),
         booking=booking,
         patients=patients,
+        care=CareService(db, clock),
         waitlist=waitlist,
         schedule=ScheduleService(db, clock),
         linking=LinkingService(db, clock, secret),
@@ -227,4 +233,5 @@ def build_services(
         consents=ConsentRegister(db, clock),
         document_links=DocumentLinks(db, clock, store, secret),
         public_base_url=settings.public_base_url,
+        privacy_url=settings.privacy_notice_url,
     )

@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     document_max_mb: int = Field(default=10, ge=1, le=100)
     # The SMART Scheduling Links feed for aggregators.
     smart_feed_days: int = Field(default=28, ge=1, le=90)
+    # The full information notice (GDPR) the chat links to before its first personal question.
+    privacy_notice_url: str | None = None
     telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
     # GET /metrics: off until a token or the networks allowed to scrape are set.
     metrics_token: str | None = Field(default=None, min_length=16, repr=False)
@@ -167,6 +169,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "public_base_url",
+        "privacy_notice_url",
         "telegram_api_server",
         "docplanner_base_url",
         "luxmed_connector_url",

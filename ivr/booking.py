@@ -52,10 +52,14 @@ async def _ask_pick(turn: Turn) -> None:
         Option(str(n), local_name(s, lang), f"spec:{s.id}", (s.name, local_name(s, lang)))
         for n, s in enumerate(specialties, 1)
     ]
+    again = await _last_service(turn)
+    if again is not None:  # read first: the earliest time of what the caller had last
+        label = t._("For the earliest {service}, as last time", service=local_name(again, lang))
+        options.insert(0, Option("0", label, f"svc:{again.id}", words(t._("again, as last time"))))
     options.append(menu_option(turn))
     names = [spoken.doctor_name(d) for d in doctors]
     turn.prompt = Prompt(
-        t._("Which specialty, or which doctor? Say the doctor's name, or choose:"),
+        t._("Which specialty? Or say the doctor's name."),
         options,
         hints=[local_name(s, lang) for s in specialties] + names,
         spoken_only=[
@@ -66,12 +70,28 @@ async def _ask_pick(turn: Turn) -> None:
     )
 
 
+async def _last_service(turn: Turn) -> Service | None:
+    """The service of the caller's last visit, when it can still be booked by phone."""
+    if turn.call.patient_id is None:
+        return None
+    service_id = await turn.services.booking.last_service(turn.call.patient_id)
+    if service_id is None:
+        return None
+    offered = {s.id: s for s in _bookable(await turn.services.catalog.services())}
+    return offered.get(service_id)
+
+
 async def _answer_pick(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
     catalog = turn.services.catalog
     if action is None:
         return False
     if action == "menu":
         await go(turn, "menu")
+        return True
+    if action.startswith("svc:"):  # the earliest time of the last visit's service
+        turn.data.pop("doctor", None)
+        turn.data["service"] = int(action[4:])
+        await go(turn, "offer")
         return True
     kind, _sep, ident = action.partition(":")
     if kind == "spec":
@@ -184,7 +204,7 @@ async def _hold_next(turn: Turn) -> bool:
             "doctor_name": spoken.doctor_name(doctors[free.doctor_id]),
             "start": free.start_at.isoformat(),
             "tz": free.timezone,
-            "branch_name": branch.name,
+            "branch_name": local_name(branch, t.language),
         }
         return True
     turn.say(t._("There are no free times for this by phone in the coming weeks."))
@@ -269,13 +289,14 @@ async def _ask_confirm(turn: Turn) -> None:
         question = t._(
             "Your visit will be moved to {slot}, {branch}.", slot=heard, branch=slot["branch_name"]
         )
-    else:
+    else:  # the time was just heard: the service and the day name it
         service = await turn.services.catalog.service(turn.data["service"])
+        local = datetime.fromisoformat(slot["start"]).astimezone(ZoneInfo(slot["tz"]))
         question = t._(
-            "You are booking {service}, {slot}, {branch}.",
+            "Booking {service}, {day} at {time}.",
             service=local_name(service, t.language),
-            slot=heard,
-            branch=slot["branch_name"],
+            day=spoken.spoken_day(t, local.date()),
+            time=spoken.spoken_time(t, local, slot["tz"]),
         )
     turn.prompt = Prompt(
         question,

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
+from core.clinic.names import local_name
 from core.errors import DomainError, NotFound
 from core.models import Branch
 from core.patients.identity import normalize_phone
@@ -66,10 +67,11 @@ class Ivr:
             t._(
                 "Welcome to {clinic}, {branch}.",
                 clinic=clinic.name if clinic else "",
-                branch=branch.name,
+                branch=local_name(branch, language),
             )
         )
-        turn.say(spoken.hours_today(t, branch, now) + " " + spoken.address(t, branch))
+        if not spoken.open_now(branch, now):  # the hours and address are under key 4
+            turn.say(spoken.hours_today(t, branch, now))
         await go(turn, "menu")
         return await self._finish(turn)
 

@@ -55,10 +55,7 @@ def _birth_date_prompt(turn: Turn, text: str) -> Prompt:
 async def _ask_dob(turn: Turn) -> None:
     turn.prompt = _birth_date_prompt(
         turn,
-        turn.texts._(
-            "To confirm it is you, please type your date of birth as eight digits: "
-            "two for the day, two for the month and four for the year."
-        ),
+        turn.texts._("Please type your date of birth: day, month and year, eight digits."),
     )
 
 
@@ -91,7 +88,7 @@ async def _answer_dob(turn: Turn, action: str | None, voice: VoiceInput) -> bool
 async def _ask_name(turn: Turn) -> None:
     t = turn.texts
     turn.prompt = Prompt(
-        t._("I do not know this phone number yet. Please say your first and last name."),
+        t._("Please say your first and last name."),
         dtmf=False,
         timeout=5,
         simple=t._("Please say your first and last name."),
@@ -110,10 +107,7 @@ async def _answer_name(turn: Turn, action: str | None, voice: VoiceInput) -> boo
 async def _ask_new_dob(turn: Turn) -> None:
     turn.prompt = _birth_date_prompt(
         turn,
-        turn.texts._(
-            "Thank you. Now type your date of birth as eight digits: "
-            "two for the day, two for the month and four for the year."
-        ),
+        turn.texts._("Now your date of birth: day, month and year, eight digits."),
     )
 
 

@@ -50,6 +50,12 @@ def spoken_slot(texts: Texts, start: datetime, tz: str, doctor: str) -> str:
     )
 
 
+def open_now(branch: Branch, now: datetime) -> bool:
+    """Whether the branch is open at this moment (the greeting says the hours otherwise)."""
+    local = now.astimezone(ZoneInfo(branch.timezone))
+    return any(a <= local.time() < b for a, b in periods_on(branch, local.date()))
+
+
 def hours_today(texts: Texts, branch: Branch, now: datetime) -> str:
     today = now.astimezone(ZoneInfo(branch.timezone)).date()
     periods = periods_on(branch, today)

@@ -1,6 +1,7 @@
-"""Prompts as TwiML, built with the twilio package: what is said, then a <Gather> for the
-answer (keys and speech), then a <Redirect> to the same action when the caller stays
-silent, so a timeout is an answer too and the call never falls off the end."""
+"""Prompts as TwiML, built with the twilio package: a <Gather> for the answer (keys and
+speech) wrapping what is said, so the caller may interrupt it, then a <Redirect> to the
+same action when the caller stays silent, so a timeout is an answer too and the call
+never falls off the end."""
 
 from __future__ import annotations
 
@@ -66,8 +67,10 @@ def speak(texts: Texts, lines: Sequence[str]) -> VoiceResponse:
 def render_prompt(
     texts: Texts, prompt: Prompt, action: str, *, before: Sequence[str] = (), simple: bool = False
 ) -> VoiceResponse:
-    """`before` (news such as "your visit is booked"), then the prompt, in one response."""
-    response = speak(texts, before)
+    """`before` (news such as "your visit is booked"), then the prompt, in one response;
+    all of it inside the <Gather>, so a key pressed or a word said interrupts it (barge-in:
+    a caller who knows the menu need not hear it out)."""
+    response = VoiceResponse()
     voice = voice_for(texts.language)
     speech = prompt.speech and not (simple and prompt.dtmf)  # simpler: keys only
     inputs = " ".join(kind for kind, on in (("dtmf", prompt.dtmf), ("speech", speech)) if on)
@@ -83,6 +86,8 @@ def render_prompt(
         language=voice.code if speech else None,
         hints=hints or None,
     )
+    for line in before:
+        say(gather, texts, line)
     text = (prompt.simple or prompt.text) if simple else prompt.text
     if text:
         say(gather, texts, text)

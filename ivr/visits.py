@@ -45,7 +45,7 @@ async def _ask_visits(turn: Turn) -> None:
             total=len(upcoming),
             service=local_name(service, t.language),
             slot=heard,
-            branch=branch.name,
+            branch=local_name(branch, t.language),
         ),
         options,
     )

@@ -16,6 +16,7 @@ from core.db.database import Database
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.linking import LinkingService
 from core.schedule.search import SlotSearch
 from core.vocab import Channel
@@ -37,6 +38,7 @@ def make_dialog(
             search=SlotSearch(db, clock),
             booking=BookingService(db, clock),
             patients=PatientService(db, clock),
+            care=CareService(db, clock),
             waitlist=WaitlistService(db, clock),
             linking=LinkingService(db, clock, SECRET),
             escalation=EscalationService(db, clock),

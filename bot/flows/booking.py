@@ -1,9 +1,11 @@
 """Booking a visit, and moving one (the same steps, keeping the service).
 
 Steps: service (or a doctor found by name; a linked patient's last service first, to
-book again) → branch, if several → day → time, or at once the earliest free time (the
-slot is held while the patient confirms) → the e-referral, if the service needs one →
-name, date of birth and phone for a new patient → confirm. When nothing suits, the waiting list.
+book again) → for whom, when it matters (`bot.flows.whom`: the service's limits checked
+for that person at once) → branch, if several → day → time, or at once the earliest free
+time (the slot is held while the patient confirms) → the e-referral, if the service needs
+one → name, date of birth and phone for a new patient → confirm. When nothing suits, the
+waiting list.
 
 The days and times offered are asked in `bot.flows.times`, a new patient's card is
 made in `bot.flows.register`; the answers that move the journey on are read here.
@@ -14,13 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import actions
-from bot.flows import menu, register, times
+from bot.flows import menu, register, times, whom
 from bot.turn import Step, Turn, answer, ask
 from core.booking.confirm import confirm_hold
 from core.booking.ereferral import parse_e_referral
 from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
-from core.clinic.names import Named, local_name
+from core.clinic.names import Named, doctor_name, local_name
 from core.errors import EReferralInvalid, InvalidInput, SlotTaken
 from core.models import Service
 
@@ -143,7 +145,7 @@ async def _search_by_name(turn: Turn, text: str, *, services_too: bool) -> bool:
     if not found:
         return False
     service_names = {s.id: _named(turn, s) for s in services}
-    doctor_names = {d.id: d.display_name for d in doctors}
+    doctor_names = {d.id: doctor_name(d, turn.texts.language) for d in doctors}
     choices: dict[str, str] = {}  # payload: label
     said: list[str] = []
     for hit in found:
@@ -202,12 +204,18 @@ async def _on_pick_service(turn: Turn, action: str | None, _text: str | None) ->
 
 
 async def _choose_service(turn: Turn, service_id: int) -> bool:
+    """The service chosen: for whom (when it matters), its limits checked for that person
+    at once, then the times."""
     service = await turn.services.catalog.service(service_id)
     turn.data["service"] = service_id
     turn.data.pop("from", None)
-    turn.at("day")
     if service.patient_info:
         turn.say(f"ℹ️ {service.patient_info}")
+    return await whom.choose(turn, service, _to_times)
+
+
+async def _to_times(turn: Turn) -> bool:
+    turn.at("day")
     if "link_at" in turn.data:
         await times.day_of_link(turn, datetime.fromisoformat(turn.data.pop("link_at")))
     await prompt(turn)
@@ -355,7 +363,9 @@ async def _registered(turn: Turn) -> bool:
 async def _ask_confirm(turn: Turn) -> None:
     services = turn.services
     service = await services.catalog.service(turn.data["service"])
-    doctor = (await services.catalog.doctor_names()).get(turn.data["doctor_slot"], "")
+    doctor = (await services.catalog.doctor_names(turn.texts.language)).get(
+        turn.data["doctor_slot"], ""
+    )
     start = datetime.fromisoformat(turn.data["start"])
     branch = await services.catalog.branch(turn.data["slot_branch"])
     question = (
@@ -363,9 +373,10 @@ async def _ask_confirm(turn: Turn) -> None:
         if "move" in turn.data
         else turn._("Book this visit?")
     )
+    patient = await _visit_for(turn)
     turn.say(
-        f"{question}\n\n🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
-        f"{turn.texts.when(start, branch.timezone)}\n📍 {branch.name}, {branch.address}\n"
+        f"{question}\n\n{patient}🩺 {_named(turn, service)}\n👩‍⚕️ {doctor}\n🕒 "
+        f"{turn.texts.when(start, branch.timezone)}\n📍 {_named(turn, branch)}, {branch.address}\n"
         f"💳 {turn.texts.money(service.price, service.currency)}",
         [
             [turn.button(turn._("✅ Confirm"), actions.CONFIRM.pack())],
@@ -375,6 +386,19 @@ async def _ask_confirm(turn: Turn) -> None:
             ],
         ],
     )
+
+
+async def _visit_for(turn: Turn) -> str:
+    """The line naming the person the visit is for, when not the patient in the chat."""
+    if not whom.for_someone_else(turn):
+        return ""
+    chosen = turn.data["for"]
+    if chosen == "new":
+        name = f"{turn.data['dep_first_name']} {turn.data['dep_last_name']}"
+    else:
+        person = await turn.services.patients.get(int(chosen))
+        name = f"{person.first_name} {person.last_name}"
+    return turn._("👶 For: {name}", name=name) + "\n"
 
 
 async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool:
@@ -390,6 +414,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
     services = turn.services
     start = datetime.fromisoformat(turn.data["start"])
     doctor_id = turn.data["doctor_slot"]
+    for_patient = await whom.patient_for_visit(turn)
     try:
         booking = await confirm_hold(
             services.booking,
@@ -400,6 +425,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
             hold_token=turn.data.get("hold"),
             move=turn.data.get("move"),
             e_referral=turn.data.get("e_referral"),
+            for_patient=for_patient,
         )
     except SlotTaken:
         turn.data.pop("hold", None)
@@ -414,8 +440,8 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
     branch = await services.catalog.branch(booking.branch_id)
     turn.go(None)
     turn.say(
-        f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n📍 {branch.name}, "
-        f"{branch.address}, {branch.city}",
+        f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n"
+        f"📍 {_named(turn, branch)}, {branch.address}, {branch.city}",
         [
             [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking.id))],
             [turn.button(turn._("🏠 Menu"), actions.MENU.pack())],
@@ -436,9 +462,10 @@ async def _join_waitlist(turn: Turn) -> bool:
     if turn.patient_id is None and not await register.make_card(turn):
         return True
     assert turn.patient_id is not None
+    for_patient = await whom.patient_for_visit(turn)
     await turn.services.waitlist.join(
         WaitRequest(
-            patient_id=turn.patient_id,
+            patient_id=for_patient or turn.patient_id,
             channel=turn.incoming.channel,
             doctor_id=turn.data.get("doctor"),
             service_id=turn.data.get("service"),
@@ -457,6 +484,7 @@ STEPS: dict[str, Step] = {
     "service": Step(_ask_service, _on_service),
     "doctor_name": Step(_ask_doctor_name, _on_doctor_name),
     "doctor_service": Step(_ask_doctor_service, _on_pick_service),
+    **whom.steps(_to_times),
     "day": Step(times.ask_day, _on_day),
     "time": Step(times.ask_time, _on_time),
     "e_referral": Step(_ask_e_referral, _on_e_referral),

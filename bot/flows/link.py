@@ -8,7 +8,7 @@ import re
 from bot import actions
 from bot.chat import Button
 from bot.dates import parse_date
-from bot.flows import menu
+from bot.flows import menu, privacy
 from bot.turn import Step, Turn, answer, ask
 from core.errors import LinkCodeInvalid, Throttled
 
@@ -52,6 +52,7 @@ async def _on_code(turn: Turn, action: str | None, text: str | None) -> bool:
 
 
 async def _ask_name(turn: Turn) -> None:
+    await privacy.tell_once(turn)
     turn.say(turn._("Your first and last name as on your clinic card?"))
 
 

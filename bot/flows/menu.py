@@ -7,6 +7,7 @@ from bot.actions import MenuItem
 from bot.chat import Button
 from bot.turn import Turn
 from core.clinic.catalog import Catalog
+from core.clinic.names import local_name
 from edge.i18n import LANGUAGE_NAMES, LANGUAGES, Texts
 
 WEEKDAY_KEYS = range(7)
@@ -76,7 +77,7 @@ async def info(turn: Turn, catalog: Catalog) -> None:
                 label = texts.weekday(day)
                 hours.append(f"{label} " + ", ".join(f"{a}–{b}" for a, b in periods))
         lines.append(
-            f"\n🏥 {branch.name}\n📍 {branch.address}, {branch.city}\n☎️ {branch.phone}\n"
-            + "\n".join(hours)
+            f"\n🏥 {local_name(branch, turn.texts.language)}\n📍 {branch.address}, "
+            f"{branch.city}\n☎️ {branch.phone}\n" + "\n".join(hours)
         )
     turn.say("\n".join(lines) or turn._("No information yet."), menu_rows(turn))

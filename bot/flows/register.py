@@ -14,6 +14,7 @@ from datetime import date, datetime
 from bot import actions
 from bot.actions import MenuItem
 from bot.dates import parse_date
+from bot.flows import privacy, whom
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
 from core.errors import DomainError
@@ -32,6 +33,10 @@ Registered = Callable[[Turn], Awaitable[bool]]
 
 
 async def _ask_name(turn: Turn) -> None:
+    await privacy.tell_once(turn)
+    if whom.for_someone_else(turn):  # the child's name was given: now the parent's own
+        turn.say(turn._("Now your own first and last name, please, as the parent or guardian."))
+        return
     turn.say(turn._("To book, I need your first and last name (e.g. Anna Kowalska)."))
 
 
@@ -97,8 +102,8 @@ async def _on_phone(turn: Turn, text: str | None, registered: Registered) -> boo
 async def _check_service(turn: Turn, born: date) -> None:
     """The chosen service's age and sex limits, checked as soon as the date of birth is
     known (not after every question): `RestrictionViolated` is explained by the dialog."""
-    if "service" not in turn.data:
-        return
+    if "service" not in turn.data or whom.for_someone_else(turn):
+        return  # a guardian's own date of birth says nothing of the child's visit
     service = await turn.services.catalog.service(turn.data["service"])
     start = turn.data.get("start")
     day = datetime.fromisoformat(start).date() if start else turn.services.clock.now().date()

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from bot import actions
 from bot.chat import Button
+from bot.flows import whom
 from bot.turn import Turn
+from core.clinic.names import local_name
 from core.schedule.search import FreeSlot, SlotQuery
 
 DAYS_SHOWN = 4
@@ -27,7 +29,7 @@ def slot_query(turn: Turn) -> SlotQuery:
         service_id=data.get("service"),
         doctor_id=data.get("doctor"),
         branch_id=data.get("branch"),
-        patient_id=turn.patient_id,
+        patient_id=whom.known_patient(turn),
         start=start,
         limit=100,
     )
@@ -51,7 +53,12 @@ async def ask_day(turn: Turn) -> None:
         if len(branches) > 1:
             known = {branch.id: branch for branch in await turn.services.catalog.branches()}
             rows = [[earliest_button(turn)]] + [
-                [turn.button(f"{known[b].name}, {known[b].address}", actions.BRANCH.pack(b))]
+                [
+                    turn.button(
+                        f"{local_name(known[b], turn.texts.language)}, {known[b].address}",
+                        actions.BRANCH.pack(b),
+                    )
+                ]
                 for b in branches
             ]
             turn.say(turn._("Which branch? Or the earliest free time in any of them:"), rows)
@@ -117,7 +124,7 @@ async def ask_time(turn: Turn) -> None:
         turn.at("day")
         await ask_day(turn)
         return
-    names = await turn.services.catalog.doctor_names()
+    names = await turn.services.catalog.doctor_names(turn.texts.language)
     several = len({s.doctor_id for s in slots}) > 1
     rows = []
     for slot in slots[:TIMES_SHOWN]:

@@ -44,7 +44,7 @@ async def _ask_list(turn: Turn) -> None:
         turn.say(turn._("You have no upcoming visits."), menu.menu_rows(turn))
         return
     catalog = turn.services.catalog
-    names = await catalog.doctor_names()
+    names = await catalog.doctor_names(turn.texts.language)
     lines, rows = [], []
     for visit in upcoming:
         branch = await catalog.branch(visit.branch_id)
@@ -109,10 +109,11 @@ async def _describe(turn: Turn, visit: Booking) -> str:
     catalog = turn.services.catalog
     branch = await catalog.branch(visit.branch_id)
     service = await catalog.service(visit.service_id)
-    doctor = (await catalog.doctor_names()).get(visit.doctor_id, "")
+    doctor = (await catalog.doctor_names(turn.texts.language)).get(visit.doctor_id, "")
     when = turn.texts.when(visit.start_at, branch.timezone)
     name = local_name(service, turn.texts.language)
-    return f"🩺 {name}, {doctor}\n🕒 {when}\n📍 {branch.name}, {branch.address}"
+    where = local_name(branch, turn.texts.language)
+    return f"🩺 {name}, {doctor}\n🕒 {when}\n📍 {where}, {branch.address}"
 
 
 async def from_notice(turn: Turn, action: str) -> None:

@@ -26,9 +26,11 @@ async def confirm_hold(
     hold_token: str | None,
     move: int | None = None,
     e_referral: str | None = None,
+    for_patient: int | None = None,
 ) -> Booking:
-    """The held time, booked for the patient acting as a new visit of `service_id`, or,
-    with `move`, that visit moved there (its service kept)."""
+    """The held time, booked for the patient acting (or `for_patient`, a card in their
+    care) as a new visit of `service_id`, or, with `move`, that visit moved there (its
+    service kept)."""
     assert actor.kind is ActorKind.PATIENT, "a patient confirms their own hold"
     if move is not None:
         return await booking.reschedule(
@@ -37,7 +39,7 @@ async def confirm_hold(
     return await booking.book(
         actor,
         VisitRequest(
-            int(actor.id),
+            for_patient or int(actor.id),
             service_id,
             doctor_id,
             start_at,

@@ -45,6 +45,7 @@ from core.db.database import Database
 from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.journal import emit, record_change
 from core.models import Booking, BookingChange, Hold, Patient
+from core.patients.care import require_care
 from core.schedule.occupancy import release_booking
 from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus, EventKind
 
@@ -168,11 +169,13 @@ class BookingService:
         now = self.clock.now()
         if actor.kind is not ActorKind.STAFF:
             _check_future(request.start_at, now)
-        if actor.kind is ActorKind.PATIENT and actor.id != str(request.patient_id):
-            raise NotFound("no such patient")
+        # A patient books for their own card, or for one in their care (a child).
+        for_dependent = actor.kind is ActorKind.PATIENT and actor.id != str(request.patient_id)
         await self._ask_gate(actor, request.patient_id, request.service_id, request.start_at)
 
         async def work(session: AsyncSession) -> Booking:
+            if for_dependent:
+                await require_care(session, int(actor.id), request.patient_id)
             booking = await place_booking(session, actor, request, now)
             if also is not None:
                 await also(session, booking)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 
+from core.clinic.names import doctor_name
 from core.db.database import Database
 from core.errors import NotFound
 from core.models import Branch, Clinic, Doctor, DoctorService, Service, Specialty
@@ -38,10 +39,11 @@ class Catalog:
             raise NotFound("no such service", field="service")
         return service
 
-    async def doctor_names(self) -> dict[int, str]:
+    async def doctor_names(self, language: str = "pl") -> dict[int, str]:
+        """Doctors' names with their title in `language` (Polish the fallback)."""
         async with self.db.read() as session:
             rows = await session.execute(select(Doctor))
-            return {d.id: d.display_name for d in rows.scalars() if d.id is not None}
+            return {d.id: doctor_name(d, language) for d in rows.scalars() if d.id is not None}
 
     async def clinic(self) -> Clinic | None:
         async with self.db.read() as session:

@@ -1,6 +1,7 @@
-"""The catalog in four languages: a service's or a specialty's name in the patient's
-language, stored with the catalog row (`names`), the Polish `name` as every language's
-fallback. Used alike by the chat, the phone menu, the public page and the SMART feed."""
+"""The catalog in four languages: a service's, a specialty's or a branch's name in the
+patient's language, stored with the catalog row (`names`), the Polish `name` as every
+language's fallback; a doctor's title likewise (`titles`, the Polish `title`). Used alike
+by the chat, the phone menu, the public page and the SMART feed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from core.errors import InvalidInput
+from core.models import Doctor
 
 NAME_LANGUAGES = ("pl", "uk", "ru", "en")
 MAX_NAME = 200
@@ -21,6 +23,16 @@ class Named(Protocol):
 def local_name(row: Named, language: str) -> str:
     """`row`'s name in `language`, else its Polish name."""
     return row.names.get(language) or row.name
+
+
+def local_title(doctor: Doctor, language: str) -> str:
+    """A doctor's title in `language` ("Dr", "лікар"), else the Polish one ("lek.")."""
+    return doctor.titles.get(language) or doctor.title
+
+
+def doctor_name(doctor: Doctor, language: str) -> str:
+    """Title, first and last name, the title in `language`."""
+    return f"{local_title(doctor, language)} {doctor.first_name} {doctor.last_name}".strip()
 
 
 def checked_names(names: Mapping[str, str] | None) -> dict[str, str]:

@@ -4,9 +4,9 @@ patient already has.
 
 A merge is one transaction: every row that points at the flagged card (visits, contacts,
 chats, calls, callbacks, tasks, escalations, messages, waiting-list entries, partner
-links, booking links, documents and their consents and links) is pointed at the kept
-card (the documents' access log, which no one edits, keeps the id it was written with),
-each visit's history records the merge under the member's name, the kept card takes the
+links, care links, booking links, documents and their consents and links) is pointed at
+the kept card (the documents' access log, which no one edits, keeps the id it was written
+with), each visit's history records the merge under the member's name, the kept card takes the
 identity it lacked, and the flagged card is deleted. Two different PESELs mean two
 people: refused, nothing changes.
 """
@@ -36,6 +36,7 @@ from core.models import (
     DocumentGrant,
     DocumentLink,
     Escalation,
+    Guardianship,
     LinkCode,
     Notification,
     PartnerMapping,
@@ -60,8 +61,8 @@ OWNED: tuple[type[SQLModel], ...] = (
     DocumentGrant,
     DocumentLink,
 )
-# Those handled on their own: contacts (deduplicated), linking codes (dropped).
-HANDLED: tuple[type[SQLModel], ...] = (Contact, LinkCode)
+# Those handled on their own: contacts (deduplicated), linking codes (dropped), care links.
+HANDLED: tuple[type[SQLModel], ...] = (Contact, LinkCode, Guardianship)
 MERGED = "patient merged"
 
 
@@ -124,6 +125,7 @@ class CardReview:
                 )
             await _move_contacts(session, flagged_id, into_id)
             await _move_partner_links(session, flagged_id, into_id)
+            await _move_care(session, flagged_id, into_id)
             for model in OWNED:
                 table: Any = model
                 await session.execute(
@@ -203,6 +205,28 @@ async def _move_partner_links(session: AsyncSession, flagged_id: int, into_id: i
         )
         .values(local_id=into_id)
     )
+
+
+async def _move_care(session: AsyncSession, flagged_id: int, into_id: int) -> None:
+    """The flagged card's care links follow it: those between the two cards, and those
+    the kept card already has, are dropped (a card is not in its own care, nor twice)."""
+    pair = (flagged_id, into_id)
+    await session.execute(
+        delete(Guardianship).where(
+            col(Guardianship.guardian_id).in_(pair), col(Guardianship.dependent_id).in_(pair)
+        )
+    )
+    for side, other in (
+        (Guardianship.guardian_id, Guardianship.dependent_id),
+        (Guardianship.dependent_id, Guardianship.guardian_id),
+    ):
+        kept = select(col(other)).where(col(side) == into_id)
+        await session.execute(
+            delete(Guardianship).where(col(side) == flagged_id, col(other).in_(kept))
+        )
+        await session.execute(
+            update(Guardianship).where(col(side) == flagged_id).values({side: into_id})
+        )
 
 
 def _identity_taken(flagged: Patient, kept: Patient) -> dict[str, Any]:

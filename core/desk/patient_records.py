@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -37,6 +37,7 @@ from core.models import (
     DocumentGrant,
     Escalation,
     EscalationMessage,
+    Guardianship,
     LinkCode,
     Notification,
     Patient,
@@ -141,6 +142,13 @@ class PatientRecords:
             return {
                 "patient": _row(patient),
                 "contacts": await rows(Contact, col(Contact.patient_id) == patient_id),
+                "care": await rows(
+                    Guardianship,
+                    or_(
+                        col(Guardianship.guardian_id) == patient_id,
+                        col(Guardianship.dependent_id) == patient_id,
+                    ),
+                ),
                 "bookings": bookings,
                 "booking_history": await rows(
                     BookingChange, col(BookingChange.booking_id).in_(booking_ids)
@@ -221,6 +229,14 @@ async def _strip(session: AsyncSession, patient_id: int) -> None:
     )
     await session.execute(delete(Contact).where(col(Contact.patient_id) == patient_id))
     await session.execute(delete(LinkCode).where(col(LinkCode.patient_id) == patient_id))
+    await session.execute(
+        delete(Guardianship).where(
+            or_(
+                col(Guardianship.guardian_id) == patient_id,
+                col(Guardianship.dependent_id) == patient_id,
+            )
+        )
+    )
     await session.execute(
         update(Booking)
         .where(col(Booking.patient_id) == patient_id)

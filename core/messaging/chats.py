@@ -3,19 +3,24 @@ and which platform deliveries were already handled (platforms redeliver)."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.clock import Clock
-from core.db.database import Database, insert_or_skip_on
+from core.db.database import Database, insert_or_skip, insert_or_skip_on
 from core.errors import ConcurrentUpdate
-from core.models import Contact, Conversation, InboundMessage
+from core.models import ChatTurn, Contact, Conversation, InboundMessage, PrivacyNotice
 from core.vocab import Channel, contact_kind
 
 
@@ -31,10 +36,58 @@ class Snapshot:
     patient_id: int | None = None  # the clinic card this chat is linked to, if any
 
 
+TURN_LEASE = timedelta(seconds=30)  # a process lost mid-turn holds its chat this long
+TURN_POLL_SECONDS = 0.05
+
+
 class ConversationStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+
+    @asynccontextmanager
+    async def turn(self, channel: Channel, chat_id: str) -> AsyncIterator[bool]:
+        """Answer one turn of a chat while no other process answers one: the chat's turn
+        row is claimed in one atomic statement (taken over once its lease ran out), and
+        given back after. Yields whether another turn had to be waited for (a double tap
+        landing on two processes)."""
+        owner = secrets.token_hex(8)
+        waited = False
+        while not await self._claim_turn(channel, chat_id, owner):
+            waited = True
+            await asyncio.sleep(TURN_POLL_SECONDS)
+        try:
+            yield waited
+        finally:
+            await self._end_turn(channel, chat_id, owner)
+
+    async def _claim_turn(self, channel: Channel, chat_id: str, owner: str) -> bool:
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> bool:
+            conn = await session.connection()
+            claimed = await conn.execute(
+                _claim(self.db.dialect),
+                {
+                    "of_channel": channel,
+                    "of_chat": chat_id,
+                    "owner": owner,
+                    "until": now + TURN_LEASE,
+                    "now": now,
+                },
+            )
+            return claimed.first() is not None
+
+        return await self.db.write(work)
+
+    async def _end_turn(self, channel: Channel, chat_id: str, owner: str) -> None:
+        async def work(session: AsyncSession) -> None:
+            conn = await session.connection()
+            await conn.execute(
+                _END_TURN, {"of_channel": channel, "of_chat": chat_id, "owner": owner}
+            )
+
+        await self.db.write(work)
 
     async def begin(self, channel: Channel, chat_id: str, external_id: str) -> Snapshot | None:
         """Record a delivery and load its chat: state and linked card. None for a redelivery.
@@ -57,6 +110,20 @@ class ConversationStore:
                 return Snapshot(channel, chat_id, patient_id=patient_id)
             state, version, last_inbound_at = row
             return Snapshot(channel, chat_id, dict(state), version, last_inbound_at, patient_id)
+
+        return await self.db.write(work)
+
+    async def notice_privacy(self, channel: Channel, chat_id: str) -> bool:
+        """Record that this chat is shown the information notice now; False when it was
+        shown before (once per chat, whichever process asks first)."""
+
+        async def work(session: AsyncSession) -> bool:
+            inserted = await session.execute(
+                insert_or_skip(session, PrivacyNotice, "channel", "chat_id")
+                .values(channel=channel, chat_id=chat_id, shown_at=self.clock.now())
+                .returning(col(PrivacyNotice.id))
+            )
+            return inserted.first() is not None
 
         return await self.db.write(work)
 
@@ -144,6 +211,12 @@ async def _chat(session: AsyncSession, channel: Channel, chat_id: str) -> Conver
 _CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 _INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
 _CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_TURN: Table = ChatTurn.__table__  # type: ignore[attr-defined]
+_END_TURN = delete(_TURN).where(
+    _TURN.c.channel == bindparam("of_channel"),
+    _TURN.c.chat_id == bindparam("of_chat"),
+    _TURN.c.owner == bindparam("owner"),
+)
 _THIS_CHAT = (
     _CONVERSATION.c.channel == bindparam("of_channel"),
     _CONVERSATION.c.chat_id == bindparam("of_chat"),
@@ -188,3 +261,21 @@ def _start(dialect: str) -> Any:
         .values(channel=bindparam("of_channel"), chat_id=bindparam("of_chat"), **_NEW_VALUES)
         .returning(_CONVERSATION.c.id)
     )
+
+
+@lru_cache(maxsize=2)
+def _claim(dialect: str) -> Any:
+    """The chat's turn row inserted, or taken over when its lease has run out; a row
+    returned means this turn holds the chat."""
+    backend = postgresql if dialect == "postgresql" else sqlite
+    insert = backend.insert(_TURN).values(
+        channel=bindparam("of_channel"),
+        chat_id=bindparam("of_chat"),
+        owner=bindparam("owner"),
+        until=bindparam("until"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["channel", "chat_id"],
+        set_={"owner": insert.excluded.owner, "until": insert.excluded.until},
+        where=_TURN.c.until <= bindparam("now"),
+    ).returning(_TURN.c.id)

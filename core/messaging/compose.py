@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -33,6 +33,7 @@ from core.models import (
     Contact,
     Doctor,
     EscalationMessage,
+    Guardianship,
     Notification,
     Patient,
     ReminderRule,
@@ -191,17 +192,31 @@ async def addresses(
     session: AsyncSession, notification: Notification
 ) -> Sequence[tuple[Channel, str]]:
     """Where to try, in order: the chat it answers, else the patient's messengers (the one
-    the visit came through first), then SMS to their phone."""
+    the visit came through first), then SMS to their phone; a card in someone's care is
+    reached on its guardians' too."""
     if notification.to_channel is not None and notification.to_address is not None:
         return [(notification.to_channel, notification.to_address)]
     if notification.patient_id is None:
         return []
+    # A card in someone's care (a child) is reached through its guardians, after its own.
+    guardians = select(col(Guardianship.guardian_id)).where(
+        col(Guardianship.dependent_id) == notification.patient_id
+    )
     contacts = list(
         (
             await session.execute(
                 select(Contact)
-                .where(col(Contact.patient_id) == notification.patient_id)
-                .order_by(col(Contact.priority), col(Contact.id))
+                .where(
+                    or_(
+                        col(Contact.patient_id) == notification.patient_id,
+                        col(Contact.patient_id).in_(guardians),
+                    )
+                )
+                .order_by(
+                    col(Contact.patient_id) != notification.patient_id,
+                    col(Contact.priority),
+                    col(Contact.id),
+                )
             )
         ).scalars()
     )

@@ -22,12 +22,14 @@ from core.models.documents import (
     DocumentRetention,
 )
 from core.models.messaging import (
+    ChatTurn,
     Conversation,
     Escalation,
     EscalationMessage,
     InboundMessage,
     LinkCode,
     MessagingConsent,
+    PrivacyNotice,
     Throttle,
 )
 from core.models.partners import (
@@ -37,7 +39,7 @@ from core.models.partners import (
     PartnerNotification,
     PartnerOperation,
 )
-from core.models.patient import Contact, Patient
+from core.models.patient import Contact, Guardianship, Patient
 from core.models.reminders import Notification, ReminderRule
 from core.models.schedule import Absence, ScheduleBreak, ScheduleConflict, ScheduleTemplate, Slot
 from core.models.staff import ApiToken, StaffBranch, StaffMember
@@ -52,6 +54,7 @@ __all__ = [
     "Branch",
     "Call",
     "CallbackRequest",
+    "ChatTurn",
     "Clinic",
     "Contact",
     "Conversation",
@@ -66,6 +69,7 @@ __all__ = [
     "DocumentRetention",
     "Escalation",
     "EscalationMessage",
+    "Guardianship",
     "Hold",
     "InboundMessage",
     "LinkCode",
@@ -79,6 +83,7 @@ __all__ = [
     "PartnerNotification",
     "PartnerOperation",
     "Patient",
+    "PrivacyNotice",
     "RecallCampaign",
     "ReminderRule",
     "Room",

@@ -29,6 +29,7 @@ class Branch(SQLModel, table=True):
     city: str = Field(max_length=100)
     timezone: str = Field(default="Europe/Warsaw", max_length=64)
     phone: str = Field(max_length=20)
+    names: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # {"en": "..."}; pl: name
     # {"0": [["08:00", "20:00"]], ...}: weekday (Monday = 0) to local opening periods.
     opening_hours: dict[str, list[list[str]]] = Field(default_factory=dict, sa_type=JSON)
 
@@ -43,7 +44,8 @@ class Specialty(SQLModel, table=True):
 class Doctor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
-    title: str = Field(default="lek.", max_length=50)
+    title: str = Field(default="lek.", max_length=50)  # Polish, and every language's fallback
+    titles: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # {"en": "Dr"}
     first_name: str = Field(max_length=100)
     last_name: str = Field(max_length=100)
     active: bool = True

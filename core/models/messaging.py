@@ -27,6 +27,31 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = utc()
 
 
+class ChatTurn(SQLModel, table=True):
+    """The turn of a chat being answered, by one process at a time: a double tap that
+    lands on two processes waits for the first answer (the lease ends a lost one)."""
+
+    __tablename__ = "chat_turn"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_chat_turn_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    chat_id: str = Field(max_length=64)
+    owner: str = Field(max_length=32)
+    until: datetime = utc()
+
+
+class PrivacyNotice(SQLModel, table=True):
+    """When a chat was shown the information notice, before its first personal question
+    (once per chat; the record that the patient was told)."""
+
+    __tablename__ = "privacy_notice"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_privacy_notice_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = enum(Channel)
+    chat_id: str = Field(max_length=64)
+    shown_at: datetime = utc()
+
+
 class InboundMessage(SQLModel, table=True):
     """A platform delivery already handled (Telegram update_id, Twilio MessageSid)."""
 

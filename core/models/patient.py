@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db.types import StrEnumType
 from core.models._columns import enum, utc
-from core.vocab import ContactKind, Sex
+from core.vocab import CareRelation, ContactKind, Sex
 
 
 class Patient(SQLModel, table=True):
@@ -34,3 +34,18 @@ class Contact(SQLModel, table=True):
     value: str = Field(max_length=200)
     verified: bool = False
     priority: int = 0  # lower is preferred
+
+
+class Guardianship(SQLModel, table=True):
+    """A card in another card's care (a child, an adult under care): the guardian books
+    for them, and their reminders reach the guardian's channel."""
+
+    __table_args__ = (
+        UniqueConstraint("guardian_id", "dependent_id", name="uq_guardianship_pair"),
+        CheckConstraint("guardian_id <> dependent_id", name="guardian_is_not_dependent"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    guardian_id: int = Field(foreign_key="patient.id", index=True)
+    dependent_id: int = Field(foreign_key="patient.id", index=True)
+    relation: CareRelation = enum(CareRelation)
+    created_at: datetime = utc()

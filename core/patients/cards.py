@@ -13,7 +13,7 @@ from sqlmodel import col
 from core.clock import Clock
 from core.db.database import Database, insert_or_skip
 from core.errors import InvalidInput, NotFound
-from core.models import Contact, Patient
+from core.models import Contact, Guardianship, Patient
 from core.patients.identity import (
     normalize_email,
     normalize_pesel,
@@ -21,7 +21,7 @@ from core.patients.identity import (
     pesel_birth_date,
     pesel_sex,
 )
-from core.vocab import ContactKind, Sex
+from core.vocab import CareRelation, ContactKind, Sex
 
 ADULT_AGE = 18
 FIRST_BIRTH_YEAR = 1900  # an earlier year is a typing slip, not a patient
@@ -76,8 +76,12 @@ class PatientService:
         self.db = db
         self.clock = clock
 
-    async def register(self, draft: PatientDraft) -> Patient:
-        """A new card; each contact must not already belong to another card."""
+    async def register(
+        self, draft: PatientDraft, *, in_care_of: tuple[int, CareRelation] | None = None
+    ) -> Patient:
+        """A new card; each contact must not already belong to another card. With
+        `in_care_of` (a guardian's card and why), the card is made in that card's care in
+        the same transaction: a child or an adult under care, booked for by the guardian."""
         first, last = draft.first_name.strip(), draft.last_name.strip()
         if not first or not last or len(first) > 100 or len(last) > 100:
             raise InvalidInput("first and last name are required (at most 100 characters)")
@@ -113,6 +117,18 @@ class PatientService:
                 raise InvalidInput("a card with this PESEL exists", field="pesel")
             for kind, value, priority in contacts:
                 await attach_contact(session, patient_id, kind, value, priority)
+            if in_care_of is not None:
+                guardian_id, relation = in_care_of
+                if await session.get(Patient, guardian_id) is None:
+                    raise NotFound("no such guardian")
+                session.add(
+                    Guardianship(
+                        guardian_id=guardian_id,
+                        dependent_id=patient_id,
+                        relation=relation,
+                        created_at=self.clock.now(),
+                    )
+                )
             return await session.get_one(Patient, patient_id)
 
         return await self.db.write(work)

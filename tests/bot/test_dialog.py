@@ -304,6 +304,7 @@ async def test_restrictions_are_explained_in_the_patients_language(db, clock):
     await chat.send(f"/start {(await LinkingService(db, clock, SECRET).issue(pid)).code}")
     await chat.send(payload="m:book")
     await chat.send(payload=chat.first_button(f"svc:{c.child_visit.id}"))
+    await chat.send(payload=chat.first_button("me"))  # for whom? "For me": refused at once
     assert "от 0 до 17 лет" in chat.text
     assert chat.first_button("m:book")
 

@@ -33,6 +33,8 @@ TYPED = {
     ("book", "dob"): "24.05.1987",
     ("book", "doctor_name"): "kowalsk",
     ("book", "e_referral"): "1234 44051401359",
+    ("book", "dep_name"): "Zosia Nowak",
+    ("book", "dep_birth"): "01.01.2020",
     ("link", "code"): "123456789",
     ("link", "name"): "Ewa Testowa1",
     ("link", "dob"): "01.05.1980",

@@ -71,9 +71,9 @@ async def test_a_demo_call_runs_the_same_flow_and_is_recorded(client: Client, db
     verbs = [v["verb"] for v in answer["verbs"]]
     assert verbs[-2:] == ["Gather", "Redirect"]
     gather = answer["verbs"][-2]
-    assert "Przychodnia Testowa" in answer["verbs"][0]["text"]
+    assert "Przychodnia Testowa" in gather["say"][0]
     answer = await step(client, gather["action"], sid, digits="4")  # opening hours
-    said = " ".join(v.get("text", "") for v in answer["verbs"])
+    said = " ".join(" ".join(v.get("say", [])) for v in answer["verbs"])
     assert "wtorek: od 08:00 do 18:00" in said
     await step(
         client,

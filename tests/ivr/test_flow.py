@@ -22,7 +22,8 @@ async def test_a_silent_caller_hears_the_prompt_again_then_simpler_then_the_desk
     await phone.silence()
     assert_prompt(phone)
     assert "Przepraszam" in phone.said()
-    assert [s.text for s in phone.gather().iter("Say")] == [s.text for s in first.iter("Say")]
+    again = [s.text for s in phone.gather().iter("Say")]
+    assert again[1:] == [s.text for s in first.iter("Say")][1:]  # after the greeting
     await phone.silence()
     assert_prompt(phone, listens="dtmf")  # simpler: keys only, said one by one
     assert "nacisnąć 1" in phone.said()

@@ -1,6 +1,7 @@
-"""`/api/v1/patients`: find and register cards, contacts, linking codes, unlinking, the
-export of all a patient's data and erasure on request, flagged cards verified or merged.
-The desk's work: doctors see patients through their own bookings only."""
+"""`/api/v1/patients`: find and register cards, contacts, the cards in a card's care
+(children, adults under care), linking codes, unlinking, the export of all a patient's
+data and erasure on request, flagged cards verified or merged. The desk's work: doctors
+see patients through their own bookings only."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from core.desk.patient_records import PatientRecords
 from core.patients.cards import PatientDraft
-from core.vocab import ContactKind, Sex
+from core.patients.care import CareCircle
+from core.vocab import CareRelation, ContactKind, Sex
 from frontdesk import keys
-from frontdesk.staff.api.models import Input, Output, Page, Paging, paged
+from frontdesk.staff.api.models import Id, Input, Output, Page, Paging, paged
 from frontdesk.staff.api.openapi import ADMIN, DESK, Api, Call
 
 routes = Api()
@@ -69,6 +71,36 @@ class NewPatient(Input):
     email: str | None = Field(default=None, max_length=200)
 
 
+class InCareOut(Output):
+    relation: CareRelation
+    patient: PatientOut
+
+
+class CareOut(BaseModel):
+    """Whom the card books for, and who books for it."""
+
+    dependents: list[InCareOut]
+    guardians: list[InCareOut]
+
+
+class NewDependent(Input):
+    """A new card in this card's care: a child, or an adult under care."""
+
+    relation: CareRelation = CareRelation.CHILD
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    birth_date: date | None = Field(default=None, ge=date(1900, 1, 1))
+    sex: Sex | None = None
+    pesel: str | None = Field(default=None, max_length=11)
+
+
+class ExistingDependent(Input):
+    """An existing card put in this card's care."""
+
+    relation: CareRelation
+    patient_id: Id
+
+
 class NewContact(Input):
     kind: ContactKind
     value: str = Field(min_length=1, max_length=200)
@@ -88,6 +120,7 @@ class PatientExport(BaseModel):
 
     patient: dict[str, Any]
     contacts: list[dict[str, Any]]
+    care: list[dict[str, Any]]
     bookings: list[dict[str, Any]]
     booking_history: list[dict[str, Any]]
     waiting_list: list[dict[str, Any]]
@@ -192,6 +225,75 @@ async def add_contact(call: Call) -> PatientCard:
     patient_id = call.ids["patient_id"]
     await call.request.app[keys.SERVICES].patients.add_contact(patient_id, b.kind, b.value)
     return await _card(call.request, patient_id)
+
+
+def _care(circle: CareCircle) -> CareOut:
+    def side(found: list[Any]) -> list[InCareOut]:
+        return [
+            InCareOut(relation=c.relation, patient=PatientOut.model_validate(c.patient))
+            for c in found
+        ]
+
+    return CareOut(dependents=side(circle.dependents), guardians=side(circle.guardians))
+
+
+@routes.route(
+    "GET",
+    "/patients/{patient_id}/care",
+    summary="The cards in this card's care, and its guardians",
+    tag=TAG,
+    roles=DESK,
+    response=CareOut,
+)
+async def get_care(call: Call) -> CareOut:
+    return _care(await call.request.app[keys.SERVICES].care.care_of(call.ids["patient_id"]))
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/dependents",
+    summary="Register a card in this card's care (a child, an adult under care)",
+    tag=TAG,
+    roles=DESK,
+    body=NewDependent,
+    response=CareOut,
+    status=201,
+)
+async def add_dependent(call: Call) -> CareOut:
+    b = call.body_as(NewDependent)
+    services = call.request.app[keys.SERVICES]
+    guardian_id = call.ids["patient_id"]
+    guardian = await services.patients.get(guardian_id)
+    await services.patients.register(
+        PatientDraft(
+            first_name=b.first_name,
+            last_name=b.last_name,
+            birth_date=b.birth_date,
+            sex=b.sex,
+            pesel=b.pesel,
+            language=guardian.language,
+        ),
+        in_care_of=(guardian_id, b.relation),
+    )
+    return _care(await services.care.care_of(guardian_id))
+
+
+@routes.route(
+    "POST",
+    "/patients/{patient_id}/dependents/existing",
+    summary="Put an existing card in this card's care",
+    tag=TAG,
+    roles=DESK,
+    body=ExistingDependent,
+    response=CareOut,
+    status=201,
+)
+async def link_dependent(call: Call) -> CareOut:
+    b = call.body_as(ExistingDependent)
+    care = call.request.app[keys.SERVICES].care
+    guardian_id = call.ids["patient_id"]
+    await care.link(guardian_id, b.patient_id, b.relation)
+    return _care(await care.care_of(guardian_id))
 
 
 @routes.route(

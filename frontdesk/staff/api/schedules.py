@@ -57,6 +57,28 @@ class SpecialtyOut(Output):
     names: dict[str, str] = Field(description=NAMES_DOC)
 
 
+class BranchOut(Output):
+    id: int
+    name: str
+    names: dict[str, str] = Field(description=NAMES_DOC)
+    address: str
+    city: str
+
+
+class DoctorOut(Output):
+    id: int
+    title: str = Field(description="Polish, and every language's fallback")
+    titles: dict[str, str] = Field(description="Titles by language (uk, ru, en; pl too)")
+    first_name: str
+    last_name: str
+
+
+class NewTitles(Input):
+    titles: dict[str, str] = Field(
+        description="Titles by language (uk, ru, en; pl too)", max_length=4
+    )
+
+
 class NewNames(Input):
     names: dict[str, str] = Field(description=NAMES_DOC, max_length=4)
 
@@ -237,3 +259,33 @@ async def regenerate_schedule(call: Call) -> RegenerationOut:
         removed=report.removed,
         conflicts=report.conflicts,
     )
+
+
+@routes.route(
+    "PUT",
+    "/branches/{branch_id}/names",
+    summary="Replace a branch's translated names",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewNames,
+    response=BranchOut,
+)
+async def set_branch_names(call: Call) -> BranchOut:
+    names = call.request.app[keys.SERVICES].catalog_names
+    branch = await names.set_branch_names(call.ids["branch_id"], call.body_as(NewNames).names)
+    return BranchOut.model_validate(branch)
+
+
+@routes.route(
+    "PUT",
+    "/doctors/{doctor_id}/titles",
+    summary="Replace a doctor's translated titles",
+    tag=TAG,
+    roles=ADMIN,
+    body=NewTitles,
+    response=DoctorOut,
+)
+async def set_doctor_titles(call: Call) -> DoctorOut:
+    names = call.request.app[keys.SERVICES].catalog_names
+    doctor = await names.set_doctor_titles(call.ids["doctor_id"], call.body_as(NewTitles).titles)
+    return DoctorOut.model_validate(doctor)

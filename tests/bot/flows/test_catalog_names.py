@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
+from core.clinic.translations import CatalogNames
 from core.models import Service
 from testkit.chat import Patient as Chat
 from testkit.chat import make_dialog
@@ -42,3 +43,23 @@ async def test_a_translated_name_typed_in_is_found_and_said_back(db, clock):
     await chat.send("/start")
     await chat.send("breast ultrasound")
     assert "Breast ultrasound" in chat.text
+
+
+async def test_the_confirmation_names_the_branch_and_the_doctors_title_in_the_patients_language(
+    db, clock
+):
+    c = await small_clinic(db, clock)
+    names = CatalogNames(db)
+    await names.set_branch_names(c.branch.id, {"en": "Mokotow branch"})
+    await names.set_doctor_titles(c.internist.id, {"en": "Dr"})
+    chat = Chat(make_dialog(db, clock), chat_id="803", language="en")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    await chat.send(payload=chat.first_button("day:"))
+    await chat.send(payload=chat.first_button("t:"))
+    await chat.send("Anna Nowak")
+    await chat.send("24.05.1987")
+    await chat.send(phone="+48501234599")
+    assert "Dr Anna Kowalska" in chat.text
+    assert "Mokotow branch" in chat.text

@@ -35,7 +35,7 @@ async def test_a_specialty_typed_in_the_menu_starts_the_booking_there(
     await chat.send(typed)
     assert found in chat.text
     assert "Pediatria" in chat.text  # the specialty matched is said back
-    assert chat.first_button("day:")  # its one service chosen: on to the days
+    assert chat.first_button("newdep")  # its one service chosen, for children: for whom?
 
 
 @pytest.mark.parametrize("typed", ["терапевт", "internist", "internista"])

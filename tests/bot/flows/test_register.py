@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.messaging.chats import ConversationStore
-from core.models import Booking, Contact, Patient
+from core.models import Booking, Contact, Patient, PrivacyNotice
 from core.vocab import Channel
 from testkit.chat import Patient as Chat
 from testkit.chat import make_dialog
@@ -62,6 +62,7 @@ async def test_a_childs_service_is_refused_at_the_date_of_birth_not_at_the_end(d
     await chat.send("/start")
     await chat.send(payload="m:book")
     await chat.send(payload=chat.first_button(f"svc:{c.child_visit.id}"))
+    await chat.send(payload=chat.first_button("me"))  # for whom? "For me"
     await chat.send(payload=chat.first_button("day:"))
     await chat.send(payload=chat.first_button("t:"))
     await chat.send("Anna Nowak")
@@ -69,3 +70,29 @@ async def test_a_childs_service_is_refused_at_the_date_of_birth_not_at_the_end(d
     assert "aged 0 to 17" in chat.text
     assert chat.first_button("m:book")
     assert await _count(db, Patient) == 0
+
+
+async def test_the_information_notice_comes_once_before_the_first_personal_question(db, clock):
+    c = await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock), chat_id="504", language="pl")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    await chat.send(payload=chat.first_button("day:"))
+    assert "Administratorem" not in chat.text  # nothing personal asked yet
+    await chat.send(payload=chat.first_button("t:"))
+    [notice, question] = [r.text for r in chat.seen]
+    assert "Administratorem" in notice
+    assert "Przychodnia Testowa" in notice
+    assert "w rejestracji" in notice  # no link configured: the desk has the full notice
+    assert "imienia i nazwiska" in question
+    async with db.read() as session:
+        shown = (await session.execute(select(PrivacyNotice))).scalar_one()
+    assert (shown.channel, shown.chat_id, shown.shown_at) == (Channel.TELEGRAM, "504", clock.now())
+    await chat.send("menu")  # abandoned: asked again in a new booking, without the notice
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    await chat.send(payload=chat.first_button("day:"))
+    await chat.send(payload=chat.first_button("t:"))
+    assert "Administratorem" not in chat.text  # once per chat
+    assert await _count(db, PrivacyNotice) == 1

@@ -17,9 +17,17 @@ from core.clock import FrozenClock
 from core.db.database import Database
 from core.desk.card_merge import HANDLED, MERGED, OWNED, CardReview, MergeResult
 from core.errors import InvalidInput, NotFound
-from core.models import Booking, BookingChange, Contact, Conversation, Notification, Patient
+from core.models import (
+    Booking,
+    BookingChange,
+    Contact,
+    Conversation,
+    Guardianship,
+    Notification,
+    Patient,
+)
 from core.patients.cards import PatientDraft, PatientService
-from core.vocab import Channel, ContactKind
+from core.vocab import CareRelation, Channel, ContactKind
 from testkit.dashboard import WEDNESDAY_8
 from testkit.factories import SmallClinic, adult, small_clinic
 from testkit.staff_desk import ADMIN
@@ -193,3 +201,37 @@ def test_every_table_that_points_at_a_card_is_moved_by_a_merge() -> None:
     }
     named = {model.__tablename__ for model in (*OWNED, *HANDLED)}
     assert pointing == named
+
+
+async def test_a_merge_moves_the_care_links_without_a_card_in_its_own_care(
+    db: Database, clock: FrozenClock
+) -> None:
+    """The flagged card looked after a child and was itself in the kept card's care: the
+    child follows to the kept card, the link between the two cards goes."""
+    await small_clinic(db, clock)
+    kept = await adult(db, clock, 5)
+    flagged = await unknown_caller(db, clock, "+48 601 234 567")
+    patients = PatientService(db, clock)
+    child = await patients.register(
+        PatientDraft(first_name="Zosia", last_name="Nowak"),
+        in_care_of=(flagged, CareRelation.CHILD),
+    )
+    assert child.id is not None
+
+    async def ward(session: AsyncSession) -> None:
+        session.add(
+            Guardianship(
+                guardian_id=kept,
+                dependent_id=flagged,
+                relation=CareRelation.WARD,
+                created_at=clock.now(),
+            )
+        )
+
+    await db.write(ward)
+    await CardReview(db, clock).merge(ADMIN.actor, flagged, kept)
+    async with db.read() as session:
+        links = (
+            await session.execute(select(col(Guardianship.guardian_id), col(Guardianship.dependent_id)))
+        ).all()
+    assert [tuple(link) for link in links] == [(kept, child.id)]

@@ -72,3 +72,24 @@ async def test_bad_names_are_refused_and_nothing_is_stored(
 
 async def test_an_unknown_service_is_not_found(world: World) -> None:
     await world.call("admin", "PUT", "/services/999999/names", json={"names": {}}, status=404)
+
+
+async def test_an_admin_translates_a_branch_and_a_doctors_title(world: World, db: Database) -> None:
+    clinic = world.desk.clinic
+    assert clinic.branch.id is not None
+    assert clinic.internist.id is not None
+    branch_path = f"/branches/{clinic.branch.id}/names"
+    await world.call("registrar", "PUT", branch_path, json={"names": {"en": "x"}}, status=403)
+    changed = await world.call("admin", "PUT", branch_path, json={"names": {"uk": "Мокотув"}})
+    assert (changed["name"], changed["names"]) == ("Mokotów", {"uk": "Мокотув"})
+    branch = await Catalog(db).branch(clinic.branch.id)
+    assert (local_name(branch, "uk"), local_name(branch, "en")) == ("Мокотув", "Mokotów")
+
+    doctor_path = f"/doctors/{clinic.internist.id}/titles"
+    changed = await world.call("admin", "PUT", doctor_path, json={"titles": {"en": "Dr"}})
+    assert (changed["title"], changed["titles"]) == ("lek.", {"en": "Dr"})
+    names = await Catalog(db).doctor_names("en")
+    assert names[clinic.internist.id] == "Dr Anna Kowalska"
+    assert (await Catalog(db).doctor_names("uk"))[clinic.internist.id] == "lek. Anna Kowalska"
+    await world.call("admin", "PUT", doctor_path, json={"titles": {"de": "Dr."}}, status=400)
+    await world.call("admin", "PUT", "/doctors/999999/titles", json={"titles": {}}, status=404)

@@ -213,3 +213,55 @@ async def test_pages_of_the_inbox(world: World, db: Database, clock: FrozenClock
     assert (len(first["items"]), first["has_more"]) == (2, True)
     assert (len(second["items"]), second["has_more"]) == (1, False)
     assert second["items"][0]["channel"] == Channel.WHATSAPP
+
+
+async def test_dependents_registered_linked_and_read_from_both_sides(world: World) -> None:
+    guardian = world.patient_id
+    path = f"/patients/{guardian}/dependents"
+    circle = await world.call(
+        "registrar",
+        "POST",
+        path,
+        json={"first_name": "Zosia", "last_name": "Testowa", "pesel": "20210100002"},
+        status=201,
+    )
+    [kid] = circle["dependents"]
+    assert (kid["relation"], kid["patient"]["birth_date"], kid["patient"]["sex"]) == (
+        "child",
+        "2020-01-01",
+        "F",
+    )
+    bad = await world.call(
+        "registrar",
+        "POST",
+        path,
+        json={"first_name": "Zosia", "last_name": "Inna", "pesel": "20210100003"},
+        status=400,
+    )
+    assert bad["error"]["code"] == "pesel_invalid"
+    adult = await world.call(
+        "registrar",
+        "POST",
+        "/patients",
+        json={"first_name": "Jan", "last_name": "Stary", "birth_date": "1940-02-02"},
+        status=201,
+    )
+    circle = await world.call(
+        "registrar",
+        "POST",
+        f"{path}/existing",
+        json={"relation": "ward", "patient_id": adult["id"]},
+        status=201,
+    )
+    assert [d["patient"]["first_name"] for d in circle["dependents"]] == ["Jan", "Zosia"]
+    theirs = await world.call("registrar", "GET", f"/patients/{kid['patient']['id']}/care")
+    assert [g["patient"]["id"] for g in theirs["guardians"]] == [guardian]
+    await world.call(
+        "registrar",
+        "POST",
+        f"{path}/existing",
+        json={"relation": "ward", "patient_id": guardian},
+        status=400,
+    )
+    await world.call("doctor", "GET", f"/patients/{guardian}/care", status=403)
+    await world.call("registrar", "GET", "/patients/999999/care", status=404)
