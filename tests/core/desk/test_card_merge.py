@@ -232,6 +232,8 @@ async def test_a_merge_moves_the_care_links_without_a_card_in_its_own_care(
     await CardReview(db, clock).merge(ADMIN.actor, flagged, kept)
     async with db.read() as session:
         links = (
-            await session.execute(select(col(Guardianship.guardian_id), col(Guardianship.dependent_id)))
+            await session.execute(
+                select(col(Guardianship.guardian_id), col(Guardianship.dependent_id))
+            )
         ).all()
     assert [tuple(link) for link in links] == [(kept, child.id)]
