@@ -55,6 +55,7 @@ async def card(request: web.Request) -> web.Response:
         has_phone=any(c.kind is ContactKind.PHONE for c in view.contacts),
         link_services=await request.app[keys.SERVICES].catalog.services(),
         no_shows=await request.app[keys.SERVICES].no_shows.of_patient(patient_id),
+        care=await request.app[keys.SERVICES].care.care_of(patient_id),
         born=lambda day: format_date(day, "long", locale=language_of(request)),
     )
 

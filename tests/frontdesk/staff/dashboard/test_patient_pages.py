@@ -16,7 +16,14 @@ from core.db.database import Database
 from core.models import Booking, BookingLink, Notification, Patient
 from core.patients.cards import PatientDraft, PatientService
 from core.patients.linking import LinkingService
-from core.vocab import BookingStatus, Channel, ContactKind, LinkOrigin, NotificationStatus
+from core.vocab import (
+    BookingStatus,
+    CareRelation,
+    Channel,
+    ContactKind,
+    LinkOrigin,
+    NotificationStatus,
+)
 from frontdesk import keys
 from testkit.dashboard import Client, book, log_in
 from testkit.staff_desk import Desk
@@ -207,3 +214,20 @@ async def test_the_card_counts_the_patients_missed_visits(
     facts = card[card.index("Missed visits") :]
     assert facts.split("</dd>")[0].count(f"/staff/bookings/{booking_id}") == 1
     assert '<span class="flag">1</span>' in facts
+
+
+async def test_the_card_names_the_patients_in_its_care_and_their_guardians(
+    client: Client, clinic: Desk, db: Database, clock: FrozenClock
+) -> None:
+    booking_id = await book(db, clock, clinic, clinic.clinic.internist.id, 1)
+    async with db.read() as session:
+        parent = (await session.get_one(Booking, booking_id)).patient_id
+    child = await PatientService(db, clock).register(
+        PatientDraft(first_name="Zosia", last_name="Nowak"),
+        in_care_of=(parent, CareRelation.CHILD),
+    )
+    await log_in(client, "reg")
+    card = await (await client.get(f"/staff/patients/{parent}")).text()
+    assert f'<a href="/staff/patients/{child.id}">Zosia Nowak</a> · child' in card
+    childs = await (await client.get(f"/staff/patients/{child.id}")).text()
+    assert f'<a href="/staff/patients/{parent}">' in childs
