@@ -41,6 +41,7 @@ from edge.responses import json_response
 
 log = logging.getLogger(__name__)
 DOCUMENT_LINK_PATH = DOCUMENT_PATH.removesuffix("{token}")
+FHIR_HOLD_PATH = "/fhir/Appointment/hold-"
 
 # The most specific class in an error's MRO decides; anything else of the domain is 422.
 STATUS_OF: dict[type[DomainError], int] = {
@@ -149,9 +150,9 @@ async def body_limit_middleware(request: web.Request, handler: Handler) -> web.S
 
 
 def loggable_path(path: str) -> str:
-    """A path as a log may show it: the token of a booking link or a document link (a key
-    to a patient's visit or document, its path) left out."""
-    for secret in (LINK_PATH, DOCUMENT_LINK_PATH):
+    """A path as a log may show it: the token of a booking link, a document link or a
+    partner's hold (the FHIR API's `Appointment/hold-<token>`) left out."""
+    for secret in (LINK_PATH, DOCUMENT_LINK_PATH, FHIR_HOLD_PATH):
         if path.startswith(secret):
             return secret + "…"
     return path

@@ -142,3 +142,6 @@ async def test_garbage_in_the_form_asks_again(http, db, clock, form):
 def test_the_access_log_never_shows_a_token():
     assert loggable_path("/b/12-abcdefghijklmnopqrstuvwxyz0") == "/b/…"
     assert loggable_path("/staff/today") == "/staff/today"
+    assert loggable_path("/documents/open/7.abc.def") == "/documents/open/…"
+    assert loggable_path("/fhir/Appointment/hold-abc.DEF-1") == "/fhir/Appointment/hold-…"
+    assert loggable_path("/fhir/Appointment/42") == "/fhir/Appointment/42"
