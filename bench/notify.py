@@ -25,6 +25,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -52,7 +53,7 @@ async def _fresh(count: int) -> Database:
         await admin.close()
     await upgrade_async(URL)
     db = Database.from_url(URL)
-    await due_reminders(db, SystemClock(), count)
+    await due_reminders(db, SystemClock(), count, visit_ahead=timedelta(days=1))
     return db
 
 

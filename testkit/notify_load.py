@@ -29,8 +29,12 @@ FIRST_CHAT = 100_000
 WORKER = str(Path(sys.executable).with_name("frontdesk"))
 
 
-async def due_reminders(db: Database, clock: Clock, count: int) -> None:
-    """A clinic, an event rule and `count` reminders due now, to chats FIRST_CHAT + n."""
+async def due_reminders(
+    db: Database, clock: Clock, count: int, visit_ahead: timedelta | None = None
+) -> None:
+    """A clinic, an event rule and `count` reminders due now, to chats FIRST_CHAT + n; with
+    `visit_ahead`, each of a visit that far ahead (so one a crash leaves in doubt is sent
+    again: the crash bench), else of none (left unresolved: the suite's no-duplicate test)."""
     await small_clinic(db, clock, days=1)
     card = PatientEvent.DISCOUNT_CARD_ISSUED
     rule = await ReminderRules(db, clock).add(
@@ -46,7 +50,7 @@ async def due_reminders(db: Database, clock: Clock, count: int) -> None:
             "topic": REMINDER,
             "params": {},
             "due_at": due,
-            "visit_start": due + timedelta(days=1),  # a visit a day ahead: resent if in doubt
+            "visit_start": None if visit_ahead is None else due + visit_ahead,
             "status": NotificationStatus.PENDING,
             "attempts": 0,
             "created_at": due,
