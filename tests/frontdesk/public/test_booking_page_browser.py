@@ -7,15 +7,13 @@ go to test-artifacts/booking-link/."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Page, ViewportSize, expect
 from pytest_aiohttp import AiohttpServer
 
 from core.clock import FrozenClock
@@ -25,20 +23,10 @@ from frontdesk.app import create_app
 from frontdesk.keys import SERVICES
 from frontdesk.settings import load_settings
 from testkit.accessibility import serious_violations
+from testkit.browser import chromium
 from testkit.factories import adult, small_clinic
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "booking-link"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = ViewportSize(width=390, height=844)
 PUBLIC = "https://clinic.example"
 
@@ -59,14 +47,7 @@ async def server(
 
 @pytest.fixture
 async def page(server: TestServer) -> AsyncIterator[Page]:
-    if shutil.which(str(CHROMIUM)) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests: no {CHROMIUM}")
-        pytest.skip(f"no {CHROMIUM}")
-    async with async_playwright() as playwright:
-        browser: Browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    async with chromium() as browser:
         context = await browser.new_context(
             base_url=str(server.make_url("")).rstrip("/"),
             viewport=PHONE,
@@ -74,10 +55,7 @@ async def page(server: TestServer) -> AsyncIterator[Page]:
             has_touch=True,
             locale="pl-PL",
         )
-        try:
-            yield await context.new_page()
-        finally:
-            await browser.close()
+        yield await context.new_page()
 
 
 async def _link(server: TestServer, **kwargs: Any) -> str:

@@ -4,20 +4,18 @@ Telegram and Twilio's credentials, Debian's Chromium and a page in it."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from core.clock import FrozenClock
 from core.db.database import Database
 from frontdesk.app import create_app
 from frontdesk.settings import load_settings
+from testkit.browser import chromium
 from testkit.dashboard import Client
 from testkit.fakes.telegram.server import TOKEN, FakeTelegram
 from testkit.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
@@ -40,20 +38,6 @@ async def client(
         run_worker_in_process=False,
     )
     return await aiohttp_client(create_app(settings, clock=clock))
-
-
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# As the machine's probe starts it: no sandbox as root, and no calls to Google's services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -80,18 +64,8 @@ async def server(
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(str(CHROMIUM)) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests: no {CHROMIUM} (`make chromium`)")
-        pytest.skip(f"no {CHROMIUM}: `make chromium` installs Debian's")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
