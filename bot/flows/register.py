@@ -15,6 +15,7 @@ from bot import actions
 from bot.actions import MenuItem
 from bot.dates import parse_date
 from bot.flows import privacy, whom
+from bot.names import full_name
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
 from core.errors import DomainError
@@ -57,11 +58,11 @@ async def _ask_phone(turn: Turn) -> None:
 async def _on_name(turn: Turn, text: str | None) -> bool:
     if not text:
         return False
-    parts = text.split()
-    if len(parts) < 2 or any(len(p) > 100 for p in parts):
+    name = full_name(text)
+    if name is None:
         turn.say(turn._("Please give both your first and last name."))
         return True
-    turn.data["first_name"], turn.data["last_name"] = parts[0], " ".join(parts[1:])
+    turn.data["first_name"], turn.data["last_name"] = name
     turn.at("dob")
     await _ask_dob(turn)
     return True

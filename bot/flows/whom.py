@@ -15,6 +15,7 @@ from datetime import date
 from bot import actions
 from bot.dates import parse_date
 from bot.flows import privacy
+from bot.names import full_name
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
 from core.errors import DomainError, NotFound, RestrictionViolated
@@ -93,11 +94,11 @@ async def _ask_dep_birth(turn: Turn) -> None:
 async def _on_dep_name(turn: Turn, text: str | None) -> bool:
     if not text:
         return False
-    parts = text.split()
-    if len(parts) < 2 or any(len(p) > 100 for p in parts):
+    name = full_name(text)
+    if name is None:
         turn.say(turn._("Please give both the first and last name."))
         return True
-    turn.data["dep_first_name"], turn.data["dep_last_name"] = parts[0], " ".join(parts[1:])
+    turn.data["dep_first_name"], turn.data["dep_last_name"] = name
     turn.at("dep_birth")
     await _ask_dep_birth(turn)
     return True
