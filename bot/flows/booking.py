@@ -392,7 +392,8 @@ async def _ask_confirm(turn: Turn) -> None:
 
 
 async def _visit_for(turn: Turn) -> str:
-    """The line naming the person the visit is for, when not the patient in the chat."""
+    """The line naming the person the visit is for, when not the patient in the chat (a
+    dependent's visit being moved by first name, as "My visits" lists it)."""
     if not whom.for_someone_else(turn):
         return ""
     chosen = turn.data["for"]
@@ -400,7 +401,8 @@ async def _visit_for(turn: Turn) -> str:
         name = f"{turn.data['dep_first_name']} {turn.data['dep_last_name']}"
     else:
         person = await turn.services.patients.get(int(chosen))
-        name = f"{person.first_name} {person.last_name}"
+        moving = "move" in turn.data
+        name = person.first_name if moving else f"{person.first_name} {person.last_name}"
     return turn._("👶 For: {name}", name=name) + "\n"
 
 

@@ -82,7 +82,8 @@ async def test_a_parent_moves_the_childs_visit_and_it_stays_the_childs(db, clock
     await chat.send(payload=chat.first_button("mv:"))
     await chat.send(payload=chat.first_button("day:2026-12-03"))
     await chat.send(payload=chat.first_button("t:"))
-    assert "Пацієнт: Zosia" in chat.text  # whose visit is moved, before it is
+    assert "Пацієнт: Zosia\n" in chat.text  # whose visit is moved, before it is
+    assert "Wiśniewska" not in chat.text
     await chat.send(payload=chat.first_button("ok"))
     moved = await _visit(db)
     assert (moved.id, moved.patient_id) == (before.id, before.patient_id)
