@@ -139,6 +139,7 @@ class Services:
             search=self.search,
             booking=self.booking,
             patients=self.patients,
+            care=self.care,
             calls=self.calls,
             callers=Callers(self.db, self.clock),
             callbacks=self.callbacks,

@@ -1,6 +1,7 @@
-"""Booking and moving by phone: specialty or doctor, service, the earliest free time held
-while the caller hears it (1 take, 2 next, 3 another day), the e-referral's code and the
-PESEL keyed in when the service needs one, then the confirmation."""
+"""Booking and moving by phone: specialty or doctor, service, for whom (`ivr.whom`, when
+the caller has dependents), the earliest free time held while the caller hears it (1 take,
+2 next, 3 another day), the e-referral's code and the PESEL keyed in when the service
+needs one, then the confirmation."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from core.patients.identity import normalize_phone
 from core.schedule.search import SlotQuery
 from core.vocab import CallOutcome, Channel
 from edge.i18n import Texts
-from ivr import spoken
+from ivr import spoken, whom
 from ivr.desk import desk
 from ivr.inbound import VoiceInput
 from ivr.turn import Step, Turn, go, menu_option, reachable, words
@@ -91,7 +92,7 @@ async def _answer_pick(turn: Turn, action: str | None, voice: VoiceInput) -> boo
     if action.startswith("svc:"):  # the earliest time of the last visit's service
         turn.data.pop("doctor", None)
         turn.data["service"] = int(action[4:])
-        await go(turn, "offer")
+        await whom.choose(turn)
         return True
     kind, _sep, ident = action.partition(":")
     if kind == "spec":
@@ -109,7 +110,7 @@ async def _answer_pick(turn: Turn, action: str | None, voice: VoiceInput) -> boo
         return True
     if len(bookable) == 1:
         turn.data["service"] = bookable[0].id
-        await go(turn, "offer")
+        await whom.choose(turn)
         return True
     turn.data["services"] = [s.id for s in bookable[:MAX_LISTED]]
     await go(turn, "service")
@@ -137,7 +138,7 @@ async def _answer_service(turn: Turn, action: str | None, voice: VoiceInput) -> 
     if not action or not action.startswith("svc:"):
         return False
     turn.data["service"] = int(action[4:])
-    await go(turn, "offer")
+    await whom.choose(turn)
     return True
 
 
@@ -175,7 +176,7 @@ async def _hold_next(turn: Turn) -> bool:
         channel=Channel.VOICE,
         service_id=data["service"],
         doctor_id=data.get("doctor"),
-        patient_id=turn.call.patient_id,
+        patient_id=data.get("for", turn.call.patient_id),  # whom the visit is for
         start=start,
         limit=CANDIDATES,
     )
@@ -289,15 +290,19 @@ async def _ask_confirm(turn: Turn) -> None:
         question = t._(
             "Your visit will be moved to {slot}, {branch}.", slot=heard, branch=slot["branch_name"]
         )
-    else:  # the time was just heard: the service and the day name it
+    else:  # the time was just heard: the service, the day and a dependent's name say it
         service = await turn.services.catalog.service(turn.data["service"])
         local = datetime.fromisoformat(slot["start"]).astimezone(ZoneInfo(slot["tz"]))
-        question = t._(
-            "Booking {service}, {day} at {time}.",
-            service=local_name(service, t.language),
-            day=spoken.spoken_day(t, local.date()),
-            time=spoken.spoken_time(t, local, slot["tz"]),
-        )
+        said = {
+            "service": local_name(service, t.language),
+            "day": spoken.spoken_day(t, local.date()),
+            "time": spoken.spoken_time(t, local, slot["tz"]),
+        }
+        name = await whom.first_name(turn)
+        if name is None:
+            question = t._("Booking {service}, {day} at {time}.", **said)
+        else:
+            question = t._("Booking {service} for {name}, {day} at {time}.", name=name, **said)
     turn.prompt = Prompt(
         question,
         [
@@ -330,6 +335,7 @@ async def _answer_confirm(turn: Turn, action: str | None, voice: VoiceInput) -> 
             hold_token=data.get("hold"),
             move=data.get("move"),
             e_referral=data.get("e_referral"),
+            for_patient=data.get("for"),
         )
     except (SlotTaken, HoldExpired):
         data.pop("hold", None)

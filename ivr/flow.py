@@ -20,7 +20,7 @@ from core.models import Branch
 from core.patients.identity import normalize_phone
 from core.vocab import CallbackReason, CallOutcome
 from edge.i18n import LANGUAGES, Texts
-from ivr import booking, desk, identify, menu, prescription, spoken, visits
+from ivr import booking, desk, identify, menu, prescription, spoken, visits, whom
 from ivr.call_to_text import QUEUE_TEXT_KEY, can_text, text_goodbye, text_link
 from ivr.desk import callback, offer_callback
 from ivr.inbound import VoiceInput, number
@@ -37,6 +37,7 @@ STEPS: dict[str, Step] = {
     **menu.STEPS,
     **identify.STEPS,
     **booking.STEPS,
+    **whom.STEPS,
     **visits.STEPS,
     **prescription.STEPS,
     **desk.STEPS,

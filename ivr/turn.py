@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.messaging.booking_links import BookingLinks
 from core.models import Booking, Branch
 from core.patients.cards import PatientService
+from core.patients.care import CareService
 from core.patients.identity import normalize_phone
 from core.schedule.search import SlotSearch
 from core.vocab import Channel
@@ -47,6 +48,8 @@ BOOKING_KEYS = (
     "move",
     "e_referral",
     "e_referral_tries",
+    "for",
+    "whom",
 )
 
 
@@ -71,6 +74,7 @@ class IvrServices:
     search: SlotSearch
     booking: BookingService
     patients: PatientService
+    care: CareService
     calls: CallStore
     callers: Callers
     callbacks: CallbackService

@@ -1,4 +1,6 @@
-"""My visits by phone: each upcoming visit read out, to move (the booking steps) or cancel."""
+"""My visits by phone: each upcoming visit read out, to move (the booking steps) or cancel;
+a guardian hears the visits of the cards in their care too, each with the first name of
+whom it is for (the core lets them change those and no one else's)."""
 
 from __future__ import annotations
 
@@ -38,24 +40,36 @@ async def _ask_visits(turn: Turn) -> None:
             Option("3", t._("For your next visit"), "nextvisit", words(t._("next visit")))
         )
     options.append(menu_option(turn))
-    turn.prompt = Prompt(
-        t._(
-            "Visit {n} of {total}: {service}, {slot}, {branch}.",
-            n=index + 1,
-            total=len(upcoming),
-            service=local_name(service, t.language),
-            slot=heard,
-            branch=local_name(branch, t.language),
-        ),
-        options,
-    )
+    said = {
+        "n": index + 1,
+        "total": len(upcoming),
+        "service": local_name(service, t.language),
+        "slot": heard,
+        "branch": local_name(branch, t.language),
+    }
+    if visit.patient_id == turn.patient_id:
+        heading = t._("Visit {n} of {total}: {service}, {slot}, {branch}.", **said)
+    else:
+        name = await _first_name(turn, visit.patient_id)
+        heading = t._(
+            "Visit {n} of {total}, for {name}: {service}, {slot}, {branch}.", name=name, **said
+        )
+    turn.prompt = Prompt(heading, options)
+
+
+async def _first_name(turn: Turn, dependent_id: int) -> str:
+    """A dependent's first name: all the caller needs to hear whose visit it is."""
+    dependents = await turn.services.care.dependents(turn.patient_id)
+    return next((d.patient.first_name for d in dependents if d.patient.id == dependent_id), "")
 
 
 async def _answer_visits(turn: Turn, action: str | None, voice: VoiceInput) -> bool:
     data = turn.data
     if action == "move":
-        visit = await turn.services.booking.get(data["visit_id"])
+        visit = await turn.services.booking.get_for(turn.actor, data["visit_id"])
         data.update(move=visit.id, service=visit.service_id, doctor=visit.doctor_id)
+        if visit.patient_id != turn.patient_id:  # the times a dependent may have
+            data["for"] = visit.patient_id
         await go(turn, "offer")
     elif action == "cancel":
         await go(turn, "cancel")

@@ -23,7 +23,7 @@ from core.booking.ereferral import parse_e_referral
 from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
 from core.clinic.names import Named, doctor_name, local_name
-from core.errors import EReferralInvalid, InvalidInput, SlotTaken
+from core.errors import EReferralInvalid, SlotTaken
 from core.models import Service
 
 
@@ -43,9 +43,10 @@ async def start_at(turn: Turn, doctor_id: int, at: datetime) -> None:
 
 
 async def start_move(turn: Turn, booking_id: int) -> None:
-    booking = await turn.services.booking.get(booking_id)
-    if booking.patient_id != turn.patient_id:
-        raise InvalidInput("not your booking")
+    """The times for moving a visit of the patient's own or of a card in their care (the
+    core refuses any other as 'not found'); a dependent's is offered the times they may
+    have, and the confirmation names them."""
+    booking = await turn.services.booking.get_for(turn.actor, booking_id)
     turn.go("book", "day")
     turn.data.update(
         move=booking_id,
@@ -53,6 +54,8 @@ async def start_move(turn: Turn, booking_id: int) -> None:
         doctor=booking.doctor_id,
         branch=booking.branch_id,
     )
+    if booking.patient_id != turn.patient_id:
+        turn.data["for"] = booking.patient_id
     await prompt(turn)
 
 
@@ -389,7 +392,8 @@ async def _ask_confirm(turn: Turn) -> None:
 
 
 async def _visit_for(turn: Turn) -> str:
-    """The line naming the person the visit is for, when not the patient in the chat."""
+    """The line naming the person the visit is for, when not the patient in the chat (a
+    dependent's visit being moved by first name, as "My visits" lists it)."""
     if not whom.for_someone_else(turn):
         return ""
     chosen = turn.data["for"]
@@ -397,7 +401,8 @@ async def _visit_for(turn: Turn) -> str:
         name = f"{turn.data['dep_first_name']} {turn.data['dep_last_name']}"
     else:
         person = await turn.services.patients.get(int(chosen))
-        name = f"{person.first_name} {person.last_name}"
+        moving = "move" in turn.data
+        name = person.first_name if moving else f"{person.first_name} {person.last_name}"
     return turn._("👶 For: {name}", name=name) + "\n"
 
 

@@ -1,4 +1,8 @@
-"""My visits: the upcoming ones, each to move, cancel (with a reason) or add to a calendar."""
+"""My visits: the upcoming ones, each to move, cancel (with a reason) or add to a calendar.
+
+A guardian's list holds the visits of the cards in their care too, each named by the
+first name of whom it is for; the core lets a patient change only their own visits and
+their dependents' (any other visit, from a stale or forged button, is 'not found')."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from bot.calendar import visit_file
 from bot.flows import booking, menu
 from bot.turn import Step, Turn, answer, ask
 from core.clinic.names import local_name
-from core.errors import InvalidTransition
+from core.errors import InvalidTransition, NotFound
 from core.models import Booking
 
 REASONS = ("plans", "better", "ill", "other")
@@ -45,6 +49,7 @@ async def _ask_list(turn: Turn) -> None:
         return
     catalog = turn.services.catalog
     names = await catalog.doctor_names(turn.texts.language)
+    whose = await _first_names(turn)
     lines, rows = [], []
     for visit in upcoming:
         branch = await catalog.branch(visit.branch_id)
@@ -52,7 +57,10 @@ async def _ask_list(turn: Turn) -> None:
         when = turn.texts.when(visit.start_at, branch.timezone)
         name = local_name(service, turn.texts.language)
         doctor = names.get(visit.doctor_id, "")
-        lines.append(f"• {when}\n  {name}, {doctor}\n  📍 {branch.address}")
+        lines.append(
+            f"• {when}\n{_for_line(turn, visit, whose, '  ')}  {name}, {doctor}\n"
+            f"  📍 {branch.address}"
+        )
         rows.append(
             [
                 turn.button(
@@ -65,6 +73,24 @@ async def _ask_list(turn: Turn) -> None:
         )
     rows.append([turn.button(turn._("🏠 Menu"), actions.MENU.pack())])
     turn.say(turn._("Your upcoming visits:") + "\n\n" + "\n\n".join(lines), rows)
+
+
+async def _first_names(turn: Turn) -> dict[int, str]:
+    """The first names of the cards in the patient's care: all a visit's label needs."""
+    assert turn.patient_id is not None
+    return {
+        d.patient.id: d.patient.first_name
+        for d in await turn.services.care.dependents(turn.patient_id)
+        if d.patient.id is not None
+    }
+
+
+def _for_line(turn: Turn, visit: Booking, whose: dict[int, str], indent: str = "") -> str:
+    """The line naming whom a dependent's visit is for ("" for the patient's own)."""
+    if visit.patient_id == turn.patient_id:
+        return ""
+    name = whose.get(visit.patient_id, "")
+    return indent + turn._("👶 For: {name}", name=name) + "\n"
 
 
 async def _on_list(turn: Turn, action: str | None, _text: str | None) -> bool:
@@ -105,7 +131,8 @@ async def _on_reason(turn: Turn, action: str | None, text: str | None) -> bool:
 
 
 async def _describe(turn: Turn, visit: Booking) -> str:
-    """A visit in two lines: its service and doctor, its time and place."""
+    """A visit in a few lines: whom it is for (a dependent's), its service and doctor,
+    its time and place."""
     catalog = turn.services.catalog
     branch = await catalog.branch(visit.branch_id)
     service = await catalog.service(visit.service_id)
@@ -113,7 +140,8 @@ async def _describe(turn: Turn, visit: Booking) -> str:
     when = turn.texts.when(visit.start_at, branch.timezone)
     name = local_name(service, turn.texts.language)
     where = local_name(branch, turn.texts.language)
-    return f"🩺 {name}, {doctor}\n🕒 {when}\n📍 {where}, {branch.address}"
+    whose = _for_line(turn, visit, await _first_names(turn))
+    return f"{whose}🩺 {name}, {doctor}\n🕒 {when}\n📍 {where}, {branch.address}"
 
 
 async def from_notice(turn: Turn, action: str) -> None:
@@ -126,7 +154,8 @@ async def from_notice(turn: Turn, action: str) -> None:
 
 
 async def confirm(turn: Turn, booking_id: int) -> None:
-    """ "I will come" under a reminder (someone else's visit is 'not found' in the core)."""
+    """ "I will come" under a reminder, also a dependent's reminder reaching the guardian
+    (anyone else's visit is 'not found' in the core)."""
     if turn.patient_id is None:
         turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
@@ -148,8 +177,9 @@ async def _ask_reason(turn: Turn) -> None:
         "ill": turn._("I am ill"),
         "other": turn._("Another reason"),
     }
-    visit = await turn.services.booking.get(turn.data["cancel"])
-    if visit.patient_id != turn.patient_id:
+    try:
+        visit = await turn.services.booking.get_for(turn.actor, turn.data["cancel"])
+    except NotFound:
         turn.go(None)
         turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
@@ -164,11 +194,14 @@ async def _ask_reason(turn: Turn) -> None:
 
 
 async def calendar_file(turn: Turn, booking_id: int) -> None:
-    """The .ics of one's own visit (anyone else's is 'not found' in the core), with a signed
-    link beside it for channels that cannot carry the file itself."""
+    """The .ics of one's own or a dependent's visit (anyone else's is 'not found' in the
+    core), with a signed link beside it for channels that cannot carry the file itself."""
     services = turn.services
-    visit = await services.booking.get(booking_id)
-    if turn.patient_id is None or visit.patient_id != turn.patient_id:
+    try:
+        if turn.patient_id is None:
+            raise NotFound("no card in this chat")
+        visit = await services.booking.get_for(turn.actor, booking_id)
+    except NotFound:
         turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
     attachment = await visit_file(services.catalog, visit, services.clock.now())

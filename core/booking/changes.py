@@ -1,10 +1,11 @@
 """The steps that changes to an existing booking share, inside the change's transaction.
 
-Finding the booking for the actor (row-locked; a patient sees only their own, a
-staff member those in their reach), moving its status or what the patient was
-told (with the booking's history and the outbox event), and announcing a freed
-time (the event, then the waiting list's offer). `BookingService` calls them, and
-the notification dispatcher records what it told the patient the same way.
+Finding the booking for the actor (row-locked; a patient sees their own and those of
+the cards in their care, a staff member those in their reach), moving its status or
+what the patient was told (with the booking's history and the outbox event), and
+announcing a freed time (the event, then the waiting list's offer). `BookingService`
+calls them, and the notification dispatcher records what it told the patient the same
+way.
 """
 
 from __future__ import annotations
@@ -22,26 +23,31 @@ from core.booking.waitlist_offers import WaitlistPolicy, offer_freed_time
 from core.errors import InvalidTransition, NotFound
 from core.journal import emit, record_change
 from core.models import Booking
+from core.patients.care import in_care
 from core.schedule.occupancy import release_booking
 from core.vocab import STATUS_FLOW, ActorKind, BookingStatus, CommunicationStatus, EventKind
 
 
 async def load_for_change(session: AsyncSession, booking_id: int, actor: Actor) -> Booking:
-    """The booking, row-locked; a patient sees only their own (others are 'not found')."""
+    """The booking, row-locked; a patient sees their own and their dependents' (others
+    are 'not found')."""
     booking = (
         await session.execute(
             select(Booking).where(col(Booking.id) == booking_id).with_for_update()
         )
     ).scalar_one_or_none()
-    if booking is None or not sees(actor, booking):
+    if booking is None or not await sees(session, actor, booking):
         raise NotFound("no such booking")
     return booking
 
 
-def sees(actor: Actor, booking: Booking) -> bool:
-    """A patient sees only their own visits; a staff member those in their reach."""
+async def sees(session: AsyncSession, actor: Actor, booking: Booking) -> bool:
+    """A patient sees their own visits and those of the cards in their care (a guardian
+    manages a child's visits as their own); a staff member those in their reach."""
     if actor.kind is ActorKind.PATIENT:
-        return actor.id == str(booking.patient_id)
+        return actor.id == str(booking.patient_id) or await in_care(
+            session, int(actor.id), booking.patient_id
+        )
     return actor.reach is None or actor.reach.covers(booking.branch_id, booking.doctor_id)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -44,7 +44,7 @@ from core.clock import Clock
 from core.db.database import Database
 from core.errors import InvalidInput, InvalidTransition, NotFound
 from core.journal import emit, record_change
-from core.models import Booking, BookingChange, Hold, Patient
+from core.models import Booking, BookingChange, Guardianship, Hold, Patient
 from core.patients.care import require_care
 from core.schedule.occupancy import release_booking
 from core.vocab import ActorKind, BookingStatus, Channel, CommunicationStatus, EventKind
@@ -157,8 +157,8 @@ class BookingService:
             return
         async with self.db.read() as session:
             booking = await session.get(Booking, booking_id)
-        if booking is None or not sees(actor, booking):
-            return
+            if booking is None or not await sees(session, actor, booking):
+                return
         await self._ask_gate(
             actor, booking.patient_id, booking.service_id, start_at or booking.start_at
         )
@@ -341,17 +341,33 @@ class BookingService:
             raise NotFound("no such booking")
         return booking
 
+    async def get_for(self, actor: Actor, booking_id: int) -> Booking:
+        """The booking as `actor` may see it (a patient: their own or a dependent's), else
+        `NotFound`: what a face checks before it names a visit or offers to change it."""
+        async with self.db.read() as session:
+            booking = await session.get(Booking, booking_id)
+            if booking is None or not await sees(session, actor, booking):
+                raise NotFound("no such booking")
+        return booking
+
     async def upcoming(self, patient_id: int) -> list[Booking]:
-        """A patient's active visits from now on, earliest first."""
+        """The active visits from now on of a card and of the cards in its care, earliest
+        first: "My visits" (a guardian's shows their children's too)."""
+        dependents = select(col(Guardianship.dependent_id)).where(
+            col(Guardianship.guardian_id) == patient_id
+        )
         async with self.db.read() as session:
             rows = await session.execute(
                 select(Booking)
                 .where(
-                    col(Booking.patient_id) == patient_id,
+                    or_(
+                        col(Booking.patient_id) == patient_id,
+                        col(Booking.patient_id).in_(dependents),
+                    ),
                     col(Booking.start_at) >= self.clock.now(),
                     col(Booking.status).in_([s.value for s in BookingStatus if s.active]),
                 )
-                .order_by(col(Booking.start_at))
+                .order_by(col(Booking.start_at), col(Booking.id))
             )
             return list(rows.scalars())
 

@@ -20,19 +20,29 @@ class Named(Protocol):
     names: dict[str, str]
 
 
+def translated(names: Mapping[str, str], polish: str, language: str) -> str:
+    """The translation in `language`, else the Polish (for columns read without their row)."""
+    return names.get(language) or polish
+
+
 def local_name(row: Named, language: str) -> str:
     """`row`'s name in `language`, else its Polish name."""
-    return row.names.get(language) or row.name
+    return translated(row.names, row.name, language)
 
 
 def local_title(doctor: Doctor, language: str) -> str:
     """A doctor's title in `language` ("Dr", "лікар"), else the Polish one ("lek.")."""
-    return doctor.titles.get(language) or doctor.title
+    return translated(doctor.titles, doctor.title, language)
 
 
 def doctor_name(doctor: Doctor, language: str) -> str:
     """Title, first and last name, the title in `language`."""
-    return f"{local_title(doctor, language)} {doctor.first_name} {doctor.last_name}".strip()
+    return titled(local_title(doctor, language), doctor.first_name, doctor.last_name)
+
+
+def titled(title: str, first_name: str, last_name: str) -> str:
+    """A doctor's name as shown: title, first and last name ("lek. Anna Kowalska")."""
+    return f"{title} {first_name} {last_name}".strip()
 
 
 def checked_names(names: Mapping[str, str] | None) -> dict[str, str]:

@@ -39,3 +39,13 @@ def check_restrictions(
         raise RestrictionViolated("referral required", reason="referral")
     if check_referral and service.e_referral_required and not e_referral:
         raise RestrictionViolated("e-referral required", reason="e_referral")
+
+
+def may_have(service: Service, patient: Patient, visit_day: date) -> bool:
+    """Whether the service's sex and age limits let `patient` have it (the phone offers a
+    guardian only the people a service is for)."""
+    try:
+        check_restrictions(service, patient, visit_day)
+    except RestrictionViolated:
+        return False
+    return True

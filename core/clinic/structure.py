@@ -60,6 +60,7 @@ class StructureWriter:
         phone: str,
         timezone: str = "Europe/Warsaw",
         opening_hours: dict[int, list[tuple[str, str]]] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> Branch:
         try:
             ZoneInfo(timezone)
@@ -85,6 +86,7 @@ class StructureWriter:
                 phone=normalize_phone(phone),
                 timezone=timezone,
                 opening_hours=hours,
+                names=checked_names(names),
             )
         )
 
@@ -149,13 +151,20 @@ class StructureWriter:
         last_name: str,
         *,
         title: str = "lek.",
+        titles: Mapping[str, str] | None = None,
         specialties: Iterable[Specialty] = (),
         languages: Iterable[str] = ("pl",),
         services: Iterable[Service] = (),
     ) -> Doctor:
         assert clinic.id is not None
         doctor = await self._add(
-            Doctor(clinic_id=clinic.id, title=title, first_name=first_name, last_name=last_name)
+            Doctor(
+                clinic_id=clinic.id,
+                title=title,
+                titles=checked_names(titles),
+                first_name=first_name,
+                last_name=last_name,
+            )
         )
         assert doctor.id is not None
         for specialty in specialties:

@@ -78,10 +78,16 @@ class BookingGrid:
         self.search = search
 
     async def day(
-        self, scope: StaffScope, branch_id: int, start: datetime, end: datetime, now: datetime
+        self,
+        scope: StaffScope,
+        branch_id: int,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        language: str = "pl",
     ) -> DayGrid:
         """The branch's grid over [start, end) (a local day's bounds), as `scope` sees it:
-        a doctor sees their own column only."""
+        a doctor sees their own column only; its visits named in `language`."""
         slot_query = select(Slot).where(
             col(Slot.branch_id) == branch_id, col(Slot.start_at) < end, col(Slot.end_at) > start
         )
@@ -115,6 +121,7 @@ class BookingGrid:
                 start=start, end=end, branch_ids=frozenset({branch_id}), statuses=ACTIVE
             ).narrowed(doctor_ids=scope.doctor_ids, branch_ids=scope.branch_ids),
             limit=MAX_VISITS,
+            language=language,
         )
         return lay_out(
             doctors,

@@ -5,17 +5,21 @@ One query serves the search grid, the day's list and the trash: each is a
 `BookingFilter`. A filter's doctor and branch sets are what the caller may
 see intersected with what was asked (`narrowed`, with a `StaffScope`'s
 `doctor_ids` and `branch_ids`), so a form can never widen the scope it was
-given. Each row carries the names the grid shows, read in the same statement.
+given. Each row carries the names the grid shows, read in the same statement, in the
+reader's language (the doctor's title, the service's and the branch's name; Polish when
+there is no translation).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, select
 from sqlmodel import col
 
+from core.clinic.names import titled, translated
 from core.db.database import Database
 from core.errors import InvalidInput, NotFound
 from core.models import Booking, Branch, Doctor, Patient, Service
@@ -81,8 +85,10 @@ class BookingSearch:
         *,
         limit: int = 50,
         offset: int = 0,
+        language: str = "pl",
     ) -> BookingPage:
-        """One page of matching bookings, ordered by start (then doctor)."""
+        """One page of matching bookings, ordered by start (then doctor), named in
+        `language`."""
         if not 1 <= limit <= MAX_LIMIT or offset < 0:
             raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}, offset at least 0")
         conditions = _conditions(query)
@@ -96,10 +102,10 @@ class BookingSearch:
             .offset(offset)
         )
         async with self.db.read() as session:
-            found = [_row(r) for r in (await session.execute(statement)).all()]
+            found = [_row(r, language) for r in (await session.execute(statement)).all()]
         return BookingPage(found[:limit], has_more=len(found) > limit)
 
-    async def one(self, booking_id: int, scope: BookingFilter) -> BookingRow:
+    async def one(self, booking_id: int, scope: BookingFilter, language: str = "pl") -> BookingRow:
         """The booking if it exists and matches `scope` (the caller's, from `narrowed`);
         else `NotFound`, so one out of scope looks the same as one that does not exist."""
         conditions = _conditions(scope)
@@ -110,7 +116,7 @@ class BookingSearch:
             found = (await session.execute(statement)).first()
         if found is None:
             raise NotFound("no such booking")
-        return _row(found)
+        return _row(found, language)
 
 
 def _meet(asked: frozenset[int] | None, allowed: frozenset[int] | None) -> frozenset[int] | None:
@@ -119,17 +125,22 @@ def _meet(asked: frozenset[int] | None, allowed: frozenset[int] | None) -> froze
     return allowed if asked is None else asked & allowed
 
 
-def _rows() -> Select[Booking, str, str, str, str, str, str, str, str]:
+def _rows() -> Select[
+    Booking, str, str, str, dict[str, str], str, str, str, dict[str, str], str, *tuple[Any, ...]
+]:
     return (
         select(
             Booking,
             col(Patient.first_name),
             col(Patient.last_name),
             col(Doctor.title),
+            col(Doctor.titles),
             col(Doctor.first_name),
             col(Doctor.last_name),
             col(Service.name),
+            col(Service.names),
             col(Branch.name),
+            col(Branch.names),
             col(Branch.timezone),
         )
         .join(Patient, col(Patient.id) == col(Booking.patient_id))
@@ -139,14 +150,20 @@ def _rows() -> Select[Booking, str, str, str, str, str, str, str, str]:
     )
 
 
-def _row(found: Row[Booking, str, str, str, str, str, str, str, str]) -> BookingRow:
-    booking, p_first, p_last, title, d_first, d_last, service, branch, tz = found
+def _row(
+    found: Row[
+        Booking, str, str, str, dict[str, str], str, str, str, dict[str, str], str, *tuple[Any, ...]
+    ],
+    language: str,
+) -> BookingRow:
+    booking, p_first, p_last, title, titles, d_first, d_last, service, services, branch = found[:10]
+    branches, tz = found[10], found[11]
     return BookingRow(
         booking=booking,
         patient_name=f"{p_first} {p_last}",
-        doctor_name=f"{title} {d_first} {d_last}".strip(),
-        service_name=str(service),
-        branch_name=str(branch),
+        doctor_name=titled(translated(titles, title, language), d_first, d_last),
+        service_name=translated(services, service, language),
+        branch_name=translated(branches, branch, language),
         timezone=str(tz),
     )
 

@@ -65,22 +65,32 @@ class StaffBookings:
         self.staff = staff
 
     async def find(
-        self, scope: StaffScope, query: BookingFilter, *, limit: int, offset: int
+        self,
+        scope: StaffScope,
+        query: BookingFilter,
+        *,
+        limit: int,
+        offset: int,
+        language: str = "pl",
     ) -> BookingPage:
+        """Bookings in the member's scope, named in `language` (the member's)."""
         narrowed = query.narrowed(doctor_ids=scope.doctor_ids, branch_ids=scope.branch_ids)
-        return await self.search.find(narrowed, limit=limit, offset=offset)
+        return await self.search.find(narrowed, limit=limit, offset=offset, language=language)
 
-    async def trash(self, scope: StaffScope, *, limit: int, offset: int) -> BookingPage:
+    async def trash(
+        self, scope: StaffScope, *, limit: int, offset: int, language: str = "pl"
+    ) -> BookingPage:
         """Cancelled visits: what may still be restored."""
         query = BookingFilter(statuses=frozenset({BookingStatus.CANCELLED})).narrowed(
             doctor_ids=scope.doctor_ids, branch_ids=scope.branch_ids
         )
-        return await self.search.find(query, limit=limit, offset=offset)
+        return await self.search.find(query, limit=limit, offset=offset, language=language)
 
-    async def get(self, scope: StaffScope, booking_id: int) -> BookingRow:
+    async def get(self, scope: StaffScope, booking_id: int, language: str = "pl") -> BookingRow:
         return await self.search.one(
             booking_id,
             BookingFilter().narrowed(doctor_ids=scope.doctor_ids, branch_ids=scope.branch_ids),
+            language,
         )
 
     async def history(self, scope: StaffScope, booking_id: int) -> list[HistoryEntry]:

@@ -49,7 +49,10 @@ class PatientCards:
         self.db = db
         self.search = search
 
-    async def card(self, scope: StaffScope, patient_id: int, now: datetime) -> PatientCardView:
+    async def card(
+        self, scope: StaffScope, patient_id: int, now: datetime, language: str = "pl"
+    ) -> PatientCardView:
+        """The card with its visits (named in `language`, the member's), messages and chats."""
         async with self.db.read() as session:
             patient = await session.get(Patient, patient_id)
             if patient is None:
@@ -87,6 +90,7 @@ class PatientCards:
                 doctor_ids=scope.doctor_ids, branch_ids=scope.branch_ids
             ),
             limit=MAX_ROWS,
+            language=language,
         )
         return PatientCardView(
             patient=patient,

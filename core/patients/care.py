@@ -2,7 +2,8 @@
 them from their own chat or call, and the dependent's reminders reach the guardian.
 
 `care_of` is what the desk and the bot read (a card's dependents and guardians);
-`require_care` is what a booking checks, inside its own transaction."""
+`require_care` is what a booking checks, inside its own transaction, and `in_care` what
+a change to a dependent's visit checks."""
 
 from __future__ import annotations
 
@@ -78,14 +79,20 @@ class CareService:
 async def require_care(session: AsyncSession, guardian_id: int, dependent_id: int) -> None:
     """`NotFound` unless the card `dependent_id` is in the care of `guardian_id` (a patient
     booking for someone else sees no card that is not theirs to book for)."""
+    if not await in_care(session, guardian_id, dependent_id):
+        raise NotFound("no such patient")
+
+
+async def in_care(session: AsyncSession, guardian_id: int, dependent_id: int) -> bool:
+    """Whether the card `dependent_id` is in the care of `guardian_id` (read in the
+    caller's transaction, so a visit changed for a dependent is checked under its lock)."""
     row = await session.execute(
         select(col(Guardianship.id)).where(
             col(Guardianship.guardian_id) == guardian_id,
             col(Guardianship.dependent_id) == dependent_id,
         )
     )
-    if row.first() is None:
-        raise NotFound("no such patient")
+    return row.first() is not None
 
 
 async def _side(session: AsyncSession, patient_id: int, *, as_guardian: bool) -> list[InCare]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import col
 
+from core.clinic.names import doctor_name
 from core.clock import Clock
 from core.db.database import Database
 from core.models import Branch, Doctor, DoctorSpecialty, Specialty
@@ -25,11 +26,14 @@ from core.vocab import Channel
 
 @dataclass(frozen=True)
 class FeedLocation:
+    """A branch: its Polish name and the name's translations."""
+
     id: int
     name: str
     address: str
     city: str
     phone: str
+    names: tuple[tuple[str, str], ...] = ()  # (language, name), the catalog's translations
 
 
 @dataclass(frozen=True, order=True)
@@ -43,12 +47,15 @@ class FeedSpecialty:
 
 @dataclass(frozen=True)
 class FeedSchedule:
-    """A doctor at a branch; `specialties` name the services they give there."""
+    """A doctor at a branch; `specialties` name the services they give there. `doctor` is
+    the name with the Polish title, `doctors` the name in each language the title is
+    translated into."""
 
     doctor_id: int
     branch_id: int
     doctor: str
     specialties: tuple[FeedSpecialty, ...]
+    doctors: tuple[tuple[str, str], ...] = ()  # (language, title first last)
 
     @property
     def id(self) -> str:
@@ -182,6 +189,10 @@ class FeedService:
                             free.branch_id,
                             doctor.display_name,
                             tuple(sorted(specialties.get(doctor.id, []))),
+                            tuple(
+                                (language, doctor_name(doctor, language))
+                                for language in sorted(doctor.titles)
+                            ),
                         )
                         schedules.setdefault(schedule.id, schedule)
                         slots.append(FeedSlot(schedule.id, free.start_at, free.end_at))
@@ -191,7 +202,9 @@ class FeedService:
         return Feed(
             generated_at=now,
             locations=[
-                FeedLocation(b.id, b.name, b.address, b.city, b.phone)
+                FeedLocation(
+                    b.id, b.name, b.address, b.city, b.phone, tuple(sorted(b.names.items()))
+                )
                 for b in branches
                 if b.id is not None
             ],

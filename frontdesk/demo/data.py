@@ -299,6 +299,17 @@ SPECIALTY_NAMES: dict[str, dict[str, str]] = {
     },
     "ent": {"en": "Ear, nose and throat", "uk": "Отоларингологія", "ru": "Оториноларингология"},
 }
+BRANCH_NAMES: dict[str, dict[str, str]] = {
+    "waw": {"en": "Warsaw Mokotów", "uk": "Варшава, Мокотів", "ru": "Варшава, Мокотув"},
+    "krk": {"en": "Kraków Kazimierz", "uk": "Краків, Казімеж", "ru": "Краков, Казимеж"},
+}
+# A doctor's title by its Polish form: "lek." is a physician, "dr n. med." holds a
+# doctorate in medicine, "dr hab. n. med." a habilitation too.
+TITLES: dict[str, dict[str, str]] = {
+    "lek.": {"en": "Dr", "uk": "лікар", "ru": "врач"},
+    "dr n. med.": {"en": "Dr", "uk": "лікар, к. мед. н.", "ru": "врач, к. м. н."},
+    "dr hab. n. med.": {"en": "Dr habil.", "uk": "д-р мед. н.", "ru": "д-р мед. н."},
+}
 SERVICE_NAMES: dict[str, dict[str, str]] = {
     "INT-CONS": {
         "en": "Internal medicine consultation",

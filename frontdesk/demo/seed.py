@@ -30,6 +30,7 @@ from core.schedule.search import FreeSlot, SlotQuery, SlotSearch
 from core.schedule.templates import ScheduleService
 from core.vocab import Channel, ServiceMode
 from frontdesk.demo.data import (
+    BRANCH_NAMES,
     BRANCHES,
     CLINIC_NAME,
     DOCTORS,
@@ -39,6 +40,7 @@ from frontdesk.demo.data import (
     SHIFTS,
     SPECIALTIES,
     SPECIALTY_NAMES,
+    TITLES,
     ZONE,
     pesel_for,
 )
@@ -106,6 +108,7 @@ async def _structure(session: AsyncSession, today: date) -> _Built | None:
             phone=spec.phone,
             timezone=ZONE,
             opening_hours=spec.hours,
+            names=BRANCH_NAMES.get(spec.key),
         )
         branches[spec.key] = branch
         for room_name in spec.rooms:
@@ -141,6 +144,7 @@ async def _structure(session: AsyncSession, today: date) -> _Built | None:
             first,
             last,
             title=title,
+            titles=TITLES.get(title),
             specialties=[specialties[code] for code in d.specialties.split()],
             languages=d.languages.split(),
             services=[services[code] for code in d.services.split()],

@@ -54,6 +54,7 @@ def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:
                 "resourceType": "Location",
                 "id": str(location.id),
                 "name": location.name,
+                **_translated("name", location.names),
                 "telecom": [{"system": "phone", "value": location.phone}],
                 "address": {
                     "line": [location.address],
@@ -70,6 +71,7 @@ def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:
                 "actor": [{"reference": f"Location/{schedule.branch_id}"}],
                 "serviceType": [_service_type(s) for s in schedule.specialties],
                 "comment": schedule.doctor,
+                **_translated("comment", schedule.doctors),
             }
             for schedule in feed.schedules
         ],
@@ -81,28 +83,32 @@ def resources(feed: Feed, links: FeedLinks) -> dict[str, list[dict[str, Any]]]:
 
 
 def _service_type(specialty: FeedSpecialty) -> dict[str, Any]:
-    """A specialty's coding: the Polish name displayed, its translations in FHIR's
-    translation extension on the display (`_display`)."""
+    """A specialty's coding: the Polish name displayed, its translations on the display."""
     coding: dict[str, Any] = {
         "system": SPECIALTIES,
         "code": specialty.code,
         "display": specialty.name,
+        **_translated("display", specialty.names),
     }
-    if specialty.names:
-        coding["_display"] = {
-            "extension": [
-                {
-                    "url": TRANSLATION,
-                    "extension": [
-                        {"url": "lang", "valueCode": language},
-                        {"url": "content", "valueString": name},
-                    ],
-                }
-                for language, name in specialty.names
-                if language != "pl"
-            ]
-        }
     return {"coding": [coding]}
+
+
+def _translated(field: str, names: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """A text field's translations in FHIR's translation extension on the field's
+    primitive element (`_name`, `_comment`, `_display`); the field itself stays Polish,
+    every language's fallback. Nothing when there is no translation."""
+    extensions = [
+        {
+            "url": TRANSLATION,
+            "extension": [
+                {"url": "lang", "valueCode": language},
+                {"url": "content", "valueString": text},
+            ],
+        }
+        for language, text in names
+        if language != "pl"
+    ]
+    return {f"_{field}": {"extension": extensions}} if extensions else {}
 
 
 def _slot(slot: FeedSlot, links: FeedLinks, phone: str) -> dict[str, Any]:

@@ -61,10 +61,12 @@ async def test_demo_structure_is_a_realistic_clinic(demo: Database) -> None:
     assert {b.city for b in branches} == {"Warszawa", "Kraków"}
     assert all(b.timezone == "Europe/Warsaw" and b.address and b.phone for b in branches)
     assert all(b.opening_hours for b in branches)
+    assert all(set(b.names) == {"en", "uk", "ru"} for b in branches)  # as the services'
 
     doctors = await _all(demo, Doctor)
     assert len(doctors) >= 10
     assert {d.title for d in doctors} >= {"lek.", "dr n. med."}
+    assert all(set(d.titles) == {"en", "uk", "ru"} for d in doctors)
     languages = {row.language for row in await _all(demo, DoctorLanguage)}
     assert languages >= {"pl", "en", "uk", "ru"}
 

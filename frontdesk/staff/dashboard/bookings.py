@@ -23,7 +23,7 @@ from frontdesk import keys
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import member_of
 from frontdesk.staff.dashboard.desk import Desk, local_day, today_in
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 from frontdesk.staff.dashboard.today import next_statuses
 
 PAGE_SIZE = 25
@@ -56,7 +56,9 @@ async def search(request: web.Request) -> web.Response:
         branch_ids=None if branch_id is None else frozenset({branch_id}),
         statuses=None if status is None else frozenset({status}),
     )
-    found = await desk.bookings.find(member.scope, query, limit=PAGE_SIZE, offset=offset)
+    found = await desk.bookings.find(
+        member.scope, query, limit=PAGE_SIZE, offset=offset, language=language_of(request)
+    )
     return page(
         request,
         "bookings.html",
@@ -77,7 +79,7 @@ async def booking(request: web.Request) -> web.Response:
     member = await member_of(request)
     desk = Desk.of(request)
     booking_id = forms.path_id(request.match_info["id"])
-    row = await desk.bookings.get(member.scope, booking_id)
+    row = await desk.bookings.get(member.scope, booking_id, language_of(request))
     patients = request.app[keys.SERVICES].patients
     patient = await patients.get(row.booking.patient_id)
     return page(
@@ -90,7 +92,7 @@ async def booking(request: web.Request) -> web.Response:
         if patient.birth_date
         else None,
         history=await desk.bookings.history(member.scope, booking_id),
-        doctors=await desk.catalog.doctor_names(),
+        doctors=await desk.catalog.doctor_names(language_of(request)),
         contacts=await patients.contacts(row.booking.patient_id),
         next_statuses=next_statuses(member.scope, row, desk.clock.now()),
         can_change=member.scope.role in DESK,
@@ -103,7 +105,7 @@ async def move_choices(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
     desk = Desk.of(request)
     booking_id = forms.path_id(request.match_info["id"])
-    row = await desk.bookings.get(member.scope, booking_id)
+    row = await desk.bookings.get(member.scope, booking_id, language_of(request))
     day = forms.optional_date(request.query, "day") or today_in(desk.clock, row.timezone)
     branches = await desk.branches(member.scope)
     branch_id = forms.optional_id(request.query, "branch") or row.booking.branch_id
@@ -131,7 +133,7 @@ async def move_choices(request: web.Request) -> web.Response:
         branches=branches,
         slots=slots[:shown],
         more=shown + MOVE_CHOICES if len(slots) > shown and shown < MAX_MOVE_CHOICES else None,
-        doctors=await desk.catalog.doctor_names(),
+        doctors=await desk.catalog.doctor_names(language_of(request)),
     )
 
 
@@ -140,9 +142,11 @@ async def confirm_move(request: web.Request) -> web.Response:
     confirmed (or not) before anything changes."""
     member = await member_of(request, *DESK)
     desk = Desk.of(request)
-    row = await desk.bookings.get(member.scope, forms.path_id(request.match_info["id"]))
+    row = await desk.bookings.get(
+        member.scope, forms.path_id(request.match_info["id"]), language_of(request)
+    )
     doctor_id = forms.required_id(request.query, "doctor")
-    doctors = await desk.catalog.doctor_names()
+    doctors = await desk.catalog.doctor_names(language_of(request))
     if doctor_id not in doctors:
         raise NotFound("no such doctor")
     return page(
@@ -197,7 +201,9 @@ async def trash(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
     desk = Desk.of(request)
     offset = forms.optional_id(request.query, "offset") or 0
-    found = await desk.bookings.trash(member.scope, limit=PAGE_SIZE, offset=offset)
+    found = await desk.bookings.trash(
+        member.scope, limit=PAGE_SIZE, offset=offset, language=language_of(request)
+    )
     return page(
         request,
         "trash.html",

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.clinic.names import local_name
 from core.desk.bookings import DESK
 from core.desk.work import may_finish
 from core.models.calls import NOTE_CHARS
@@ -21,7 +22,7 @@ from frontdesk import keys
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import Member, accounts, member_of
 from frontdesk.staff.dashboard.desk import Desk, today_in
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 
 PAGE_SIZE = 50
 
@@ -119,7 +120,9 @@ async def _context(
         "phone_names": {
             phone: f"{card.first_name} {card.last_name}" for phone, card in by_phone.items()
         },
-        "branches": {b.id: b.name for b in await desk.catalog.branches()},
+        "branches": {
+            b.id: local_name(b, language_of(request)) for b in await desk.catalog.branches()
+        },
         "names": await accounts(request).display_names(i.taken_by for i in items if i.taken_by),
         "zone": zone,
         "today": today_in(desk.clock, zone).isoformat(),

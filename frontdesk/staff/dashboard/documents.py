@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from core.clinic.names import local_name
 from core.documents.service import NewDocument
 from core.errors import InvalidInput
 from core.vocab import DocumentKind, GranteeKind, GrantSource, StaffRole
@@ -20,7 +21,7 @@ from frontdesk import keys
 from frontdesk.staff import auth as staff_auth
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import member_of
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 
 DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
 UPLOAD_BODY_BYTES = 16 * 1024 * 1024  # a 10 MB PDF and a 2 MB structured form, in a form
@@ -47,7 +48,7 @@ async def documents_page(request: web.Request) -> web.Response:
         desk=desk,
         consents=await services.consents.of_patient(patient_id) if desk else [],
         log=await services.documents.access_log(patient_id) if desk else [],
-        branches={b.id: b.name for b in branches},
+        branches={b.id: local_name(b, language_of(request)) for b in branches},
         own_branches=[
             b
             for b in branches

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from core.booking.placement import VisitRequest
+from core.clinic.names import local_name
 from core.desk.booking_grid import DayGrid
 from core.desk.bookings import DESK
 from core.errors import DomainError, InvalidInput, NotFound
@@ -153,7 +154,9 @@ async def move_confirm(request: web.Request) -> web.Response:
     member = await member_of(request, *DESK)
     desk = Desk.of(request)
     q = request.query
-    row = await desk.bookings.get(member.scope, forms.required_id(q, "booking"))
+    row = await desk.bookings.get(
+        member.scope, forms.required_id(q, "booking"), language_of(request)
+    )
     doctor = await _doctor(request, forms.required_id(q, "doctor"))
     return page(
         request,
@@ -254,7 +257,7 @@ async def _book_page(
 
 def service_name(service: Service, request: web.Request) -> str:
     """The service's name in the member's language, else its Polish name."""
-    return service.names.get(language_of(request)) or service.name
+    return local_name(service, language_of(request))
 
 
 async def _carry(request: web.Request, member: Member, q: Any) -> Carry:
@@ -273,7 +276,7 @@ async def _day_grid(request: web.Request, member: Member, branch: Branch, day: d
     start, end = local_day(day, branch.timezone)
     assert branch.id is not None
     return await request.app[keys.SERVICES].booking_grid.day(
-        member.scope, branch.id, start, end, desk.clock.now()
+        member.scope, branch.id, start, end, desk.clock.now(), language_of(request)
     )
 
 

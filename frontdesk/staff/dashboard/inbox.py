@@ -12,13 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
+from core.clinic.names import local_name
 from core.vocab import StaffRole
 from edge.i18n import Texts
 from frontdesk import keys
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import Member, accounts, member_of
 from frontdesk.staff.dashboard.desk import Desk
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 
 DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
 # The stream polls the database, so a case opened by any process shows within this time.
@@ -50,7 +51,9 @@ async def _listing(request: web.Request, member: Member) -> dict[str, Any]:
         "items": items,
         "names": names,
         "zone": await desk.zone(),
-        "branches": {b.id: b.name for b in await desk.catalog.branches()},
+        "branches": {
+            b.id: local_name(b, language_of(request)) for b in await desk.catalog.branches()
+        },
     }
 
 
@@ -115,7 +118,12 @@ async def case(request: web.Request) -> web.Response:
         zone=await desk.zone(),
         link_services=await desk.catalog.services(),
         branch=next(
-            (b.name for b in await desk.catalog.branches() if b.id == found.case.branch_id), None
+            (
+                local_name(b, language_of(request))
+                for b in await desk.catalog.branches()
+                if b.id == found.case.branch_id
+            ),
+            None,
         ),
         canned=canned_replies(Texts(found.case.language)),
     )

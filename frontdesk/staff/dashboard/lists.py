@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.clinic.names import local_name
 from core.desk.bookings import DESK
 from core.vocab import WaitlistStatus
 from frontdesk import keys
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import member_of
 from frontdesk.staff.dashboard.desk import Desk
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 
 PAGE_SIZE = 50
 STILL_WAITING = frozenset({WaitlistStatus.WAITING, WaitlistStatus.OFFERED})
@@ -35,9 +36,9 @@ async def waitlist(request: web.Request) -> web.Response:
         offset=offset,
         page_size=PAGE_SIZE,
         patients=await request.app[keys.SERVICES].patients.names(e.patient_id for e in found.items),
-        doctors=await desk.catalog.doctor_names(),
-        services={s.id: s.name for s in await desk.catalog.services()},
-        branches={b.id: b.name for b in await desk.catalog.branches()},
+        doctors=await desk.catalog.doctor_names(language_of(request)),
+        services={s.id: local_name(s, language_of(request)) for s in await desk.catalog.services()},
+        branches={b.id: local_name(b, language_of(request)) for b in await desk.catalog.branches()},
         zone=await desk.zone(),
     )
 
@@ -58,7 +59,7 @@ async def schedules(request: web.Request) -> web.Response:
         templates=templates.items,
         more_templates=templates.has_more,
         conflicts=conflicts.items,
-        doctors=await desk.catalog.doctor_names(),
+        doctors=await desk.catalog.doctor_names(language_of(request)),
         branches={b.id: b for b in await desk.catalog.branches()},
         zone=await desk.zone(),
     )

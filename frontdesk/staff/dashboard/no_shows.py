@@ -51,6 +51,6 @@ async def report(request: web.Request) -> web.Response:
         last=last,
         branch_id=branch_id,
         branches=branches,
-        doctors=await desk.catalog.doctor_names(),
+        doctors=await desk.catalog.doctor_names(language),
         services={s.id: local_name(s, language) for s in await desk.catalog.services()},
     )

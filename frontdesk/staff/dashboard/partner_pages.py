@@ -8,13 +8,14 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from core.clinic.names import local_name
 from core.partners.desk import PARTNERS, PartnerDesk
 from core.vocab import MappingKind, StaffRole
 from frontdesk import keys
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import member_of
 from frontdesk.staff.dashboard.desk import Desk
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 
 DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
 NAMES = tuple(p.value for p in PARTNERS)
@@ -44,7 +45,7 @@ async def partner(request: web.Request) -> web.Response:
         failures=failures,
         unmapped=await partners.unmapped(name),
         mappings=mappings,
-        ours=await _names(desk),
+        ours=await _names(desk, language_of(request)),
         kinds=MAPPED_HERE,
         timezone=await desk.zone(),
     )
@@ -98,12 +99,17 @@ def _desk(request: web.Request) -> PartnerDesk:
     return request.app[keys.SERVICES].partner_desk
 
 
-async def _names(desk: Desk) -> dict[str, dict[int, str]]:
-    """Our doctors, services and branches by id, to name what a mapping points at."""
+async def _names(desk: Desk, language: str) -> dict[str, dict[int, str]]:
+    """Our doctors, services and branches by id, to name what a mapping points at (in the
+    member's language)."""
     return {
-        MappingKind.DOCTOR: {d.id: d.display_name for d in await desk.catalog.doctors() if d.id},
-        MappingKind.SERVICE: {s.id: s.name for s in await desk.catalog.services() if s.id},
-        MappingKind.BRANCH: {b.id: b.name for b in await desk.catalog.branches() if b.id},
+        MappingKind.DOCTOR: await desk.catalog.doctor_names(language),
+        MappingKind.SERVICE: {
+            s.id: local_name(s, language) for s in await desk.catalog.services() if s.id
+        },
+        MappingKind.BRANCH: {
+            b.id: local_name(b, language) for b in await desk.catalog.branches() if b.id
+        },
     }
 
 

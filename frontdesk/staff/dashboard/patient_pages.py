@@ -44,7 +44,7 @@ async def card(request: web.Request) -> web.Response:
     patient_id = forms.path_id(request.match_info["id"])
     desk = Desk.of(request)
     view = await request.app[keys.SERVICES].patient_cards.card(
-        member.scope, patient_id, desk.clock.now()
+        member.scope, patient_id, desk.clock.now(), language_of(request)
     )
     return page(
         request,

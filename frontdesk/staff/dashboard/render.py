@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 from babel.dates import format_date
 
+from core.clinic.names import doctor_name, local_name
 from edge import templates
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, accepted_language
 from frontdesk.staff import auth as staff_auth
@@ -50,6 +51,9 @@ def _environment(language: str) -> jinja2.Environment:
     environment = templates.localized("frontdesk.staff.dashboard", "templates", language)
     environment.globals |= {"languages": LANGUAGE_NAMES}
     environment.filters |= {
+        # A branch's (or service's) name and a doctor's title in this language, else Polish.
+        "local": lambda row: local_name(row, language),
+        "doctor": lambda doctor: doctor_name(doctor, language),
         "as_time": datetime.fromisoformat,
         "dict_without": _without,
         "long_date": lambda day: format_date(day, "d MMMM y", locale=language),

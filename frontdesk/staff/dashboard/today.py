@@ -15,7 +15,7 @@ from core.vocab import STATUS_FLOW, BookingStatus, StaffRole
 from frontdesk.staff.dashboard import forms
 from frontdesk.staff.dashboard.access import member_of
 from frontdesk.staff.dashboard.desk import Desk, local_day, today_in
-from frontdesk.staff.dashboard.render import page
+from frontdesk.staff.dashboard.render import language_of, page
 
 DAY_LIMIT = 200
 
@@ -36,6 +36,7 @@ async def today(request: web.Request) -> web.Response:
         BookingFilter(start=start, end=end, branch_ids=frozenset({branch.id})),
         limit=DAY_LIMIT,
         offset=0,
+        language=language_of(request),
     )
     rows = sorted(found.rows, key=lambda r: (r.doctor_name, r.booking.start_at))
     groups = [(name, list(visits)) for name, visits in groupby(rows, key=lambda r: r.doctor_name)]

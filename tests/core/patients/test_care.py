@@ -11,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from core.actors import Actor
 from core.booking.confirm import confirm_hold
+from core.booking.placement import VisitRequest
 from core.booking.service import BookingService
 from core.errors import InvalidInput, NotFound, PeselInvalid
 from core.messaging.compose import addresses
 from core.models import Guardianship, Notification
 from core.patients.cards import PatientDraft, PatientService
 from core.patients.care import CareService
-from core.vocab import CareRelation, Channel, ContactKind, Sex
+from core.vocab import BookingStatus, CareRelation, Channel, ContactKind, Sex
 from testkit.factories import adult, small_clinic, warsaw_at
 
 CHILD_PESEL = "20210100002"  # a girl born on 2020-01-01
@@ -126,3 +127,38 @@ async def test_a_dependents_reminder_reaches_the_guardians_chat(db, clock):
             session, Notification(key="k", patient_id=kid.id, topic="reminder", due_at=clock.now())
         )
     assert found == [(Channel.TELEGRAM, "4242"), (Channel.SMS, "+48501000001")]
+
+
+async def test_a_guardian_changes_their_childs_visit_as_their_own_and_no_one_else_does(db, clock):
+    c = await small_clinic(db, clock)
+    guardian, stranger = await adult(db, clock, 1), await adult(db, clock, 2)
+    kid = await PatientService(db, clock).register(
+        _child(), in_care_of=(guardian, CareRelation.CHILD)
+    )
+    assert kid.id is not None
+    svc = BookingService(db, clock)
+    parent = Actor.patient(guardian, Channel.TELEGRAM)
+    other = Actor.patient(stranger, Channel.TELEGRAM)
+    visit = await svc.book(
+        parent, VisitRequest(kid.id, c.child_visit.id, c.paediatrician.id, warsaw_at(clock, 1, 9))
+    )
+    assert visit.id is not None
+    assert [v.id for v in await svc.upcoming(guardian)] == [visit.id]
+    assert await svc.upcoming(stranger) == []
+    for refused in (
+        svc.get_for(other, visit.id),
+        svc.cancel(other, visit.id, "patient: plans"),
+        svc.confirm_attendance(other, visit.id),
+        svc.reschedule(
+            other, visit.id, doctor_id=c.paediatrician.id, start_at=warsaw_at(clock, 2, 9)
+        ),
+    ):
+        with pytest.raises(NotFound):
+            await refused
+    assert (await svc.get_for(parent, visit.id)).id == visit.id
+    moved = await svc.reschedule(
+        parent, visit.id, doctor_id=c.paediatrician.id, start_at=warsaw_at(clock, 2, 9)
+    )
+    assert (moved.patient_id, moved.start_at) == (kid.id, warsaw_at(clock, 2, 9))
+    assert (await svc.confirm_attendance(parent, visit.id)).status is BookingStatus.CONFIRMED
+    assert (await svc.cancel(parent, visit.id, "patient: ill")).status is BookingStatus.CANCELLED

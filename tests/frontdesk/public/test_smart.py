@@ -148,3 +148,37 @@ async def test_specialties_carry_their_translations(http, db):
         if e.url == "http://hl7.org/fhir/StructureDefinition/translation"
     }
     assert translations == {"en": "Internal medicine", "uk": "Внутрішні хвороби"}
+
+
+def _translations(element) -> dict[str, str]:
+    return {
+        e.extension[0].valueCode: e.extension[1].valueString
+        for e in element.extension
+        if e.url == "http://hl7.org/fhir/StructureDefinition/translation"
+    }
+
+
+async def test_branch_names_and_doctor_titles_carry_their_translations(http, db):
+    [branch] = await Catalog(db).branches()
+    internist = next(d for d in await Catalog(db).doctors() if d.last_name == "Kowalska")
+    assert branch.id is not None
+    assert internist.id is not None
+    await CatalogNames(db).set_branch_names(branch.id, {"en": "Mokotow branch", "uk": "Мокотів"})
+    await CatalogNames(db).set_doctor_titles(internist.id, {"en": "Dr", "uk": "лікар"})
+
+    lines = (await (await http.get("/smart/locations.ndjson")).text()).splitlines()
+    [location] = [Location.model_validate(json.loads(line)) for line in lines]
+    assert location.name == "Mokotów"  # Polish, every language's fallback
+    assert _translations(location.name__ext) == {"en": "Mokotow branch", "uk": "Мокотів"}
+
+    lines = (await (await http.get("/smart/schedules.ndjson")).text()).splitlines()
+    schedules = {s.id: s for s in (Schedule.model_validate(json.loads(line)) for line in lines)}
+    schedule = schedules[f"{internist.id}-{branch.id}"]
+    assert schedule.comment == "lek. Anna Kowalska"
+    assert _translations(schedule.comment__ext) == {
+        "en": "Dr Anna Kowalska",
+        "uk": "лікар Anna Kowalska",
+    }
+    others = [s for key, s in schedules.items() if key != schedule.id]
+    assert others
+    assert all(s.comment__ext is None for s in others)  # no translation: no extension
