@@ -4,7 +4,8 @@ The app runs as `frontdesk serve` in its own process on a fresh SQLite copy of
 the demo clinic, exactly as deployed; this process plays Telegram: it posts
 real-shaped updates to the webhook and serves the fake Bot API the app sends
 its replies to. Each chat books a visit as a new patient (/start, book,
-service, branch, day, time, name, date of birth, contact, confirm), pressing
+service (for a child's, the child's name and birth date), branch, day, time, name,
+date of birth, contact, confirm), pressing
 the buttons the bot really sent, and waits for the bot's reply before its
 next tap, after a think time (`--think`, seconds on average; 0 taps at once,
 which measures saturation rather than chats at a human pace).
@@ -171,12 +172,28 @@ class Chat:
             await self.keyboard_after(before)
         raise GaveUp
 
+    async def choose_service(self, out: Samples) -> None:
+        """A service, as a parent for a child's (the child's name and birth date asked
+        first); one that needs a referral, which a chat cannot take, for the next one."""
+        fake, me = self.fake, self.chat_id
+        for attempt in range(len(self._of_kind("svc:"))):
+            await self.post("service", self.press("svc:", attempt), out)
+            if self.offers("newdep"):
+                await self.post("whom", self.press("newdep"), out, keyboard=False)
+                child = fake.text_update("Zosia Testowa", user_id=me)
+                await self.post("child name", child, out, keyboard=False)
+                await self.post("child birth date", fake.text_update("01.02.2020", user_id=me), out)
+            if any(self.offers(kind) for kind in ("br:", "day:", "t:")):
+                return
+            await self.post("book", fake.callback_update("m:book", user_id=me), out)
+        raise GaveUp
+
     async def book(self, out: Samples) -> bool:
         fake, me = self.fake, self.chat_id
         try:
             await self.post("start", fake.text_update("/start", user_id=me), out)
             await self.post("book", fake.callback_update("m:book", user_id=me), out)
-            await self.post("service", self.press("svc:"), out)
+            await self.choose_service(out)
             if self.offers("br:"):  # two branches: pick one
                 await self.post("branch", self.press("br:"), out)
             await self.pick_time(out)

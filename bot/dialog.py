@@ -69,9 +69,12 @@ class Dialog:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         overlapping = lock.locked()  # another turn of this chat is being answered here
-        async with lock, store.turn(incoming.channel, incoming.chat_id) as waited:
+        async with (
+            lock,
+            store.turn(incoming.channel, incoming.chat_id, incoming.delivery_id) as opened,
+        ):
+            snapshot, waited = opened
             overlapping = overlapping or waited  # ... or in another process
-            snapshot = await store.begin(incoming.channel, incoming.chat_id, incoming.delivery_id)
             if snapshot is None:
                 return []
             try:

@@ -1,8 +1,8 @@
 """Every log line a test run writes, and what must never be in one.
 
-As a pytest plugin (`-p testkit.log_scan`, with FRONTDESK_LOG_SCAN naming a file) it
-records every record of every logger, DEBUG and up, formatted with its traceback, as
-`frontdesk serve` would print it. `leaks` finds in such lines (but the fakes' own
+`watching` records every record of every logger, DEBUG and up, formatted with its
+traceback as `frontdesk serve` would print it (the suite watches its journeys and hostile
+inputs this way, `tests/conftest.py`). `leaks` finds in such lines (but the fakes' own
 access lines) a valid PESEL, a mobile number, a patient's name from the test data, a
 bearer token, a session cookie, one of the fakes' secrets, a document link's token, or
 the name or a line of content of the tests' documents.
@@ -11,10 +11,10 @@ the name or a line of content of the tests' documents.
 from __future__ import annotations
 
 import logging
-import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-import pytest
 from stdnum.pl import pesel
 
 from frontdesk.logs import TEXT_FORMAT, RequestIdFilter
@@ -27,8 +27,6 @@ from testkit.fakes.twilio import AUTH_TOKEN as TWILIO_TOKEN
 from testkit.messengers import SECRET as JOURNEY_WEBHOOK_SECRET
 from testkit.staff_desk import PASSWORD as STAFF_PASSWORD
 from testkit.telegram_face import SECRET as WEBHOOK_SECRET
-
-FILE_VARIABLE = "FRONTDESK_LOG_SCAN"
 
 # Numbers standing alone: eleven digits inside a hex id or a Twilio sid are not a PESEL.
 _ELEVEN_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{11}(?![0-9A-Za-z])")
@@ -69,14 +67,39 @@ def leaks(line: str) -> list[str]:
     return found
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    path = os.environ.get(FILE_VARIABLE)
-    if not path:
-        return
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
-    handler.setLevel(logging.DEBUG)
+class LeakWatch(logging.Handler):
+    """Every record, DEBUG and up, formatted as `frontdesk serve` prints it (traceback
+    included), checked by `leaks`; keeps the count of lines and what leaked where."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.addFilter(RequestIdFilter())
+        self.setFormatter(logging.Formatter(TEXT_FORMAT))
+        self.lines = 0
+        self.found: list[tuple[str, list[str]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # a handler never raises: logging reports it
+            self.handleError(record)
+            return
+        for line in text.splitlines():
+            self.lines += 1
+            if kinds := leaks(line):
+                self.found.append((record.name, kinds))
+
+
+@contextmanager
+def watching() -> Iterator[LeakWatch]:
+    """Every logger at DEBUG into a `LeakWatch` for the time of the block."""
+    watch = LeakWatch()
     root = logging.getLogger()
-    root.addHandler(handler)
+    level = root.level
+    root.addHandler(watch)
     root.setLevel(logging.DEBUG)
+    try:
+        yield watch
+    finally:
+        root.removeHandler(watch)
+        root.setLevel(level)

@@ -2,7 +2,9 @@
 on PostgreSQL; each run creates its own databases from the migrations and drops them; the
 fake Bot API and fake Twilio on loopback, for the tests of more than one folder; the local
 Redis (TEST_REDIS_URL, database 15 by default) for the limits shared by processes; and, in
-every test, Docplanner's published contract held to every fake Docplanner."""
+every test, Docplanner's published contract held to every fake Docplanner; and in the
+tests of the journeys and hostile inputs (`LOG_WATCHED`), every log line, DEBUG and up,
+held to what must never be logged."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from migrations.apply import upgrade
 from testkit.fakes.docplanner.wire import watch
 from testkit.fakes.telegram.server import FakeTelegram
 from testkit.fakes.twilio import FakeTwilio
+from testkit.log_scan import watching
 from tests.partners.contract.openapi import ContractWatch
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -125,6 +128,36 @@ def docplanner_contract() -> Iterator[ContractWatch]:
         yield found
     if found.violations:
         pytest.fail(found.report(), pytrace=False)
+
+
+LOG_WATCHED = (
+    "tests/journeys/",
+    "tests/bot/telegram/test_webhook.py",
+    "tests/bot/whatsapp/test_webhook.py",
+    "tests/bot/webchat/test_webchat.py",
+    "tests/ivr/test_routes.py",
+    "tests/ivr/test_booking.py",
+    "tests/frontdesk/staff/api/test_bookings.py",
+    "tests/frontdesk/staff/api/test_patients.py",
+    "tests/frontdesk/staff/test_auth.py",
+    "tests/frontdesk/staff/api/test_documents.py",
+    "tests/frontdesk/public/test_documents.py",
+    "tests/bot/flows/test_documents.py",
+    "tests/frontdesk/test_logs.py::test_a_refused_request_is_logged_without_what_it_carried",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log_line(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The journeys and hostile inputs run with every logger at DEBUG, and a line that
+    carries a PESEL, phone, name, token, cookie or document fails the test."""
+    if not request.node.nodeid.startswith(LOG_WATCHED):
+        yield
+        return
+    with watching() as watch:
+        yield
+    if watch.found:
+        pytest.fail(f"log lines leak: {watch.found[:20]}", pytrace=False)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from core.clinic.grid import GRID
@@ -131,6 +131,20 @@ class BookingGrid:
             start=start,
             end=end,
         )
+
+    async def next_working(
+        self, scope: StaffScope, branch_id: int, after: datetime
+    ) -> datetime | None:
+        """When the branch's next slot (of a doctor `scope` sees) starts, from `after`: where
+        the desk goes from a day no doctor works."""
+        query = select(func.min(col(Slot.start_at))).where(
+            col(Slot.branch_id) == branch_id, col(Slot.start_at) >= after
+        )
+        if scope.doctor_ids is not None:
+            query = query.where(col(Slot.doctor_id).in_(sorted(scope.doctor_ids)))
+        async with self.db.read() as session:
+            first: datetime | None = (await session.execute(query)).scalar_one_or_none()
+        return first
 
 
 def lay_out(

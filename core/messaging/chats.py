@@ -34,6 +34,7 @@ class Snapshot:
     version: int = 0
     last_inbound_at: datetime | None = None
     patient_id: int | None = None  # the clinic card this chat is linked to, if any
+    owner: str | None = None  # the turn this snapshot holds, until `save` gives it back
 
 
 TURN_LEASE = timedelta(seconds=30)  # a process lost mid-turn holds its chat this long
@@ -46,37 +47,55 @@ class ConversationStore:
         self.clock = clock
 
     @asynccontextmanager
-    async def turn(self, channel: Channel, chat_id: str) -> AsyncIterator[bool]:
-        """Answer one turn of a chat while no other process answers one: the chat's turn
-        row is claimed in one atomic statement (taken over once its lease ran out), and
-        given back after. Yields whether another turn had to be waited for (a double tap
-        landing on two processes)."""
+    async def turn(
+        self, channel: Channel, chat_id: str, external_id: str
+    ) -> AsyncIterator[tuple[Snapshot | None, bool]]:
+        """Answer one delivery while no other process answers a turn of this chat: the
+        chat's turn row is claimed (taken over once its lease ran out), the delivery
+        recorded and the chat loaded in one transaction, and `save` gives the turn back
+        in its own (here, after a failure). Yields the chat (None for a redelivery) and
+        whether another turn had to be waited for (a double tap landing on two processes)."""
         owner = secrets.token_hex(8)
         waited = False
-        while not await self._claim_turn(channel, chat_id, owner):
+        while True:
+            claimed, snapshot = await self._open(channel, chat_id, external_id, owner)
+            if claimed:
+                break
             waited = True
             await asyncio.sleep(TURN_POLL_SECONDS)
         try:
-            yield waited
+            yield snapshot, waited
         finally:
-            await self._end_turn(channel, chat_id, owner)
+            if snapshot is not None and snapshot.owner is not None:  # not saved
+                await self._end_turn(channel, chat_id, owner)
 
-    async def _claim_turn(self, channel: Channel, chat_id: str, owner: str) -> bool:
+    async def _open(
+        self, channel: Channel, chat_id: str, external_id: str, owner: str
+    ) -> tuple[bool, Snapshot | None]:
+        """Whether the turn was claimed, and the chat: one transaction for what every
+        message pays first, since a turn's cost is mostly round trips to the database."""
         now = self.clock.now()
 
-        async def work(session: AsyncSession) -> bool:
+        async def work(session: AsyncSession) -> tuple[bool, Snapshot | None]:
             conn = await session.connection()
-            claimed = await conn.execute(
-                _claim(self.db.dialect),
-                {
-                    "of_channel": channel,
-                    "of_chat": chat_id,
-                    "owner": owner,
-                    "until": now + TURN_LEASE,
-                    "now": now,
-                },
+            chat = {"of_channel": channel, "of_chat": chat_id}
+            lease = {**chat, "owner": owner, "until": now + TURN_LEASE, "now": now}
+            if (await conn.execute(_claim(self.db.dialect), lease)).first() is None:
+                return False, None
+            delivery = {**chat, "external_id": external_id, "received_at": now}
+            recorded = await conn.execute(_record_delivery(self.db.dialect), delivery)
+            if recorded.first() is None:  # a redelivery: nothing to answer, the turn given back
+                await conn.execute(_END_TURN, {**chat, "owner": owner})
+                return True, None
+            row = (await conn.execute(_LOAD, chat)).first()
+            linked = await conn.execute(_LINKED, {**chat, "kind": contact_kind(channel)})
+            patient_id = linked.scalar_one_or_none()
+            if row is None:
+                return True, Snapshot(channel, chat_id, patient_id=patient_id, owner=owner)
+            state, version, last_inbound_at = row
+            return True, Snapshot(
+                channel, chat_id, dict(state), version, last_inbound_at, patient_id, owner
             )
-            return claimed.first() is not None
 
         return await self.db.write(work)
 
@@ -88,30 +107,6 @@ class ConversationStore:
             )
 
         await self.db.write(work)
-
-    async def begin(self, channel: Channel, chat_id: str, external_id: str) -> Snapshot | None:
-        """Record a delivery and load its chat: state and linked card. None for a redelivery.
-
-        One transaction for what every turn needs first: a turn's cost is mostly
-        round trips to the database, and this is the one every message pays.
-        """
-
-        async def work(session: AsyncSession) -> Snapshot | None:
-            conn = await session.connection()
-            chat = {"of_channel": channel, "of_chat": chat_id}
-            delivery = {**chat, "external_id": external_id, "received_at": self.clock.now()}
-            recorded = await conn.execute(_record_delivery(self.db.dialect), delivery)
-            if recorded.first() is None:
-                return None
-            row = (await conn.execute(_LOAD, chat)).first()
-            linked = await conn.execute(_LINKED, {**chat, "kind": contact_kind(channel)})
-            patient_id = linked.scalar_one_or_none()
-            if row is None:
-                return Snapshot(channel, chat_id, patient_id=patient_id)
-            state, version, last_inbound_at = row
-            return Snapshot(channel, chat_id, dict(state), version, last_inbound_at, patient_id)
-
-        return await self.db.write(work)
 
     async def notice_privacy(self, channel: Channel, chat_id: str) -> bool:
         """Record that this chat is shown the information notice now; False when it was
@@ -168,7 +163,8 @@ class ConversationStore:
         await self.db.write(work)
 
     async def save(self, snapshot: Snapshot, *, inbound: bool = True) -> None:
-        """Store the new state; `ConcurrentUpdate` if another process saved meanwhile."""
+        """Store the new state and give the turn back, in one transaction;
+        `ConcurrentUpdate` if another process saved meanwhile."""
         now = self.clock.now()
         last_inbound = now if inbound else snapshot.last_inbound_at
 
@@ -186,14 +182,18 @@ class ConversationStore:
                 created = await conn.execute(_start(self.db.dialect), values)
                 if created.first() is None:
                     raise ConcurrentUpdate("the conversation was started meanwhile")
-                return
-            changed = await conn.execute(_SAVE, {**values, "expected": snapshot.version})
-            if changed.first() is None:
-                raise ConcurrentUpdate("the conversation changed meanwhile")
+            else:
+                changed = await conn.execute(_SAVE, {**values, "expected": snapshot.version})
+                if changed.first() is None:
+                    raise ConcurrentUpdate("the conversation changed meanwhile")
+            if snapshot.owner is not None:
+                turn = {"of_channel": snapshot.channel, "of_chat": snapshot.chat_id}
+                await conn.execute(_END_TURN, {**turn, "owner": snapshot.owner})
 
         await self.db.write(work)
         snapshot.version += 1
         snapshot.last_inbound_at = last_inbound
+        snapshot.owner = None
 
 
 async def _chat(session: AsyncSession, channel: Channel, chat_id: str) -> Conversation | None:

@@ -1,8 +1,9 @@
 """What reaches the logs: a request aiohttp refuses before any handler runs (a request
 line or a header over its 8190-byte limit, a header it cannot parse) is answered 400 and
 logged without a quote of it, so the PESEL, phone or token it carried stays out; every
-line carries its request's id, as text or JSON; and the journeys and hostile inputs of
-the suite, run with every logger at DEBUG, write no PESEL, phone, name, token or cookie."""
+line carries its request's id, as text or JSON; and the watch that holds the journeys and
+hostile inputs of the suite, run with every logger at DEBUG, to no PESEL, phone, name,
+token or cookie in any line (tests/conftest.py) sees what it must."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import asyncio
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,8 @@ from core.cause import caused_by
 from frontdesk.app import create_app
 from frontdesk.logs import log_handler
 from frontdesk.settings import Settings
-from testkit.log_scan import FILE_VARIABLE, leaks
+from testkit.log_scan import leaks, watching
+from tests.conftest import LOG_WATCHED
 
 Client = TestClient[web.Request, web.Application]
 
@@ -125,23 +124,27 @@ def test_json_lines_carry_the_request_id() -> None:
     assert outside["request_id"] == "-"
 
 
-# -- the suite's journeys and hostile inputs, every line scanned --------------------------
+# -- the suite's journeys and hostile inputs, every line watched (tests/conftest.py) ----
 
-SCANNED = [
-    "tests/journeys",
-    "tests/bot/telegram/test_webhook.py",
-    "tests/bot/whatsapp/test_webhook.py",
-    "tests/bot/webchat/test_webchat.py",
-    "tests/ivr/test_routes.py",
-    "tests/ivr/test_booking.py",
-    "tests/frontdesk/staff/api/test_bookings.py",
-    "tests/frontdesk/staff/api/test_patients.py",
-    "tests/frontdesk/staff/test_auth.py",
-    "tests/frontdesk/staff/api/test_documents.py",
-    "tests/frontdesk/public/test_documents.py",
-    "tests/bot/flows/test_documents.py",
-    "tests/frontdesk/test_logs.py::test_a_refused_request_is_logged_without_what_it_carried",
-]
+
+def test_every_watched_path_exists() -> None:
+    assert [p for p in LOG_WATCHED if not Path(p.split("::")[0]).exists()] == []
+
+
+def test_the_watch_reads_every_logger_at_debug_with_tracebacks() -> None:
+    root = logging.getLogger()
+    level = root.level
+    with watching() as watch:
+        logging.getLogger("aiohttp.server").debug("refused pesel=%s", PESEL)
+        try:
+            raise ValueError(f"Bearer {TOKEN}")
+        except ValueError:
+            logging.getLogger("frontdesk.x").warning("failed", exc_info=True)
+        logging.getLogger("frontdesk.x").info("booked visit 12")
+    assert watch.found == [("aiohttp.server", ["PESEL 440..."]), ("frontdesk.x", ["bearer token"])]
+    assert watch.lines >= 5  # the traceback's lines too
+    assert root.level == level
+    assert watch not in root.handlers
 
 
 def test_the_scanner_finds_what_it_looks_for() -> None:
@@ -153,26 +156,3 @@ def test_the_scanner_finds_what_it_looks_for() -> None:
     assert leaks("call to +48221000000 from 127.0.0.1, booking 12345678901") == []
     assert leaks("request a44051401359f, sid SM44051401359") == []  # ids, not PESELs
     assert leaks("pesel=44051401359&phone=%2B48601234567") == ["PESEL 440...", "phone %2B48..."]
-
-
-@pytest.mark.slow
-def test_no_log_line_of_the_journeys_and_hostile_inputs_leaks(tmp_path: Path) -> None:
-    log = tmp_path / "all.log"
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}  # SQLite: quicker
-    env[FILE_VARIABLE] = str(log)
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "testkit.log_scan"]
-        + [path for path in SCANNED if Path(path.split("::")[0]).exists()]
-        + ["-k", "not slow and not postgres"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-3000:]
-    lines = log.read_text(encoding="utf-8").splitlines()
-    found = [(n, kinds) for n, line in enumerate(lines, 1) if (kinds := leaks(line))]
-
-    assert len(lines) > 1000  # the journeys ran and logged
-    assert found == [], found[:20]

@@ -6,6 +6,7 @@ here; this page is the documents' own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from edge.responses import PRIVATE_HEADERS as PRIVATE
 from frontdesk import keys
 from frontdesk.staff import auth as staff_auth
 from frontdesk.staff.dashboard import forms
-from frontdesk.staff.dashboard.access import member_of
+from frontdesk.staff.dashboard.access import Member, member_of
 from frontdesk.staff.dashboard.render import language_of, page
 
 DESK = (StaffRole.ADMIN, StaffRole.REGISTRAR)
@@ -33,7 +34,17 @@ def _base(patient_id: int) -> str:
 
 async def documents_page(request: web.Request) -> web.Response:
     member = await member_of(request)
-    patient_id = forms.path_id(request.match_info["id"])
+    return await _page(request, member, forms.path_id(request.match_info["id"]))
+
+
+async def _page(
+    request: web.Request,
+    member: Member,
+    patient_id: int,
+    *,
+    refused: InvalidInput | None = None,
+) -> web.Response:
+    """The page; after a refused upload, again with what was wrong above the form."""
     services = request.app[keys.SERVICES]
     patient = await services.patients.get(patient_id)
     found = await services.documents.of_patient(patient_id, member.scope.reach)
@@ -42,6 +53,8 @@ async def documents_page(request: web.Request) -> web.Response:
     return page(
         request,
         "documents.html",
+        status=400 if refused else 200,
+        refused=refused,
         member=member,
         patient=patient,
         documents=found,
@@ -68,7 +81,19 @@ async def upload(request: web.Request) -> web.Response:
     or branch_id)."""
     member = await member_of(request, *DESK)
     patient_id = forms.path_id(request.match_info["id"])
-    posted = await request.post()
+    try:
+        await _add(request, member, patient_id, await request.post())
+    except InvalidInput as refused:  # a bad file or field: said above the form
+        return await _page(request, member, patient_id, refused=refused)
+    raise web.HTTPSeeOther(_base(patient_id))
+
+
+async def _add(
+    request: web.Request,
+    member: Member,
+    patient_id: int,
+    posted: Mapping[str, object],
+) -> None:
     files = {k: v for k, v in posted.items() if isinstance(v, web.FileField)}
     content, name = _read(files.get("file"))
     structured, _ = _read(files.get("structured"))
@@ -92,7 +117,6 @@ async def upload(request: web.Request) -> web.Response:
             branch_id=forms.optional_id(values, "branch_id"),
         ),
     )
-    raise web.HTTPSeeOther(_base(patient_id))
 
 
 allow_body(upload, UPLOAD_BODY_BYTES)

@@ -79,6 +79,7 @@ async def grid(request: web.Request) -> web.Response:
     doctors = _doctors_of(g for _, g in grids)
     week = [(d, [week_cell(g, doctor) for doctor in doctors]) for d, g in grids]
     step = timedelta(days=1 if view == "day" else 7)
+    empty = all(not g.rows for _, g in grids)
     return page(
         request,
         "grid.html",
@@ -92,6 +93,7 @@ async def grid(request: web.Request) -> web.Response:
         doctors=doctors,
         carry=carry,
         around={"previous": day - step, "next": day + step},
+        next_working=await _next_working(request, member, branch, days[-1]) if empty else None,
         link=lambda **changes: _grid_link(branch, carry, **({"view": view, "day": day} | changes)),
         may_book=member.scope.role in DESK,
     )
@@ -278,6 +280,16 @@ async def _day_grid(request: web.Request, member: Member, branch: Branch, day: d
     return await request.app[keys.SERVICES].booking_grid.day(
         member.scope, branch.id, start, end, desk.clock.now(), language_of(request)
     )
+
+
+async def _next_working(
+    request: web.Request, member: Member, branch: Branch, after: date
+) -> date | None:
+    """The next local day after `after` on which a doctor works at the branch."""
+    _, end = local_day(after, branch.timezone)
+    assert branch.id is not None
+    first = await request.app[keys.SERVICES].booking_grid.next_working(member.scope, branch.id, end)
+    return first.astimezone(ZoneInfo(branch.timezone)).date() if first else None
 
 
 def _doctors_of(grids: Any) -> list[Doctor]:

@@ -33,9 +33,10 @@ class ExplodingOnce:
     async def handle(self, incoming: Any) -> Any:
         if not self.exploded:
             self.exploded = True
-            await self.services.conversations.begin(
+            async with self.services.conversations.turn(
                 incoming.channel, incoming.chat_id, incoming.delivery_id
-            )
+            ):
+                pass  # the delivery recorded, as a real turn records it before it fails
             raise RuntimeError("boom")
         return await self.dialog.handle(incoming)
 

@@ -39,9 +39,10 @@ class ExplodingOnce(Recording):
     async def handle(self, incoming: Incoming) -> list[Reply]:
         if not self.seen:
             self.seen.append(incoming)
-            await self.services.conversations.begin(
+            async with self.services.conversations.turn(
                 incoming.channel, incoming.chat_id, incoming.delivery_id
-            )
+            ):
+                pass  # the delivery recorded, as a real turn records it before it fails
             raise RuntimeError("the dialog broke")
         return await super().handle(incoming)
 

@@ -232,6 +232,8 @@ async def test_the_desk_page_uploads_lists_and_refuses_a_disguised_file(world: W
     body = await bad.text()
     assert bad.status == 400
     assert "not a PDF" in body
+    assert f'action="{page_url}"' in body  # said above the form, to try again at once
+    assert "Back to today" not in body  # not the error page
     assert not any(marker in body for marker in MARKERS)
     good = await world.client.post(page_url, allow_redirects=False, data=form(PDF, SECRET_TITLE))
     assert good.status == 303

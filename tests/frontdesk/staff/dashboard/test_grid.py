@@ -5,6 +5,8 @@ birth, restrictions refused with the form kept, and a visit moved after a confir
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -184,3 +186,20 @@ async def test_a_doctor_sees_the_grid_but_books_nothing(
     assert "/staff/grid/book?" not in grid
     form = await client.get(f"/staff/grid/book?{pick(clinic.clinic.internist.id, THURSDAY_8)}")
     assert form.status == 403
+
+
+async def test_a_day_no_doctor_works_leads_to_the_next_that_one_does(
+    client: Client, clinic: Desk
+) -> None:
+    await log_in(client, "reg")
+    sunday = await (await client.get("/staff/grid?day=2026-11-29")).text()
+    assert "No doctor works at this branch on this day." in sunday
+    found = re.search(r'href="([^"]+)">Next day with doctors: ([^<]+)<', sunday)
+    assert found is not None
+    next_day = await client.get(html.unescape(found[1]))
+    assert next_day.status == 200
+    assert "No doctor works" not in await next_day.text()
+    assert "day=2026-12-01" in html.unescape(found[1])  # the clinic's first day of slots
+    beyond = await (await client.get("/staff/grid?day=2027-06-01&view=week")).text()
+    assert "No doctor works at this branch in this week." in beyond
+    assert "Next day with doctors" not in beyond  # none left to offer
