@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/frontdesk demo
 
+# The suite in one process per core (pytest-xdist); `TEST_WORKERS=0 make test` for one.
+TEST_WORKERS ?= 2
+
 test: venv lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 chromium: $(CHROMIUM)
 

@@ -71,7 +71,14 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("TEST_DATABASE_URL not set")
     name = f"frontdesk_test_{os.getpid()}_{secrets.token_hex(4)}"
     try:
-        asyncio.run(_pg_execute(admin, f'CREATE DATABASE "{name}"'))
+        asyncio.run(
+            _pg_execute(
+                admin,
+                f'CREATE DATABASE "{name}"',
+                # A test database need not wait for the disk at every commit.
+                f'ALTER DATABASE "{name}" SET synchronous_commit = off',
+            )
+        )
     except (OSError, SQLAlchemyError) as exc:  # unreachable server: fail, never skip
         pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
