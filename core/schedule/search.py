@@ -6,8 +6,10 @@ clinic's history grows. The query itself drops the slots where any cell of the
 visit is taken (doctor or room) and, for a visit longer than its slot, those
 that do not run on in the doctor's following slots: a batch holds only times
 that can be offered, and one statement a window finds them. A service's doctors are
-read with the service, so each window walks only their slots. The walk's
-statements, built once, are in core/schedule/search_statements.py.
+read with the service, so each window walks only their slots, and only those whose
+start no booking holds (`slot.start_booked`, kept by the database's triggers): in a
+nearly full calendar the checks run on a tenth of the slots. The walk's statements,
+built once, are in core/schedule/search_statements.py.
 """
 
 from __future__ import annotations
