@@ -62,7 +62,7 @@ class SlotQuery:
 @dataclass(frozen=True)
 class Visit:
     """What the asked service sets for the walk: the visit's length (None: a slot's own)
-    and the doctors who perform it (None: no service asked).
+    and the active doctors who perform it (None: no service asked).
 
     The doctors are read once per search, so each candidate read walks only their
     slots through the (doctor, start) index: a service performed by a fifth of the
