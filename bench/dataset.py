@@ -51,6 +51,7 @@ SLOT_COLUMNS = (
     "start_at",
     "end_at",
     "availability",
+    "start_booked",  # as the database's triggers keep it (migration 0019)
 )
 BOOKING_COLUMNS = (
     "id",
@@ -266,6 +267,11 @@ class RowMaker:
         assert self.loader is not None
         at = self.loader.instant
         for plan in sorted(planned.values(), key=lambda p: (p.start_at, p.doctor_id)):
+            self.counts["past_slots" if past else "future_slots"] += 1
+            full = past and self.counts["past_bookings"] >= (limit or 0)
+            # The loader may bypass triggers (PostgreSQL's COPY as a replica): the slot
+            # says itself whether an active booking holds its start.
+            booked = not full and self.rng.random() < fill and self._book(batch, plan, past)
             batch.slots.append(
                 (
                     plan.doctor_id,
@@ -275,12 +281,9 @@ class RowMaker:
                     at(plan.start_at),
                     at(plan.end_at),
                     plan.availability,
+                    booked,
                 )
             )
-            self.counts["past_slots" if past else "future_slots"] += 1
-            full = past and self.counts["past_bookings"] >= (limit or 0)
-            if not full and self.rng.random() < fill:
-                self._book(batch, plan, past)
 
     def _status(self, past: bool) -> BookingStatus:
         draw = self.rng.random()
@@ -290,7 +293,8 @@ class RowMaker:
             return BookingStatus.COMPLETED
         return BookingStatus.CANCELLED if draw < PAST_SHARES[1] else BookingStatus.NO_SHOW
 
-    def _book(self, batch: Batch, plan: PlannedSlot, past: bool) -> None:
+    def _book(self, batch: Batch, plan: PlannedSlot, past: bool) -> bool:
+        """Book the slot; True if the booking is active (its cells taken)."""
         assert self.loader is not None
         rng, at = self.rng, self.loader.instant
         booking_id = self.next_id
@@ -321,10 +325,11 @@ class RowMaker:
         )
         self.counts["past_bookings" if past else "future_bookings"] += 1
         if not status.active:  # cancelled and no-show visits gave their cells back
-            return
+            return False
         for cell in cells(plan.start_at, plan.end_at):
             batch.cells.append((DOCTOR, plan.doctor_id, at(cell), booking_id))
             if plan.room_id is not None:
                 batch.cells.append((ROOM, plan.room_id, at(cell), booking_id))
                 self.counts["cells"] += 1
             self.counts["cells"] += 1
+        return True

@@ -11,7 +11,7 @@ from bench.dataset import Shape
 from bench.search import SearchFigures
 from bench.timing import Latency
 
-SEARCH_GOAL_MS = 10.0  # p95 on SQLite
+SEARCH_GOAL_MS = 10.0  # p95 on SQLite; by visit length on both databases (issue 19)
 HISTORY_GOAL = 1.5  # p95 with the largest history / p95 with the smallest
 BARE_GOAL = 0.25  # engine bookings per second / bare inserts per second
 BOOKING_STATEMENTS_GOAL = 6  # statements of one booking on the hot path
@@ -81,6 +81,16 @@ def goals(backends: list[BackendFigures]) -> list[str]:
                         f"SQLite search p95 < {SEARCH_GOAL_MS:g} ms: {text}, {s.history:,} past",
                         f"{_ms(p95)} ms",
                         _verdict(p95 < SEARCH_GOAL_MS),
+                    ]
+                )
+        for s in b.search:
+            for minutes, latency in s.earliest_by_length.items():
+                rows.append(
+                    [
+                        f"{b.backend}: earliest 5 p95 < {SEARCH_GOAL_MS:g} ms, "
+                        f"{minutes}-minute visits, {s.history:,} past",
+                        f"{_ms(latency.p95)} ms",
+                        _verdict(latency.p95 < SEARCH_GOAL_MS),
                     ]
                 )
         for q, text in QUESTIONS.items():

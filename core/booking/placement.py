@@ -99,7 +99,10 @@ async def locate(
     start_at: datetime,
     channel: Channel,
 ) -> Placement:
-    """Check that the visit may go there; the slots are share-locked against regeneration.
+    """Check that the visit may go there; the slots are key-share-locked against
+    regeneration (which locks them for update). Not a full share lock: the claim's
+    trigger sets `slot.start_booked`, and a share lock of a racing booking on the same
+    slot would make the two wait for each other (migration 0019).
 
     One read: the slots, their branch's time zone (for `local_day`) and whether the
     doctor performs the service.
@@ -124,7 +127,7 @@ async def locate(
                 col(Slot.start_at) > start_at - MAX_SLOT,  # a lower bound: no history read
                 col(Slot.end_at) > start_at,
             )
-            .with_for_update(read=True, of=Slot)
+            .with_for_update(read=True, key_share=True, of=Slot)
         )
     ).all()
     if not (rows[0].offered if rows else await _performs(session, doctor_id, service)):

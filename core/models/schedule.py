@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from core.models._columns import utc
@@ -50,7 +50,10 @@ class Absence(SQLModel, table=True):
 class Slot(SQLModel, table=True):
     """A bookable period of a doctor's time, authored here and published to partners.
 
-    Whether it is free is not stored on the slot: the occupancy table decides.
+    Whether it is free is the occupancy table's to say. `start_booked` mirrors one fact
+    of it, kept by the database's triggers (migration 0019): a booking holds the
+    doctor's cell at the slot's start, so no visit can start here. The search walks the
+    slots where it is false through their own index and probes only those.
     """
 
     __table_args__ = (
@@ -59,6 +62,13 @@ class Slot(SQLModel, table=True):
         # A branch's search walks its slots by time: without the time here, the
         # planner reads every slot of the branch and sorts them.
         Index("ix_slot_branch_start", "branch_id", "start_at"),
+        Index(
+            "ix_slot_doctor_start_open",
+            "doctor_id",
+            "start_at",
+            postgresql_where=text("NOT start_booked"),
+            sqlite_where=text("start_booked = 0"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     doctor_id: int = Field(foreign_key="doctor.id")
@@ -68,6 +78,7 @@ class Slot(SQLModel, table=True):
     start_at: datetime = utc()
     end_at: datetime = utc()
     availability: int
+    start_booked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ScheduleConflict(SQLModel, table=True):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     exists,
+    false,
     literal_column,
     select,
     tuple_,
@@ -72,15 +73,20 @@ def candidate_read(
     stmt = (
         select(*CANDIDATE_COLUMNS)
         .join(Branch, col(Branch.id) == col(Slot.branch_id))
-        .join(Doctor, col(Doctor.id) == col(Slot.doctor_id))
         .where(
             col(Slot.start_at) >= bindparam("low"),
             col(Slot.start_at) < bindparam("high"),
-            col(Doctor.active).is_(True),
+            # A booking holds the slot's first cell: no visit starts here. Written as the
+            # partial index's own term, so the walk reads only the other slots.
+            col(Slot.start_booked) == false(),
         )
         .order_by(col(Slot.start_at), col(Slot.doctor_id))
         .limit(bindparam("batch"))
     )
+    if not shape.service:  # a service's doctors are read active (the search's `_visit`)
+        stmt = stmt.join(Doctor, col(Doctor.id) == col(Slot.doctor_id)).where(
+            col(Doctor.active).is_(True)
+        )
     if shape.paged:  # keyset paging: many doctors may start at one instant
         stmt = stmt.where(
             tuple_(col(Slot.start_at), col(Slot.doctor_id))
