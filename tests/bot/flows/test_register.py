@@ -37,7 +37,8 @@ async def test_an_abandoned_booking_keeps_no_card_and_no_answers(db, clock):
     await chat.press("Not now")
     assert await _count(db, Patient) == 0
     assert await _count(db, Contact) == 0
-    snapshot = await ConversationStore(db, clock).begin(Channel.TELEGRAM, "501", "peek")
+    async with ConversationStore(db, clock).turn(Channel.TELEGRAM, "501", "peek") as (snapshot, _):
+        pass
     assert snapshot is not None
     assert "Nowak" not in str(snapshot.state)
     assert "1987" not in str(snapshot.state)

