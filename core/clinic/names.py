@@ -53,7 +53,9 @@ def checked_names(names: Mapping[str, str] | None) -> dict[str, str]:
         if language not in NAME_LANGUAGES:
             raise InvalidInput(f"names: unknown language {language[:8]!r}", field="names")
         if len(name) > MAX_NAME:
-            raise InvalidInput(f"names: at most {MAX_NAME} characters", field="names")
+            raise InvalidInput(
+                f"names: at most {MAX_NAME} characters", field="names", reason="too_long"
+            )
         if name.strip():
             checked[language] = name.strip()
     return checked

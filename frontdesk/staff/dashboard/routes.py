@@ -13,6 +13,7 @@ from aiohttp import web
 from frontdesk.staff.dashboard import (
     bookings,
     calls,
+    catalog_names,
     documents,
     grid,
     inbox,
@@ -68,7 +69,6 @@ def setup_dashboard(app: web.Application) -> None:
     r.add_get("/staff/no-shows", no_shows.report, name="staff-no-shows")
     r.add_get("/staff/waitlist", lists.waitlist, name="staff-waitlist")
     r.add_get("/staff/schedules", lists.schedules, name="staff-schedules")
-    r.add_get("/staff/services", settings_pages.services, name="staff-services")
     r.add_get("/staff/reminders", settings_pages.reminders, name="staff-reminders")
     r.add_post(
         f"/staff/reminders/{ID}/preview", settings_pages.preview, name="staff-reminder-preview"
@@ -81,6 +81,7 @@ def setup_dashboard(app: web.Application) -> None:
     partner_pages.setup(r)
     desk_pages(r)
     documents.setup(r, ID)
+    catalog_names.setup(r, ID)
     r.add_static("/staff/static/", STATIC, name="staff-static", append_version=True)
 
 

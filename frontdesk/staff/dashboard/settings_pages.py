@@ -1,5 +1,5 @@
-"""The clinic's settings as the desk reads them: services with their restrictions, and the
-reminder rules with a preview of a template filled in as a patient would receive it."""
+"""The reminder rules as the desk reads them, with a preview of a template filled in as a
+patient would receive it (the services: `catalog_names`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from core.clinic.names import local_name
 from core.errors import NotFound, TemplateInvalid
 from core.messaging.reminder_rules import ReminderRules, default_rules
 from core.messaging.templates import LANGUAGES, MAX_TEMPLATE_CHARS, check, date_and_time, render
@@ -25,20 +24,6 @@ PREVIEW_AHEAD = timedelta(days=1)
 # The English names the default rules are stored under: the page says those rules in the
 # member's language instead (`labels.rule_name`); a name the clinic gave is shown as well.
 DEFAULT_NAMES = frozenset(d.name for d in default_rules())
-
-
-async def services(request: web.Request) -> web.Response:
-    """The services in the reader's language, with every translation and the Polish name."""
-    member = await member_of(request)
-    found = await Desk.of(request).catalog.services()
-    language = language_of(request)
-    return page(
-        request,
-        "services.html",
-        member=member,
-        services=found,
-        local={s.id: local_name(s, language) for s in found},
-    )
 
 
 async def reminders(request: web.Request) -> web.Response:
