@@ -279,11 +279,12 @@ async def _take_earliest(turn: Turn) -> bool:
         await prompt(turn)  # says there is none, and offers the waiting list
         return True
     turn.data.update(tz=first.timezone, day=first.local_start().date().isoformat())
-    return await _take(turn, first.doctor_id, first.start_at)
+    return await _take(turn, first.doctor_id, first.start_at, announce=True)
 
 
-async def _take(turn: Turn, doctor_id: int, start: datetime) -> bool:
-    """Hold one free time for this chat, then on to who is booking or the confirmation."""
+async def _take(turn: Turn, doctor_id: int, start: datetime, *, announce: bool = False) -> bool:
+    """Hold one free time for this chat, then on to who is booking or the confirmation;
+    a time the patient did not pick themselves (the earliest) is said before any question."""
     await _release(turn)
     try:
         ticket = await turn.services.booking.hold(
@@ -299,6 +300,11 @@ async def _take(turn: Turn, doctor_id: int, start: datetime) -> bool:
         start=start.isoformat(),
         slot_branch=ticket.placement.branch_id,
     )
+    if announce:
+        when = turn.texts.when(start, turn.data["tz"])
+        turn.say(
+            turn._("🕒 The earliest free time waits for your confirmation: {when}.", when=when)
+        )
     service = await turn.services.catalog.service(turn.data["service"])
     if service.e_referral_required and "move" not in turn.data and "e_referral" not in turn.data:
         turn.at("e_referral")

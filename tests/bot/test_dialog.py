@@ -367,3 +367,16 @@ async def test_the_branch_is_asked_when_several_have_free_times(db, clock):
     await chat.press("Confirm")
     [booking] = await _one(db, Booking)
     assert booking.branch_id != c.branch.id
+
+
+async def test_the_earliest_time_is_said_before_the_first_question(db, clock):
+    c = await small_clinic(db, clock)
+    chat = Chat(make_dialog(db, clock), chat_id="83", language="en")
+    await chat.send("/start")
+    await chat.send(payload="m:book")
+    await chat.send(payload=chat.first_button(f"svc:{c.consult.id}"))
+    await chat.press("Earliest free time")
+    said = [r.text for r in chat.seen]
+    kept = "🕒 The earliest free time waits for your confirmation: Tuesday, 1 December 2026, 08:00."
+    assert kept in said[0]  # first, then the questions (the notice, the name)
+    assert "first and last name" in said[-1]
