@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.clinic.names import local_name
 from core.messaging.link_tokens import LinkSigner
 from core.messaging.port import (
     BOOKING_LINK,
@@ -119,9 +120,10 @@ async def compose(
     booking = await get_or_none(session, Booking, notification.booking_id)
     if booking is not None:
         params |= await _place(session, booking.branch_id, booking.start_at, language)
-        params |= await _visit(session, booking)
+        params |= await _visit(session, booking, language)
     elif (branch := house.branch) is not None:
-        params |= {"branch": branch.name, "address": _address(branch), "phone": branch.phone or ""}
+        branch_name = local_name(branch, language)
+        params |= {"branch": branch_name, "address": _address(branch), "phone": branch.phone or ""}
     return Outgoing(
         REMINDER,
         language,
@@ -162,16 +164,16 @@ async def _place(
     branch = await session.get(Branch, branch_id)
     assert branch is not None
     return {
-        "branch": branch.name,
+        "branch": local_name(branch, language),
         "address": _address(branch),
         "phone": branch.phone or "",
         **date_and_time(start_at, branch.timezone, language),
     }
 
 
-async def _visit(session: AsyncSession, booking: Booking) -> dict[str, str]:
-    """Who and what the visit is; nothing of it for a discreet service (its name, doctor
-    or specialty would tell what the patient is treated for)."""
+async def _visit(session: AsyncSession, booking: Booking, language: str) -> dict[str, str]:
+    """Who and what the visit is, in the patient's language; nothing of it for a discreet
+    service (its name, doctor or specialty would tell what the patient is treated for)."""
     service = await session.get(Service, booking.service_id)
     if service is None or service.discreet:
         return {"doctor": "", "service": "", "specialty": ""}
@@ -183,8 +185,8 @@ async def _visit(session: AsyncSession, booking: Booking) -> dict[str, str]:
     )
     return {
         "doctor": f"{doctor.first_name} {doctor.last_name}" if doctor else "",
-        "service": service.name,
-        "specialty": specialty.name if specialty else "",
+        "service": local_name(service, language),
+        "specialty": local_name(specialty, language) if specialty else "",
     }
 
 

@@ -1,5 +1,6 @@
 """The reminders a clinic starts with follow CeR and the NHS (7 days and 1 day before,
-both two-way), and a discreet service's name, doctor and specialty never reach a message."""
+both two-way), a reminder names the service and the branch in the patient's language,
+and a discreet service's name, doctor and specialty never reach a message."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.messaging.notifications import Dispatcher
 from core.messaging.port import Outgoing
 from core.messaging.reminder_rules import ReminderRules, default_rules, install_defaults
 from core.messaging.reminders import ReminderPlanner
-from core.models import Service
+from core.models import Branch, Patient, Service
 from core.vocab import Channel, RuleKind
 from testkit.factories import small_clinic
 from testkit.reminders import all_notifications, book_visit, telegram_patient
@@ -84,3 +85,28 @@ async def test_a_discreet_service_is_never_named_in_a_message(db, clock):
     [message] = kept.sent
     assert message.text == "|||08:00"
     assert {message.params[k] for k in ("service", "doctor", "specialty")} == {""}
+
+
+async def test_a_reminder_names_the_service_and_branch_in_the_patients_language(db, clock):
+    c = await small_clinic(db, clock, days=3)
+    telling = replace(default_rules()[0], templates={"uk": "{{ service }}|{{ branch }}"})
+    await ReminderRules(db, clock).add(telling)
+    patient = await telegram_patient(db, clock)
+
+    async def in_ukrainian(session):
+        await session.execute(update(Patient).where(Patient.id == patient).values(language="uk"))
+        await session.execute(
+            update(Service).where(Service.id == c.consult.id).values(names={"uk": "Консультація"})
+        )
+        await session.execute(
+            update(Branch).where(Branch.id == c.branch.id).values(names={"uk": "Мокотув"})
+        )
+
+    await db.write(in_ukrainian)
+    await book_visit(db, clock, c, patient)
+    await ReminderPlanner(db, clock).plan()
+    clock.set(datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
+    kept = Kept()
+    await Dispatcher(db, clock, {Channel.TELEGRAM: kept}, "w").run_once()
+    [message] = kept.sent
+    assert message.text == "Консультація|Мокотув"  # not the Polish names
