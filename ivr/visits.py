@@ -7,7 +7,7 @@ from __future__ import annotations
 from core.clinic.names import local_name
 from core.errors import InvalidTransition, NotFound
 from core.vocab import CallOutcome
-from ivr import spoken
+from ivr import spoken, whom
 from ivr.inbound import VoiceInput
 from ivr.turn import Step, Turn, go, menu_option, words
 from ivr.twiml import Option, Prompt
@@ -50,17 +50,11 @@ async def _ask_visits(turn: Turn) -> None:
     if visit.patient_id == turn.patient_id:
         heading = t._("Visit {n} of {total}: {service}, {slot}, {branch}.", **said)
     else:
-        name = await _first_name(turn, visit.patient_id)
+        name = await whom.dependent_name(turn, visit.patient_id)
         heading = t._(
             "Visit {n} of {total}, for {name}: {service}, {slot}, {branch}.", name=name, **said
         )
     turn.prompt = Prompt(heading, options)
-
-
-async def _first_name(turn: Turn, dependent_id: int) -> str:
-    """A dependent's first name: all the caller needs to hear whose visit it is."""
-    dependents = await turn.services.care.dependents(turn.patient_id)
-    return next((d.patient.first_name for d in dependents if d.patient.id == dependent_id), "")
 
 
 async def _answer_visits(turn: Turn, action: str | None, voice: VoiceInput) -> bool:

@@ -59,12 +59,13 @@ def _for(turn: Turn, patient_id: int | None) -> None:
 async def first_name(turn: Turn) -> str | None:
     """The first name of the dependent the visit is for (None: the caller's own)."""
     chosen = turn.data.get("for")
-    if chosen is None:
-        return None
-    for dependent in await turn.services.care.dependents(turn.patient_id):
-        if dependent.patient.id == chosen:
-            return dependent.patient.first_name
-    return ""
+    return None if chosen is None else await dependent_name(turn, chosen)
+
+
+async def dependent_name(turn: Turn, dependent_id: int) -> str:
+    """A dependent's first name: all the caller needs to hear whose visit it is."""
+    dependents = await turn.services.care.dependents(turn.patient_id)
+    return next((d.patient.first_name for d in dependents if d.patient.id == dependent_id), "")
 
 
 async def _ask_whom(turn: Turn) -> None:
