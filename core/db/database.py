@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from tenacity import (
     AsyncRetrying,
@@ -41,6 +42,9 @@ T = TypeVar("T")
 _PG_RETRYABLE = {"40001", "40P01", "55P03"}
 _WRITE_OPTION = "frontdesk_write"
 SQLITE_LOCK_WAIT_SECONDS = 30.0
+# A pooled PostgreSQL connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "frontdesk_idle_since"
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -77,7 +81,35 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it sat idle for `idle_seconds`.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout, and its asyncpg ping is three
+    round trips (BEGIN, `;`, ROLLBACK); a chat's turn checks a connection out 2-6 times,
+    and those pings took a tenth of a `serve` process's CPU on PostgreSQL. A connection
+    that sat idle (where a restarted server or a dropping firewall leaves dead ones) is
+    still pinged, and a dead one is replaced before the caller sees it.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or back in the pool only moments ago
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the pool discards it and connects afresh
+            raise DisconnectionError("a pooled connection is gone") from error
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
+) -> AsyncEngine:
     """An async engine for a `sqlite+aiosqlite` or `postgresql+asyncpg` URL.
 
     Parameters are hidden from error messages: they may hold patient data.
@@ -92,12 +124,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         # asyncpg prepares every statement, and after five runs PostgreSQL may switch to
         # a generic plan blind to the values. For the work queues (due rows of a table
         # that fills and drains) that plan can be orders of magnitude slower.
@@ -106,6 +137,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # 55 ms of a 67-ms read (1M past bookings).
         connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan", "jit": "off"}},
     )
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
 
 
 def insert_or_skip(session: AsyncSession, model: type[Any], *unique: str) -> Any:
