@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -266,6 +267,7 @@ async def _serve(
     """Serve until `stop` is set; the app's cleanup (worker, engine) runs on the way out."""
     runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
     await runner.setup()
+    settle_heap()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
@@ -284,9 +286,18 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
             services = build_services(db, SystemClock(), settings, partners=partners.sync)
             async with open_senders(settings, services) as senders:
                 jobs = default_jobs(services, settings, senders, partners.sync)
+                settle_heap()
                 await Worker(jobs, interval=settings.worker_interval_seconds).run(stop)
     finally:
         await db.dispose()
+
+
+def settle_heap() -> None:
+    """Set what start-up built (aiogram's and pydantic's models, the app, the pools) out
+    of the collector's way for the process's life: a full collection walked its 300,000
+    objects in about 200 ms on the 2-core VM, with every request waiting behind it."""
+    gc.collect()
+    gc.freeze()
 
 
 def _run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

@@ -4,6 +4,7 @@ and worker processes started for real and stopped with SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import socket
@@ -16,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from core.db.database import Database
 from core.models import Booking, Clinic, Patient, Slot
-from frontdesk.cli import main
+from frontdesk.cli import _serve, main
 from frontdesk.settings import DEFAULT_DATABASE_URL, ConfigError, Settings, load_settings
 
 SETTINGS_VARS = [name.upper() for name in Settings.model_fields]
@@ -313,6 +315,26 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
         proc.kill()
         proc.wait()
         raise
+
+
+async def test_serving_sets_what_start_up_built_out_of_the_collectors_way(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    gc.unfreeze()
+    settings = Settings(host="127.0.0.1", port=_free_port())
+    stop = asyncio.Event()
+    frozen: list[int] = []
+
+    async def ready() -> None:
+        frozen.append(gc.get_freeze_count())
+        stop.set()
+
+    try:
+        await _serve(web.Application(), settings, stop, on_ready=ready)
+    finally:
+        gc.unfreeze()
+    (count,) = frozen
+    assert count > 10_000  # the interpreter's and the app's objects
 
 
 @pytest.mark.slow
