@@ -247,16 +247,21 @@ E_REFERRAL_TRIES = 2
 
 async def _ask_e_referral(turn: Turn) -> None:
     t = turn.texts
-    turn.prompt = Prompt(
-        t._(
+    name = await whom.first_name(turn)  # a child's referral carries the child's PESEL
+    if name is None:
+        question = t._(
             "This visit needs an e-referral. Please type the referral's four-digit code "
             "and then your eleven-digit PESEL number."
-        ),
-        digits=CODE_DIGITS + 11,
-        speech=False,
-        timeout=15,
-        simple=t._("Type the four-digit code, then your PESEL."),
-    )
+        )
+        simple = t._("Type the four-digit code, then your PESEL.")
+    else:
+        question = t._(
+            "This visit needs an e-referral. Please type the referral's four-digit code "
+            "and then the eleven-digit PESEL number of {name}.",
+            name=name,
+        )
+        simple = t._("Type the four-digit code, then the PESEL of {name}.", name=name)
+    turn.prompt = Prompt(question, digits=CODE_DIGITS + 11, speech=False, timeout=15, simple=simple)
 
 
 async def _answer_e_referral(turn: Turn, action: str | None, voice: VoiceInput) -> bool:

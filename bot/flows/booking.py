@@ -412,6 +412,19 @@ async def _visit_for(turn: Turn) -> str:
     return turn._("👶 For: {name}", name=name) + "\n"
 
 
+async def _done(turn: Turn, patient_id: int) -> str:
+    """The confirmation's first lines: a dependent's visit is not "yours", and names them."""
+    moved = "move" in turn.data
+    if patient_id == turn.patient_id:
+        mine = (
+            turn._("Done: your visit is moved.") if moved else turn._("Done: your visit is booked.")
+        )
+        return mine + "\n"
+    person = await turn.services.patients.get(patient_id)
+    done = turn._("Done: the visit is moved.") if moved else turn._("Done: the visit is booked.")
+    return f"{done}\n" + turn._("👶 For: {name}", name=person.first_name) + "\n"
+
+
 async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool:
     if actions.OTHER_DAYS.pressed(action):
         await _release(turn)
@@ -444,14 +457,11 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
         turn.at("day")
         await prompt(turn)
         return True
-    if "move" in turn.data:
-        done = turn._("Done: your visit is moved.")
-    else:
-        done = turn._("Done: your visit is booked.")
+    done = await _done(turn, booking.patient_id)
     branch = await services.catalog.branch(booking.branch_id)
     turn.go(None)
     turn.say(
-        f"{done}\n🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n"
+        f"{done}🕒 {turn.texts.when(booking.start_at, branch.timezone)}\n"
         f"📍 {_named(turn, branch)}, {branch.address}, {branch.city}",
         [
             [turn.button(turn._("📆 Add to calendar"), actions.CALENDAR.pack(booking.id))],

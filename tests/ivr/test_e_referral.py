@@ -5,7 +5,7 @@ is refused naming the first."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from core.actors import Actor
 from core.booking.placement import VisitRequest
@@ -13,6 +13,8 @@ from core.booking.service import BookingService
 from core.clock import FrozenClock
 from core.db.database import Database
 from core.models import Booking
+from core.patients.cards import PatientDraft, PatientService
+from core.vocab import CareRelation
 from testkit.cer_rig import mark_nfz
 from testkit.factories import SmallClinic, adult
 from testkit.guard import switch_guard
@@ -50,6 +52,23 @@ async def test_the_e_referral_is_keyed_in_and_kept(
     assert "zarezerwowana" in phone.said()
     (booking,) = await rows(db, Booking)
     assert booking.e_referral == f"1234/{PESEL}"
+
+
+async def test_for_a_child_the_prompt_asks_for_the_childs_pesel(
+    client: Client, db: Database, clock: FrozenClock, clinic: SmallClinic
+) -> None:
+    assert clinic.consult.id is not None
+    await mark_nfz(db, clinic.consult.id, e_referral=True)
+    parent = await adult(db, clock)
+    await PatientService(db, clock).register(
+        PatientDraft(first_name="Staś", last_name="Testowy", birth_date=date(2019, 3, 3)),
+        in_care_of=(parent, CareRelation.CHILD),
+    )
+    phone = Phone(client, caller=CALLER)
+    await _to_the_offer(phone)
+    await phone.press("2")  # for Staś
+    await phone.press("1")  # take the earliest time
+    assert "numer PESEL osoby, dla której jest wizyta: Staś." in phone.said()
 
 
 async def test_a_second_visit_of_the_service_is_refused_naming_the_first(

@@ -85,6 +85,7 @@ async def test_a_parent_moves_the_childs_visit_and_it_stays_the_childs(db, clock
     assert "Пацієнт: Zosia\n" in chat.text  # whose visit is moved, before it is
     assert "Wiśniewska" not in chat.text
     await chat.send(payload=chat.first_button("ok"))
+    assert "Готово: візит перенесено.\n👶 Пацієнт: Zosia\n" in chat.text
     moved = await _visit(db)
     assert (moved.id, moved.patient_id) == (before.id, before.patient_id)
     assert moved.start_at.date() == date(2026, 12, 3)

@@ -58,7 +58,7 @@ async def test_a_new_parent_books_a_childs_visit_and_both_cards_are_made_on_conf
     assert "For: Zosia Nowak" in chat.text
     assert await _count(db, Patient) == 0  # nothing kept before the confirmation
     await chat.press("Confirm")
-    assert "visit is booked" in chat.text
+    assert "Done: the visit is booked.\n👶 For: Zosia\n" in chat.text  # not "your visit"
     async with db.read() as session:
         booking = (await session.execute(select(Booking))).scalar_one()
         kid = await session.get_one(Patient, booking.patient_id)
