@@ -3,9 +3,11 @@ in the branch's time zone ("Tuesday, the 1st of December at 09:00, doctor Anna K
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from anyascii import anyascii
 from babel.dates import format_date, format_time
 
 from core.clinic.hours import periods_on
@@ -33,6 +35,19 @@ def spoken_day(texts: Texts, day: date) -> str:
 
 def spoken_time(texts: Texts, at: datetime, tz: str) -> str:
     return format_time(at, "HH:mm", tzinfo=ZoneInfo(tz), locale=texts.language)
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN_VOICES = ("pl", "en")
+
+
+def person_name(texts: Texts, name: str) -> str:
+    """A patient's name as the line's voice can say it and its recognizer hear it: a name
+    written in Cyrillic is spelled in Latin letters on a Polish or English line ("Олеся" is
+    said "Olesya"), where a voice of that language has no sounds for those letters."""
+    if texts.language in _LATIN_VOICES and _CYRILLIC.search(name):
+        return anyascii(name).replace("'", "")
+    return name
 
 
 def doctor_name(doctor: Doctor) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from core.clinic.restrictions import may_have
 from core.models import Patient
+from ivr import spoken
 from ivr.inbound import VoiceInput
 from ivr.turn import Step, Turn, go, menu_option, words
 from ivr.twiml import Option, Prompt
@@ -65,13 +66,14 @@ async def first_name(turn: Turn) -> str | None:
 async def dependent_name(turn: Turn, dependent_id: int) -> str:
     """A dependent's first name: all the caller needs to hear whose visit it is."""
     dependents = await turn.services.care.dependents(turn.patient_id)
-    return next((d.patient.first_name for d in dependents if d.patient.id == dependent_id), "")
+    name = next((d.patient.first_name for d in dependents if d.patient.id == dependent_id), "")
+    return spoken.person_name(turn.texts, name)
 
 
 async def _ask_whom(turn: Turn) -> None:
     t = turn.texts
     names = {
-        d.patient.id: d.patient.first_name
+        d.patient.id: spoken.person_name(t, d.patient.first_name)
         for d in await turn.services.care.dependents(turn.patient_id)
     }
     options = []

@@ -105,6 +105,27 @@ async def test_a_pediatric_visit_goes_to_the_only_child_it_is_for_without_a_ques
     assert (await _booked(db)).patient_id == small
 
 
+async def test_a_name_in_cyrillic_is_said_in_latin_letters_on_a_polish_line(
+    client: Client, db: Database, clock: FrozenClock, clinic: SmallClinic
+) -> None:
+    parent = await adult(db, clock)
+    await PatientService(db, clock).register(
+        PatientDraft(first_name="Олеся", last_name="Коваль", birth_date=date(2019, 3, 12)),
+        in_care_of=(parent, CareRelation.CHILD),
+    )
+    phone = Phone(client, caller=CALLER)
+    await phone.dial()
+    await phone.press("1")
+    await phone.press(BORN)
+    await phone.press("1")  # internal medicine
+    await phone.press("1")  # a consultation: the caller and the child may both have it
+    assert "Olesya: proszę nacisnąć 2." in phone.said()
+    assert "Олеся" not in " ".join(phone.heard)
+    await phone.press("2")
+    await phone.press("1")  # the earliest time
+    assert "Pacjent: Olesya" in phone.said()
+
+
 async def test_a_pediatric_visit_for_nobody_of_the_caller_is_refused_before_any_time(
     client: Client, db: Database, clock: FrozenClock, clinic: SmallClinic
 ) -> None:
