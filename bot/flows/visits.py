@@ -111,9 +111,15 @@ async def _on_list(turn: Turn, action: str | None, _text: str | None) -> bool:
 
 async def _on_reason(turn: Turn, action: str | None, text: str | None) -> bool:
     """Why the visit is cancelled; another visit's "move" or "cancel" still works here."""
+    others = bool(turn.data.get("cancel_others"))  # a dependent's visit: not "yours"
     if actions.KEEP.pressed(action):
         turn.go(None)
-        turn.say(turn._("Good, your visit stays booked."), menu.menu_rows(turn))
+        kept = (
+            turn._("Good, the visit stays booked.")
+            if others
+            else turn._("Good, your visit stays booked.")
+        )
+        turn.say(kept, menu.menu_rows(turn))
         return True
     why = actions.WHY.unpack(action)
     if why is None or turn.patient_id is None:
@@ -123,10 +129,8 @@ async def _on_reason(turn: Turn, action: str | None, text: str | None) -> bool:
         turn.actor, turn.data["cancel"], f"patient: {reason}"
     )
     turn.go(None)
-    turn.say(
-        turn._("Your visit is cancelled:") + "\n" + await _describe(turn, visit),
-        menu.menu_rows(turn),
-    )
+    done = turn._("The visit is cancelled:") if others else turn._("Your visit is cancelled:")
+    turn.say(done + "\n" + await _describe(turn, visit), menu.menu_rows(turn))
     return True
 
 
@@ -171,20 +175,23 @@ async def confirm(turn: Turn, booking_id: int) -> None:
 
 
 async def _ask_reason(turn: Turn) -> None:
-    labels = {
-        "plans": turn._("My plans changed"),
-        "better": turn._("I feel better"),
-        "ill": turn._("I am ill"),
-        "other": turn._("Another reason"),
-    }
     try:
         visit = await turn.services.booking.get_for(turn.actor, turn.data["cancel"])
     except NotFound:
         turn.go(None)
         turn.say(turn._("I cannot find that visit."), menu.menu_rows(turn))
         return
+    others = visit.patient_id != turn.patient_id
+    turn.data["cancel_others"] = others
+    labels = {  # worded for whose visit it is: a guardian's dependent's is not "mine"
+        "plans": turn._("My plans changed"),
+        "better": turn._("The patient feels better") if others else turn._("I feel better"),
+        "ill": turn._("The patient is ill") if others else turn._("I am ill"),
+        "other": turn._("Another reason"),
+    }
     rows = [[turn.button(labels[key], actions.WHY.pack(key))] for key in REASONS]
-    rows.append([turn.button(turn._("↩️ Keep my visit"), actions.KEEP.pack())])
+    keep = turn._("↩️ Keep the visit") if others else turn._("↩️ Keep my visit")
+    rows.append([turn.button(keep, actions.KEEP.pack())])
     turn.say(
         turn._("Cancel this visit? If so, choose why; if not, keep it.")
         + "\n"

@@ -74,6 +74,22 @@ async def test_a_parent_sees_the_childs_visit_by_first_name_and_cancels_it_in_po
     assert "Zosia" not in chat.text
 
 
+async def test_the_cancel_of_a_childs_visit_is_worded_for_the_child_in_russian(db, clock):
+    chat, _c = await _parent_of_zosia(db, clock, "ru")
+    await chat.send(payload="m:visits")
+    await chat.send(payload=chat.first_button("cx:"))
+    assert "Болезнь пациента" in chat.buttons()  # not "Я заболел/заболела"
+    assert "Мне лучше" not in chat.buttons()
+    assert "↩️ Оставить визит" in chat.buttons()
+    await chat.press("Оставить визит")
+    assert "Хорошо, визит остаётся в силе." in chat.text  # not "ваш визит"
+    await chat.send(payload="m:visits")
+    await chat.send(payload=chat.first_button("cx:"))
+    await chat.press("Болезнь пациента")
+    assert "Визит отменён:\n👶 Пациент: Zosia" in chat.text
+    assert (await _visit(db)).status is BookingStatus.CANCELLED
+
+
 async def test_a_parent_moves_the_childs_visit_and_it_stays_the_childs(db, clock):
     chat, _c = await _parent_of_zosia(db, clock, "uk")
     before = await _visit(db)
