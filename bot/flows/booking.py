@@ -24,7 +24,7 @@ from core.booking.waitlist import WaitRequest
 from core.clinic.matching import match
 from core.clinic.names import Named, doctor_name, local_name
 from core.errors import EReferralInvalid, SlotTaken
-from core.models import Service
+from core.models import Booking, Service
 
 
 async def start(turn: Turn) -> None:
@@ -412,17 +412,17 @@ async def _visit_for(turn: Turn) -> str:
     return turn._("👶 For: {name}", name=name) + "\n"
 
 
-async def _done(turn: Turn, patient_id: int) -> str:
-    """The confirmation's first lines: a dependent's visit is not "yours", and names them."""
+async def _done(turn: Turn, booking: Booking) -> str:
+    """The confirmation's first lines: a dependent's visit is not "yours", and names them
+    as "My visits" does."""
     moved = "move" in turn.data
-    if patient_id == turn.patient_id:
+    if booking.patient_id == turn.patient_id:
         mine = (
             turn._("Done: your visit is moved.") if moved else turn._("Done: your visit is booked.")
         )
         return mine + "\n"
-    person = await turn.services.patients.get(patient_id)
     done = turn._("Done: the visit is moved.") if moved else turn._("Done: the visit is booked.")
-    return f"{done}\n" + turn._("👶 For: {name}", name=person.first_name) + "\n"
+    return f"{done}\n" + whom.for_line(turn, booking, await whom.first_names(turn))
 
 
 async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool:
@@ -457,7 +457,7 @@ async def _on_confirm(turn: Turn, action: str | None, _text: str | None) -> bool
         turn.at("day")
         await prompt(turn)
         return True
-    done = await _done(turn, booking.patient_id)
+    done = await _done(turn, booking)
     branch = await services.catalog.branch(booking.branch_id)
     turn.go(None)
     turn.say(

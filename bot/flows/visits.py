@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot import actions
 from bot.calendar import visit_file
-from bot.flows import booking, menu
+from bot.flows import booking, menu, whom
 from bot.turn import Step, Turn, answer, ask
 from core.clinic.names import local_name
 from core.errors import InvalidTransition, NotFound
@@ -49,7 +49,7 @@ async def _ask_list(turn: Turn) -> None:
         return
     catalog = turn.services.catalog
     names = await catalog.doctor_names(turn.texts.language)
-    whose = await _first_names(turn)
+    whose = await whom.first_names(turn)
     lines, rows = [], []
     for visit in upcoming:
         branch = await catalog.branch(visit.branch_id)
@@ -58,7 +58,7 @@ async def _ask_list(turn: Turn) -> None:
         name = local_name(service, turn.texts.language)
         doctor = names.get(visit.doctor_id, "")
         lines.append(
-            f"• {when}\n{_for_line(turn, visit, whose, '  ')}  {name}, {doctor}\n"
+            f"• {when}\n{whom.for_line(turn, visit, whose, '  ')}  {name}, {doctor}\n"
             f"  📍 {branch.address}"
         )
         rows.append(
@@ -73,24 +73,6 @@ async def _ask_list(turn: Turn) -> None:
         )
     rows.append([turn.button(turn._("🏠 Menu"), actions.MENU.pack())])
     turn.say(turn._("Your upcoming visits:") + "\n\n" + "\n\n".join(lines), rows)
-
-
-async def _first_names(turn: Turn) -> dict[int, str]:
-    """The first names of the cards in the patient's care: all a visit's label needs."""
-    assert turn.patient_id is not None
-    return {
-        d.patient.id: d.patient.first_name
-        for d in await turn.services.care.dependents(turn.patient_id)
-        if d.patient.id is not None
-    }
-
-
-def _for_line(turn: Turn, visit: Booking, whose: dict[int, str], indent: str = "") -> str:
-    """The line naming whom a dependent's visit is for ("" for the patient's own)."""
-    if visit.patient_id == turn.patient_id:
-        return ""
-    name = whose.get(visit.patient_id, "")
-    return indent + turn._("👶 For: {name}", name=name) + "\n"
 
 
 async def _on_list(turn: Turn, action: str | None, _text: str | None) -> bool:
@@ -144,7 +126,7 @@ async def _describe(turn: Turn, visit: Booking) -> str:
     when = turn.texts.when(visit.start_at, branch.timezone)
     name = local_name(service, turn.texts.language)
     where = local_name(branch, turn.texts.language)
-    whose = _for_line(turn, visit, await _first_names(turn))
+    whose = whom.for_line(turn, visit, await whom.first_names(turn))
     return f"{whose}🩺 {name}, {doctor}\n🕒 {when}\n📍 {where}, {branch.address}"
 
 

@@ -4,7 +4,8 @@ a card (their name and date of birth or PESEL, kept only until the booking is co
 Asked only when it matters: the patient's card has dependents, or the service is for
 children. The service's age, sex and referral limits are checked for the chosen person
 as soon as both are known, before any time is offered, so nobody answers every question
-to be refused at the end. A step of the booking journey (`bot.flows.booking`).
+to be refused at the end. A step of the booking journey (`bot.flows.booking`); its line
+naming whom a visit is for (`for_line`) is also the confirmation's and "My visits"'.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.names import full_name
 from bot.turn import Step, Turn
 from core.clinic.restrictions import check_restrictions
 from core.errors import DomainError, NotFound, RestrictionViolated
-from core.models import Patient, Service
+from core.models import Booking, Patient, Service
 from core.patients.cards import ADULT_AGE, PatientDraft, plausible_birth_date
 from core.patients.identity import normalize_pesel, pesel_birth_date, pesel_sex
 from core.vocab import CareRelation
@@ -178,6 +179,24 @@ async def patient_for_visit(turn: Turn) -> int | None:
         turn.data.pop(key, None)
     turn.data["for"] = child.id
     return child.id
+
+
+async def first_names(turn: Turn) -> dict[int, str]:
+    """The first names of the cards in the patient's care: all a visit's label needs."""
+    assert turn.patient_id is not None
+    return {
+        d.patient.id: d.patient.first_name
+        for d in await turn.services.care.dependents(turn.patient_id)
+        if d.patient.id is not None
+    }
+
+
+def for_line(turn: Turn, visit: Booking, whose: dict[int, str], indent: str = "") -> str:
+    """The line naming whom a dependent's visit is for ("" for the patient's own)."""
+    if visit.patient_id == turn.patient_id:
+        return ""
+    name = whose.get(visit.patient_id, "")
+    return indent + turn._("👶 For: {name}", name=name) + "\n"
 
 
 def steps(chosen: Chosen) -> dict[str, Step]:
