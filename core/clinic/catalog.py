@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import col
 
-from core.clinic.names import doctor_name
+from core.clinic.names import doctor_name, local_name
 from core.db.database import Database
 from core.errors import NotFound
 from core.models import Branch, Clinic, Doctor, DoctorService, Service, Specialty
@@ -38,6 +38,15 @@ class Catalog:
         if service is None:
             raise NotFound("no such service", field="service")
         return service
+
+    async def branch_names(self, language: str = "pl") -> dict[int, str]:
+        """Branches' names in `language` (Polish the fallback), by id: what a page names
+        a row's branch by."""
+        return {b.id: local_name(b, language) for b in await self.branches() if b.id is not None}
+
+    async def service_names(self, language: str = "pl") -> dict[int, str]:
+        """The active services' names in `language` (Polish the fallback), by id."""
+        return {s.id: local_name(s, language) for s in await self.services() if s.id is not None}
 
     async def doctor_names(self, language: str = "pl") -> dict[int, str]:
         """Doctors' names with their title in `language` (Polish the fallback)."""

@@ -13,7 +13,6 @@ from typing import Any
 
 from aiohttp import web
 
-from core.clinic.names import local_name
 from core.desk.bookings import DESK
 from core.desk.work import may_finish
 from core.models.calls import NOTE_CHARS
@@ -120,9 +119,7 @@ async def _context(
         "phone_names": {
             phone: f"{card.first_name} {card.last_name}" for phone, card in by_phone.items()
         },
-        "branches": {
-            b.id: local_name(b, language_of(request)) for b in await desk.catalog.branches()
-        },
+        "branches": await desk.catalog.branch_names(language_of(request)),
         "names": await accounts(request).display_names(i.taken_by for i in items if i.taken_by),
         "zone": zone,
         "today": today_in(desk.clock, zone).isoformat(),

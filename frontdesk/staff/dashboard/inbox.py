@@ -12,7 +12,6 @@ from typing import Any
 
 from aiohttp import web
 
-from core.clinic.names import local_name
 from core.vocab import StaffRole
 from edge.i18n import Texts
 from frontdesk import keys
@@ -51,9 +50,7 @@ async def _listing(request: web.Request, member: Member) -> dict[str, Any]:
         "items": items,
         "names": names,
         "zone": await desk.zone(),
-        "branches": {
-            b.id: local_name(b, language_of(request)) for b in await desk.catalog.branches()
-        },
+        "branches": await desk.catalog.branch_names(language_of(request)),
     }
 
 
@@ -108,6 +105,7 @@ async def case(request: web.Request) -> web.Response:
     )
     if found.case.taken_by:
         names |= await accounts(request).display_names([found.case.taken_by])
+    branches = await desk.catalog.branch_names(language_of(request))
     return page(
         request,
         "case.html",
@@ -117,14 +115,7 @@ async def case(request: web.Request) -> web.Response:
         names=names,
         zone=await desk.zone(),
         link_services=await desk.catalog.services(),
-        branch=next(
-            (
-                local_name(b, language_of(request))
-                for b in await desk.catalog.branches()
-                if b.id == found.case.branch_id
-            ),
-            None,
-        ),
+        branch=branches.get(found.case.branch_id) if found.case.branch_id else None,
         canned=canned_replies(Texts(found.case.language)),
     )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.clinic.names import local_name
 from core.desk.bookings import DESK
 from core.vocab import WaitlistStatus
 from frontdesk import keys
@@ -37,8 +36,8 @@ async def waitlist(request: web.Request) -> web.Response:
         page_size=PAGE_SIZE,
         patients=await request.app[keys.SERVICES].patients.names(e.patient_id for e in found.items),
         doctors=await desk.catalog.doctor_names(language_of(request)),
-        services={s.id: local_name(s, language_of(request)) for s in await desk.catalog.services()},
-        branches={b.id: local_name(b, language_of(request)) for b in await desk.catalog.branches()},
+        services=await desk.catalog.service_names(language_of(request)),
+        branches=await desk.catalog.branch_names(language_of(request)),
         zone=await desk.zone(),
     )
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from core.clinic.names import local_name
 from core.errors import InvalidInput
 from frontdesk import keys
 from frontdesk.staff.dashboard import forms
@@ -52,5 +51,5 @@ async def report(request: web.Request) -> web.Response:
         branch_id=branch_id,
         branches=branches,
         doctors=await desk.catalog.doctor_names(language),
-        services={s.id: local_name(s, language) for s in await desk.catalog.services()},
+        services=await desk.catalog.service_names(language),
     )

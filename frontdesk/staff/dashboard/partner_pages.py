@@ -8,7 +8,6 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from core.clinic.names import local_name
 from core.partners.desk import PARTNERS, PartnerDesk
 from core.vocab import MappingKind, StaffRole
 from frontdesk import keys
@@ -104,12 +103,8 @@ async def _names(desk: Desk, language: str) -> dict[str, dict[int, str]]:
     member's language)."""
     return {
         MappingKind.DOCTOR: await desk.catalog.doctor_names(language),
-        MappingKind.SERVICE: {
-            s.id: local_name(s, language) for s in await desk.catalog.services() if s.id
-        },
-        MappingKind.BRANCH: {
-            b.id: local_name(b, language) for b in await desk.catalog.branches() if b.id
-        },
+        MappingKind.SERVICE: await desk.catalog.service_names(language),
+        MappingKind.BRANCH: await desk.catalog.branch_names(language),
     }
 
 
